@@ -1,0 +1,111 @@
+#pragma once
+// stagehand.yml (SPEC section 3), fully resolved: every field holds its default when the file
+// does not set it. `SourceMark`s are kept where a later check (the plan) needs to point at
+// the line that caused a problem.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/probe.hpp"
+#include "core/model/types.hpp"
+
+namespace stagehand::core {
+
+enum class ComposeCommand { auto_detect, v2, v1 };  // auto | "docker compose" | docker-compose
+enum class PullPolicy { always, missing, never };
+enum class Gate { adaptive, sleep, none };
+enum class OnTimeout { fail, proceed };
+enum class MemorySourceKind { auto_detect, meminfo, cgroup };
+
+struct MemorySource {
+    MemorySourceKind kind = MemorySourceKind::auto_detect;
+    std::string cgroup_path;  // kind == cgroup: absolute folder under /sys/fs/cgroup
+};
+
+struct StageFile {
+    std::string source;       // bundle-relative
+    std::string destination;  // absolute, normalised
+    std::optional<unsigned> mode;  // permission bits; nullopt keeps the source's mode
+    std::optional<std::string> owner;
+    std::optional<std::string> group;
+    SourceMark mark;
+};
+
+struct StageConfig {
+    bool stop = false;
+    std::vector<std::string> clean;
+    std::vector<SourceMark> clean_marks;  // parallel to `clean`
+    std::vector<StageFile> files;
+    int backups = 3;
+    bool prune_images = false;
+};
+
+struct PullConfig {
+    PullPolicy policy = PullPolicy::always;
+    int parallel = 1;
+    int retries = 3;
+    Millis timeout{10 * 60 * 1000};
+};
+
+struct ServiceOverrides {
+    std::optional<Bytes> need;
+    std::optional<Probe> ready;
+    std::optional<Millis> timeout;
+    std::optional<OnTimeout> on_timeout;
+    SourceMark mark;
+};
+
+struct StartupConfig {
+    std::vector<std::string> services;  // empty: all, in dependency order
+    std::vector<SourceMark> service_marks;  // parallel to `services`
+    Gate gate = Gate::adaptive;
+    Millis sleep{60 * 1000};
+    int concurrency = 1;
+    MemorySource memory_source;
+    SourceMark memory_source_mark;
+    MemoryAmount reserve{128 * k_mib, 0.0, false};
+    Bytes default_need = 256 * k_mib;
+    Millis settle{5000};
+    double psi = 20.0;  // percent; 0 ignores pressure
+    Millis poll{500};
+    Millis timeout{5 * 60 * 1000};
+    OnTimeout on_timeout = OnTimeout::fail;
+    std::map<std::string, ServiceOverrides> per_service;
+};
+
+struct Check {
+    std::string service;
+    Probe probe;
+    SourceMark mark;
+};
+
+struct ValidateConfig {
+    Millis timeout{5 * 60 * 1000};
+    Millis interval{1000};
+    Millis stable{10 * 1000};
+    std::vector<Check> checks;  // empty: the default checks (SPEC section 7)
+};
+
+struct ComposeConfig {
+    std::optional<std::string> file;  // as written (bundle-relative or absolute)
+    SourceMark file_mark;
+    std::optional<std::string> project;
+    ComposeCommand command = ComposeCommand::auto_detect;
+};
+
+struct Config {
+    std::string path;  // the file it came from; empty when no file (all defaults)
+    int version = 1;
+    ComposeConfig compose;
+    std::string state_dir = "/var/lib/stagehand";
+    std::string log_dir = "/var/log/stagehand";
+    Millis lock_timeout{5 * 60 * 1000};
+    StageConfig stage;
+    PullConfig pull;
+    StartupConfig startup;
+    ValidateConfig validate;
+};
+
+}  // namespace stagehand::core

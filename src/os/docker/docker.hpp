@@ -1,0 +1,115 @@
+#pragma once
+// The Docker engine and compose, as stagehand sees them. Containers are always found by the
+// compose labels (com.docker.compose.project / .service), never by name.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "os/process/process.hpp"
+#include "os/sys/cancel.hpp"
+#include "os/sys/clock.hpp"
+#include "util/result.hpp"
+
+namespace stagehand::os {
+
+struct ContainerState {
+    std::string id;
+    std::string name;
+    std::string service;  // com.docker.compose.service
+    std::string status;   // created, running, restarting, exited, paused, dead
+    bool running = false;
+    bool restarting = false;
+    bool oom_killed = false;
+    int exit_code = 0;
+    int restart_count = 0;
+    int pid = 0;
+    std::string health;  // "" (no healthcheck), starting, healthy, unhealthy
+    std::string started_at;  // RFC 3339 as Docker prints it
+    std::string image;     // Config.Image (the reference)
+    std::string image_id;  // sha256:...
+    std::string ip_address;  // first network's address; empty with network_mode: host
+    bool host_network = false;
+    std::string config_hash;  // com.docker.compose.config-hash
+};
+
+// One line of `docker events` for this project's containers.
+struct DockerEvent {
+    std::string action;  // start, die, oom, health_status, restart, kill, stop, create, destroy
+    std::string container_id;
+    std::string service;
+    std::optional<int> exit_code;  // die
+    std::string health;            // health_status: healthy / unhealthy
+    long long time_nano = 0;
+};
+
+struct PullResult {
+    std::string image;
+    std::string digest;  // repo digest (sha256:...) when the registry gave one
+    std::string output;  // last lines of docker's output, sanitised by the caller
+};
+
+class EventStream {
+public:
+    virtual ~EventStream() = default;
+    virtual int fd() const = 0;
+    // Parsed events so far; lines that do not parse are dropped (logged at debug).
+    virtual std::vector<DockerEvent> take_events() = 0;
+    virtual bool finished() = 0;  // the stream ended (daemon gone?)
+};
+
+class Docker {
+public:
+    virtual ~Docker() = default;
+    // The daemon answers (docker version). Error text says how to fix it.
+    virtual util::Status ping(MonoTime deadline, const Cancel& cancel) = 0;
+    // Every container of the project (any state).
+    virtual util::Result<std::vector<ContainerState>> project_containers(
+        const std::string& project, MonoTime deadline, const Cancel& cancel) = 0;
+    virtual util::Result<ContainerState> inspect(const std::string& container_id,
+                                                 MonoTime deadline, const Cancel& cancel) = 0;
+    // Last `lines` lines of the container's output (stdout and stderr) since its start.
+    virtual util::Result<std::vector<std::string>> logs_tail(const std::string& container_id,
+                                                             int lines, MonoTime deadline,
+                                                             const Cancel& cancel) = 0;
+    // Whole output since the container's start (for `log:` probes).
+    virtual util::Result<std::string> logs_since_start(const std::string& container_id,
+                                                       MonoTime deadline,
+                                                       const Cancel& cancel) = 0;
+    virtual util::Result<bool> image_present(const std::string& image, MonoTime deadline,
+                                             const Cancel& cancel) = 0;
+    virtual util::Result<PullResult> pull(const std::string& image, MonoTime deadline,
+                                          const Cancel& cancel) = 0;
+    // Repo digest of a local image ("" when it has none).
+    virtual util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
+                                                   const Cancel& cancel) = 0;
+    // Local images whose reference matches one of `repositories` (repo:tag and id).
+    virtual util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
+        MonoTime deadline, const Cancel& cancel) = 0;
+    virtual util::Status remove_image(const std::string& image_ref, MonoTime deadline,
+                                      const Cancel& cancel) = 0;
+    // docker events filtered by the project label, from now on.
+    virtual util::Result<std::unique_ptr<EventStream>> events(const std::string& project) = 0;
+};
+
+// `docker compose` (v2 plugin) or `docker-compose` (v1).
+class Compose {
+public:
+    virtual ~Compose() = default;
+    // "docker compose 2.26.1" / "docker-compose 1.29.2"
+    virtual std::string describe() const = 0;
+    // up -d --no-deps SERVICE: creates or recreates (when its config changed) and starts the
+    // one service, never its dependencies.
+    virtual util::Status up_service(const std::string& service, MonoTime deadline,
+                                    const Cancel& cancel) = 0;
+    // stop SERVICE... with a graceful timeout.
+    virtual util::Status stop_services(const std::vector<std::string>& services,
+                                       int timeout_seconds, MonoTime deadline,
+                                       const Cancel& cancel) = 0;
+    // `config --services`: sanity check that compose itself accepts the file.
+    virtual util::Status check_config(MonoTime deadline, const Cancel& cancel) = 0;
+};
+
+}  // namespace stagehand::os

@@ -1,0 +1,61 @@
+#pragma once
+// What the start loop knows at one instant: the time, memory, and each planned service's
+// phase and container facts. The gate decides on nothing else.
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/types.hpp"
+
+namespace stagehand::core {
+
+enum class Phase {
+    pending,    // not started yet
+    starting,   // started, not ready yet
+    ready,      // its ready signal passed
+    completed,  // a one-shot service that exited 0
+    gave_up,    // not ready within its timeout, on_timeout: proceed
+};
+
+const char* to_string(Phase phase);
+
+struct MemorySample {
+    Millis at{0};
+    Bytes bytes = 0;
+};
+
+struct ServiceState {
+    Phase phase = Phase::pending;
+    Millis started_at{-1};     // when it was started (phase left pending)
+    Millis ready_at{-1};       // when it stopped starting
+    Millis waiting_since{-1};  // when the gate first made it wait (set by the loop)
+    // Container facts (from Docker's events and inspect).
+    bool exists = false;
+    bool running = false;
+    bool restarting = false;
+    bool exited = false;
+    bool oom_killed = false;
+    int exit_code = 0;
+    std::string health;  // "", starting, healthy, unhealthy
+    bool probe_passed = false;  // the ready probe passed at the latest attempt
+    // Memory of the container's cgroup, newest last; kept for the settle window.
+    std::deque<MemorySample> memory;
+    Bytes peak = 0;
+
+    Bytes current_memory() const { return memory.empty() ? 0 : memory.back().bytes; }
+};
+
+struct Snapshot {
+    Millis now{0};  // since the start of the run
+    Bytes total = 0;
+    Bytes available = 0;
+    std::optional<double> psi_some_avg10;
+    std::vector<ServiceState> services;  // parallel to StartPlan::services
+    std::map<std::string, bool> external_running;  // StartPlan::external_dependencies
+    Millis last_start{-1};  // when the latest service was started
+};
+
+}  // namespace stagehand::core

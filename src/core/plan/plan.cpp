@@ -1,0 +1,199 @@
+#include "core/plan/plan.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/model/diagnostic.hpp"
+
+namespace stagehand::core {
+
+const char* to_string(NeedSource source) {
+    switch (source) {
+        case NeedSource::declared:
+            return "declared";
+        case NeedSource::learned:
+            return "learned";
+        case NeedSource::compose_reservation:
+            return "compose reservation";
+        case NeedSource::default_guess:
+            return "default";
+    }
+    return "?";
+}
+
+const char* to_string(ReadySignal signal) {
+    switch (signal) {
+        case ReadySignal::probe:
+            return "probe";
+        case ReadySignal::healthcheck:
+            return "healthcheck";
+        case ReadySignal::settle:
+            return "memory settled";
+    }
+    return "?";
+}
+
+const char* to_string(Gate gate) {
+    switch (gate) {
+        case Gate::adaptive:
+            return "adaptive";
+        case Gate::sleep:
+            return "sleep";
+        case Gate::none:
+            return "none";
+    }
+    return "?";
+}
+
+std::vector<std::string> start_order(const ComposeFile& compose, const StartupConfig& startup) {
+    if (!startup.services.empty()) {
+        return startup.services;
+    }
+    // Kahn's algorithm, always taking the earliest service in file order whose dependencies
+    // are placed, so ties keep the order the operator wrote. Cycles were rejected by the
+    // loader; anything left over is appended in file order as a safety net.
+    std::vector<std::string> order;
+    std::set<std::string> placed;
+    const auto& services = compose.services;
+    while (order.size() < services.size()) {
+        bool progressed = false;
+        for (const auto& service : services) {
+            if (placed.count(service.name) != 0) {
+                continue;
+            }
+            const bool deps_placed = std::all_of(
+                service.depends_on.begin(), service.depends_on.end(),
+                [&](const Dependency& d) { return placed.count(d.service) != 0; });
+            if (deps_placed) {
+                order.push_back(service.name);
+                placed.insert(service.name);
+                progressed = true;
+                break;
+            }
+        }
+        if (!progressed) {
+            for (const auto& service : services) {
+                if (placed.insert(service.name).second) {
+                    order.push_back(service.name);
+                }
+            }
+        }
+    }
+    return order;
+}
+
+namespace {
+
+void need_for(const ServiceOverrides* overrides, const ComposeService& service,
+              const Profiles& profiles, const StartupConfig& startup, ServicePlan& plan) {
+    if (overrides != nullptr && overrides->need) {
+        plan.need = *overrides->need;
+        plan.need_source = NeedSource::declared;
+    } else if (auto it = profiles.find(service.name); it != profiles.end() && it->second.peak > 0) {
+        plan.need = it->second.peak;
+        plan.need_source = NeedSource::learned;
+    } else if (service.mem_reservation) {
+        plan.need = *service.mem_reservation;
+        plan.need_source = NeedSource::compose_reservation;
+    } else {
+        plan.need = startup.default_need;
+        plan.need_source = NeedSource::default_guess;
+    }
+}
+
+ServicePlan plan_service(const ComposeService& service, const ComposeFile& compose,
+                         const Profiles& profiles, const StartupConfig& startup) {
+    ServicePlan plan;
+    plan.name = service.name;
+    plan.image = service.image;
+    plan.depends_on = service.depends_on;
+    plan.has_healthcheck = service.has_healthcheck;
+    const auto it = startup.per_service.find(service.name);
+    const ServiceOverrides* overrides = it == startup.per_service.end() ? nullptr : &it->second;
+    need_for(overrides, service, profiles, startup, plan);
+    if (overrides != nullptr && overrides->ready) {
+        plan.ready = overrides->ready;
+        plan.ready_by = ReadySignal::probe;
+    } else if (service.has_healthcheck) {
+        plan.ready_by = ReadySignal::healthcheck;
+    }
+    plan.timeout = overrides != nullptr && overrides->timeout ? *overrides->timeout : startup.timeout;
+    plan.on_timeout = overrides != nullptr && overrides->on_timeout ? *overrides->on_timeout
+                                                                    : startup.on_timeout;
+    for (const auto& other : compose.services) {
+        for (const auto& dep : other.depends_on) {
+            if (dep.service == service.name &&
+                dep.condition == DependsCondition::service_completed_successfully) {
+                plan.one_shot = true;
+            }
+        }
+    }
+    return plan;
+}
+
+void check_selection_names(const ComposeFile& compose, const Selection& selection) {
+    auto check = [&](const std::string& name, const char* option) {
+        if (compose.find(name) == nullptr) {
+            throw InputError(Diagnostic{{compose.path, 0, 0},
+                                        option,
+                                        "unknown service \"" + name + "\" (not in " +
+                                            compose.path + ")",
+                                        ""});
+        }
+    };
+    for (const auto& name : selection.only) {
+        check(name, "--only");
+    }
+    if (selection.from) {
+        check(*selection.from, "--from");
+    }
+}
+
+}  // namespace
+
+StartPlan plan_start(const Config& config, const ComposeFile& compose, const Profiles& profiles,
+                     const Selection& selection) {
+    check_selection_names(compose, selection);
+    const auto& startup = config.startup;
+    auto order = start_order(compose, startup);
+    if (selection.from) {
+        auto it = std::find(order.begin(), order.end(), *selection.from);
+        if (it == order.end()) {
+            throw InputError(Diagnostic{{config.path, 0, 0}, "--from",
+                                        "service \"" + *selection.from +
+                                            "\" is not in the start order (startup.services)",
+                                        ""});
+        }
+        order.erase(order.begin(), it);
+    }
+    if (!selection.only.empty()) {
+        std::erase_if(order, [&](const std::string& name) {
+            return std::find(selection.only.begin(), selection.only.end(), name) ==
+                   selection.only.end();
+        });
+    }
+    StartPlan plan;
+    plan.gate = startup.gate;
+    plan.sleep = startup.sleep;
+    plan.concurrency = startup.concurrency;
+    plan.reserve = startup.reserve;
+    plan.default_need = startup.default_need;
+    plan.settle = startup.settle;
+    plan.psi = startup.psi;
+    plan.poll = startup.poll;
+    std::set<std::string> selected(order.begin(), order.end());
+    std::set<std::string> external;
+    for (const auto& name : order) {
+        const auto* service = compose.find(name);
+        plan.services.push_back(plan_service(*service, compose, profiles, startup));
+        for (const auto& dep : service->depends_on) {
+            if (selected.count(dep.service) == 0) {
+                external.insert(dep.service);
+            }
+        }
+    }
+    plan.external_dependencies.assign(external.begin(), external.end());
+    return plan;
+}
+
+}  // namespace stagehand::core

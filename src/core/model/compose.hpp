@@ -29,6 +29,8 @@ struct ComposeService {
     std::optional<std::string> cgroup_parent;
     std::optional<std::string> restart;
     SourceMark mark;  // where the service's key is
+    // `profiles`: a service with profiles is only started when one of them is enabled.
+    std::vector<std::string> profiles;
 };
 
 struct ComposeFile {

@@ -78,7 +78,10 @@ struct StartupConfig {
 struct Check {
     std::string service;
     Probe probe;
-    SourceMark mark;
+    SourceMark mark;  // the `service:` value of the entry
+    // The entry named only a service: the probe is `running`, and validate-service also
+    // requires `healthy` where the service has a healthcheck (SPEC section 7).
+    bool implicit = false;
 };
 
 struct ValidateConfig {
@@ -97,6 +100,9 @@ struct ComposeConfig {
 
 struct Config {
     std::string path;  // the file it came from; empty when no file (all defaults)
+    // The file's text, so checks made after loading (against the compose file, in the
+    // planner) can show the offending line under their Diagnostic.
+    std::string source_text;
     int version = 1;
     ComposeConfig compose;
     std::string state_dir = "/var/lib/stagehand";

@@ -1,0 +1,22 @@
+#pragma once
+// stagehand.yml (SPEC section 3) -> core::Config. Every key is checked for type and range;
+// the first problem throws InputError with file, line, column, dotted key, what was expected
+// and what was found, and for an unknown key the closest valid one. Absent keys keep the
+// defaults of core::Config; bad values are never replaced by them.
+
+#include <string>
+#include <string_view>
+
+#include "core/model/config.hpp"
+
+namespace stagehand::core {
+
+// Parses `text` as the contents of `file_name` (used in marks and messages only).
+// Throws InputError.
+Config load_config_text(std::string_view text, const std::string& file_name);
+
+// Reads and parses `path`. A missing or unreadable file is an InputError too: a caller for
+// which "no file" means "all defaults" checks for the file first.
+Config load_config_file(const std::string& path);
+
+}  // namespace stagehand::core

@@ -1,0 +1,169 @@
+// startup: and validate: sections of stagehand.yml (SPEC sections 3, 5, 7).
+
+#include <array>
+
+#include "core/load/config_sections.hpp"
+#include "core/load/probe_loader.hpp"
+#include "core/load/suggest.hpp"
+#include "core/load/units.hpp"
+
+namespace stagehand::core::load {
+namespace {
+
+using yaml::Choice;
+using yaml::Field;
+
+constexpr std::array<Choice<Gate>, 3> k_gates{{
+    {"adaptive", Gate::adaptive},
+    {"sleep", Gate::sleep},
+    {"none", Gate::none},
+}};
+constexpr std::array<Choice<OnTimeout>, 2> k_on_timeout{{
+    {"fail", OnTimeout::fail},
+    {"proceed", OnTimeout::proceed},
+}};
+
+MemorySource read_memory_source(const Field& field) {
+    std::string text = field.scalar("one of auto, meminfo, cgroup:<folder>");
+    if (text == "auto") {
+        return MemorySource{MemorySourceKind::auto_detect, ""};
+    }
+    if (text == "meminfo") {
+        return MemorySource{MemorySourceKind::meminfo, ""};
+    }
+    const std::string prefix = "cgroup:";
+    if (text.rfind(prefix, 0) == 0) {
+        auto path = yaml::normalise_absolute_path(std::string_view(text).substr(prefix.size()));
+        if (!path) {
+            field.fail(
+                "expected cgroup:<absolute cgroup folder> like "
+                "cgroup:/sys/fs/cgroup/system.slice: " +
+                path.error().message);
+        }
+        return MemorySource{MemorySourceKind::cgroup, *path};
+    }
+    field.fail("expected one of auto, meminfo, cgroup:<folder>, got " +
+               yaml::describe_found(field.node()) +
+               did_you_mean(text, {"auto", "meminfo", "cgroup:"}));
+}
+
+ServiceOverrides read_overrides(const yaml::MapReader::Entry& entry) {
+    ServiceOverrides overrides;
+    overrides.mark = entry.key_mark;
+    auto map = entry.value.map({"need", "ready", "timeout", "on_timeout"});
+    if (auto need = map.get("need")) {
+        overrides.need = need->size();
+    }
+    if (auto ready = map.get("ready")) {
+        auto probe_map = ready->map(yaml::probe_keys());
+        overrides.ready = yaml::read_probe(probe_map, false, nullptr);
+    }
+    if (auto timeout = map.get("timeout")) {
+        overrides.timeout = timeout->duration(Millis{1});
+    }
+    if (auto on_timeout = map.get("on_timeout")) {
+        overrides.on_timeout = on_timeout->choice<OnTimeout>(k_on_timeout);
+    }
+    return overrides;
+}
+
+void read_services(const Field& field, StartupConfig& out) {
+    for (const auto& item : field.list()) {
+        out.services.push_back(item.string());
+        out.service_marks.push_back(item.mark());
+    }
+}
+
+// The memory and pacing keys of startup: (everything but services and per_service).
+void read_startup_tuning(const yaml::MapReader& map, StartupConfig& out) {
+    if (auto gate = map.get("gate")) {
+        out.gate = gate->choice<Gate>(k_gates);
+    }
+    if (auto sleep = map.get("sleep")) {
+        out.sleep = sleep->duration(Millis{0});
+    }
+    if (auto concurrency = map.get("concurrency")) {
+        out.concurrency = static_cast<int>(concurrency->integer(1, 1000));
+    }
+    if (auto source = map.get("memory_source")) {
+        out.memory_source = read_memory_source(*source);
+        out.memory_source_mark = source->mark();
+    }
+    if (auto reserve = map.get("reserve")) {
+        out.reserve = reserve->memory_amount();
+    }
+    if (auto need = map.get("default_need")) {
+        out.default_need = need->size();
+    }
+    if (auto settle = map.get("settle")) {
+        out.settle = settle->duration(Millis{1});
+    }
+    if (auto psi = map.get("psi")) {
+        out.psi = psi->number(0.0, 100.0);
+    }
+    if (auto poll = map.get("poll")) {
+        out.poll = poll->duration(Millis{1});
+    }
+    if (auto timeout = map.get("timeout")) {
+        out.timeout = timeout->duration(Millis{1});
+    }
+    if (auto on_timeout = map.get("on_timeout")) {
+        out.on_timeout = on_timeout->choice<OnTimeout>(k_on_timeout);
+    }
+}
+
+Check read_check(const Field& item) {
+    std::vector<std::string> keys = yaml::probe_keys();
+    keys.insert(keys.begin(), "service");
+    auto map = item.map(keys);
+    Field service = map.require("service");
+    Check check;
+    check.service = service.string();
+    check.mark = service.mark();
+    check.probe = yaml::read_probe(map, true, &check.implicit);
+    return check;
+}
+
+}  // namespace
+
+void read_startup_section(const Field& field, StartupConfig& out) {
+    auto map = field.map({"services", "gate", "sleep", "concurrency", "memory_source", "reserve",
+                          "default_need", "settle", "psi", "poll", "timeout", "on_timeout",
+                          "per_service"});
+    if (auto services = map.get("services")) {
+        read_services(*services, out);
+    }
+    read_startup_tuning(map, out);
+    if (auto per_service = map.get("per_service")) {
+        for (const auto& entry : per_service->map({}).entries()) {
+            out.per_service[entry.name] = read_overrides(entry);
+        }
+    }
+}
+
+void read_validate_section(const Field& field, ValidateConfig& out) {
+    auto map = field.map({"timeout", "interval", "stable", "checks"});
+    if (auto timeout = map.get("timeout")) {
+        out.timeout = timeout->duration(Millis{1});
+    }
+    if (auto interval = map.get("interval")) {
+        out.interval = interval->duration(Millis{1});
+    }
+    if (auto stable = map.get("stable")) {
+        out.stable = stable->duration(Millis{0});
+    }
+    if (auto checks = map.get("checks")) {
+        for (const auto& item : checks->list()) {
+            out.checks.push_back(read_check(item));
+        }
+    }
+    // A check must hold for `stable` within `timeout`, so stable >= timeout can never pass.
+    if (out.stable >= out.timeout) {
+        auto at = map.get("stable") ? map.get("stable") : map.get("timeout");
+        at->fail("validate.stable (" + format_duration(out.stable) +
+                 ") must be shorter than validate.timeout (" + format_duration(out.timeout) +
+                 "), or no check can ever pass");
+    }
+}
+
+}  // namespace stagehand::core::load

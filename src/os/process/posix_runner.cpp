@@ -1,0 +1,184 @@
+#include "os/process/posix_runner.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include "os/process/child.hpp"
+#include "os/process/tail_buffer.hpp"
+
+namespace stagehand::os {
+
+namespace {
+
+// How often we look for an exited leader while its pipes are still open. No pidfd (Linux
+// 5.3+; Amazon Linux 2 runs 4.14) and SIGCHLD is process-wide, so we look now and then.
+constexpr int k_exit_check_ms = 100;
+// A grandchild that outlives the leader may hold the pipes open forever: after the leader
+// exits we keep reading this long, then stop listening.
+constexpr std::chrono::milliseconds k_drain_after_exit{100};
+// Reads per drain() call, so a child that writes without pause cannot starve the wait loop.
+constexpr int k_reads_per_drain = 16;
+
+// A child's stdout and stderr, read into tail buffers.
+class Capture {
+  public:
+    Capture(UniqueFd out, UniqueFd err, std::size_t cap)
+        : m_out{std::move(out), TailBuffer(cap)}, m_err{std::move(err), TailBuffer(cap)} {}
+
+    bool open() const { return m_out.fd.valid() || m_err.fd.valid(); }
+
+    // Waits up to `timeout_ms` for output on either pipe or for `wake_fd` (-1: none) to
+    // become readable, and reads what is there. Returns true when `wake_fd` is readable.
+    bool pump(int timeout_ms, int wake_fd) {
+        pollfd fds[3];
+        nfds_t count = 0;
+        for (Stream* s : {&m_out, &m_err}) {
+            if (s->fd.valid()) {
+                fds[count++] = pollfd{s->fd.get(), POLLIN, 0};
+            }
+        }
+        if (wake_fd >= 0) {
+            fds[count++] = pollfd{wake_fd, POLLIN, 0};
+        }
+        if (::poll(fds, count, timeout_ms) <= 0) {
+            return false;  // timeout or EINTR: the caller's loop re-checks its deadline
+        }
+        drain(m_out);
+        drain(m_err);
+        return wake_fd >= 0 && fds[count - 1].revents != 0;
+    }
+
+    void finish(ProcessOutcome& outcome) {
+        outcome.out = m_out.buf.take();
+        outcome.err = m_err.buf.take();
+    }
+
+  private:
+    struct Stream {
+        UniqueFd fd;
+        TailBuffer buf;
+    };
+
+    // Reads until the pipe is empty (EAGAIN); closes it on EOF or a read error.
+    static void drain(Stream& s) {
+        char buf[64 * 1024];
+        for (int i = 0; s.fd.valid() && i < k_reads_per_drain; ++i) {
+            const ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
+            if (n > 0) {
+                s.buf.append(std::string_view(buf, static_cast<std::size_t>(n)));
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && errno == EAGAIN) {
+                return;
+            } else {
+                s.fd.reset();
+            }
+        }
+    }
+
+    Stream m_out;
+    Stream m_err;
+};
+
+enum class Ending { exited, deadline, cancelled };
+
+// Poll timeout for one round of the wait loop.
+int round_timeout(bool pipes_open, bool exited, MonoTime deadline,
+                  std::optional<MonoTime> drain_until, int& tick_ms) {
+    int cap = k_exit_check_ms;
+    if (exited && drain_until) {
+        cap = millis_until(*drain_until, k_exit_check_ms);
+    } else if (!pipes_open) {
+        // Pipes closed: the leader is exiting right now, so look again soon.
+        cap = tick_ms;
+        tick_ms = std::min(tick_ms * 2, 50);
+    }
+    return std::max(millis_until(deadline, cap), 0);
+}
+
+Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline,
+                      const Cancel& cancel) {
+    std::optional<MonoTime> drain_until;
+    int tick_ms = 1;
+    for (;;) {
+        if (cancel.fired()) {
+            return Ending::cancelled;
+        }
+        const bool exited = child.has_exited();
+        if (exited && !capture.open()) {
+            return Ending::exited;
+        }
+        const MonoTime now = std::chrono::steady_clock::now();
+        if (exited) {
+            if (!drain_until) {
+                drain_until = now + k_drain_after_exit;
+            }
+            if (now >= *drain_until) {
+                return Ending::exited;
+            }
+        }
+        if (now >= deadline) {
+            return Ending::deadline;
+        }
+        const int timeout = round_timeout(capture.open(), exited, deadline, drain_until, tick_ms);
+        if (capture.pump(timeout, cancel.fd())) {
+            return Ending::cancelled;
+        }
+    }
+}
+
+}  // namespace
+
+util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, MonoTime deadline,
+                                                     const Cancel& cancel) {
+    auto executable = resolve_executable(spec);
+    if (!executable) {
+        return executable.error();
+    }
+    ProcessOutcome outcome;
+    if (cancel.fired()) {
+        outcome.cancelled = true;
+        return outcome;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+        outcome.timed_out = true;
+        return outcome;
+    }
+    auto spawned = spawn_child(*executable, spec);
+    if (!spawned) {
+        return spawned.error();
+    }
+    ChildGroup& child = spawned->child;
+    Capture capture(std::move(spawned->out), std::move(spawned->err), spec.max_output);
+    const Ending ending = wait_for_child(child, capture, deadline, cancel);
+    int status = 0;
+    if (ending == Ending::exited) {
+        status = child.reap();
+    } else {
+        outcome.timed_out = ending == Ending::deadline;
+        outcome.cancelled = ending == Ending::cancelled;
+        status = end_group(child, m_grace, [&](int ms) { capture.pump(ms, -1); });
+    }
+    capture.pump(0, -1);  // what the group wrote just before it ended
+    apply_wait_status(status, outcome);
+    capture.finish(outcome);
+    return outcome;
+}
+
+util::Result<std::unique_ptr<LineStream>> PosixProcessRunner::stream(const ProcessSpec& spec) {
+    auto executable = resolve_executable(spec);
+    if (!executable) {
+        return executable.error();
+    }
+    auto spawned = spawn_child(*executable, spec);
+    if (!spawned) {
+        return spawned.error();
+    }
+    return make_line_stream(std::move(*spawned), spec.max_output, m_grace);
+}
+
+}  // namespace stagehand::os

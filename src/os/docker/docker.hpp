@@ -26,11 +26,12 @@ struct ContainerState {
     int exit_code = 0;
     int restart_count = 0;
     int pid = 0;
-    std::string health;  // "" (no healthcheck), starting, healthy, unhealthy
-    std::string started_at;  // RFC 3339 as Docker prints it
-    std::string image;     // Config.Image (the reference)
-    std::string image_id;  // sha256:...
-    std::string ip_address;  // first network's address; empty with network_mode: host
+    std::string health;       // "" (no healthcheck), starting, healthy, unhealthy
+    std::string started_at;   // RFC 3339 as Docker prints it
+    std::string finished_at;  // RFC 3339; "0001-01-01T00:00:00Z" before the first exit
+    std::string image;        // Config.Image (the reference)
+    std::string image_id;     // sha256:...
+    std::string ip_address;   // first network's address; empty with network_mode: host
     bool host_network = false;
     std::string config_hash;  // com.docker.compose.config-hash
 };
@@ -52,7 +53,7 @@ struct PullResult {
 };
 
 class EventStream {
-public:
+  public:
     virtual ~EventStream() = default;
     virtual int fd() const = 0;
     // Parsed events so far; lines that do not parse are dropped (logged at debug).
@@ -61,23 +62,23 @@ public:
 };
 
 class Docker {
-public:
+  public:
     virtual ~Docker() = default;
     // The daemon answers (docker version). Error text says how to fix it.
     virtual util::Status ping(MonoTime deadline, const Cancel& cancel) = 0;
     // Every container of the project (any state).
-    virtual util::Result<std::vector<ContainerState>> project_containers(
-        const std::string& project, MonoTime deadline, const Cancel& cancel) = 0;
-    virtual util::Result<ContainerState> inspect(const std::string& container_id,
-                                                 MonoTime deadline, const Cancel& cancel) = 0;
+    virtual util::Result<std::vector<ContainerState>> project_containers(const std::string& project,
+                                                                         MonoTime deadline,
+                                                                         const Cancel& cancel) = 0;
+    virtual util::Result<ContainerState> inspect(const std::string& container_id, MonoTime deadline,
+                                                 const Cancel& cancel) = 0;
     // Last `lines` lines of the container's output (stdout and stderr) since its start.
     virtual util::Result<std::vector<std::string>> logs_tail(const std::string& container_id,
                                                              int lines, MonoTime deadline,
                                                              const Cancel& cancel) = 0;
     // Whole output since the container's start (for `log:` probes).
     virtual util::Result<std::string> logs_since_start(const std::string& container_id,
-                                                       MonoTime deadline,
-                                                       const Cancel& cancel) = 0;
+                                                       MonoTime deadline, const Cancel& cancel) = 0;
     virtual util::Result<bool> image_present(const std::string& image, MonoTime deadline,
                                              const Cancel& cancel) = 0;
     virtual util::Result<PullResult> pull(const std::string& image, MonoTime deadline,
@@ -96,7 +97,7 @@ public:
 
 // `docker compose` (v2 plugin) or `docker-compose` (v1).
 class Compose {
-public:
+  public:
     virtual ~Compose() = default;
     // "docker compose 2.26.1" / "docker-compose 1.29.2"
     virtual std::string describe() const = 0;

@@ -1,0 +1,95 @@
+#pragma once
+// HTTP/1.1 to the Docker Engine API over its unix socket (Boost.Beast on Asio). One connection
+// per request: a unix-socket connect costs microseconds, and it keeps every request independent
+// of the others (parallel pulls run one client per thread). Every blocking step runs under the
+// caller's absolute deadline and Cancel: a daemon that stops answering yields an error, never a
+// hang. No Docker CLI process is spawned: on a one-vCPU host a `docker inspect` per poll costs
+// far more CPU than a request on the socket.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "os/sys/cancel.hpp"
+#include "os/sys/clock.hpp"
+#include "util/result.hpp"
+
+namespace stagehand::os {
+
+// The socket the daemon listens on: DOCKER_HOST=unix://PATH, else /var/run/docker.sock.
+// `docker_host` is the variable's value (nullptr or "" when unset). Any other scheme
+// (tcp://, ssh://) is an error naming it: stagehand only talks to the local daemon.
+util::Result<std::string> docker_socket_path(const char* docker_host);
+
+struct EngineRequest {
+    std::string method = "GET";  // GET, POST, DELETE
+    std::string target;          // "/containers/json?all=1" (already percent-encoded)
+    std::vector<std::pair<std::string, std::string>> headers;  // e.g. X-Registry-Auth
+};
+
+struct EngineResponse {
+    int status = 0;
+    std::string body;        // decoded (chunked framing removed)
+    bool truncated = false;  // the body exceeded the limit; `body` holds its tail
+};
+
+class EngineConnection;
+
+// Receives the body as it arrives; return false to stop reading (the request then succeeds
+// with what was read so far).
+using BodySink = std::function<bool(std::string_view)>;
+
+class EngineClient {
+  public:
+    explicit EngineClient(std::string socket_path) : m_socket_path(std::move(socket_path)) {}
+
+    const std::string& socket_path() const { return m_socket_path; }
+
+    // Sends the request and reads the whole response, keeping at most `max_body` bytes (the
+    // tail). Errors: the daemon is unreachable (message names the socket), the deadline passed
+    // ("timed out after ..."), Cancel fired ("cancelled"), or the connection broke.
+    util::Result<EngineResponse> request(const EngineRequest& request, MonoTime deadline,
+                                         const Cancel& cancel,
+                                         std::size_t max_body = 8u << 20) const;
+
+    // Like request(), but the body of a 2xx answer goes to `sink` piece by piece (pull
+    // progress). A non-2xx answer is returned whole in EngineResponse::body, sink untouched.
+    util::Result<EngineResponse> stream(const EngineRequest& request, const BodySink& sink,
+                                        MonoTime deadline, const Cancel& cancel) const;
+
+    // Sends the request and reads the response header only (up to `deadline`); the caller
+    // then reads the body without blocking (see EngineConnection). For `GET /events`.
+    util::Result<std::unique_ptr<EngineConnection>> open(const EngineRequest& request,
+                                                         MonoTime deadline,
+                                                         const Cancel& cancel) const;
+
+  private:
+    std::string m_socket_path;
+};
+
+// One open response whose body is read later without blocking. Owns the socket.
+class EngineConnection {
+  public:
+    enum class ReadState { would_block, finished };
+
+    virtual ~EngineConnection() = default;
+    virtual int status() const = 0;
+    // The socket: readable (POLLIN) when body bytes or EOF may be available.
+    virtual int fd() const = 0;
+    // Reads whatever body bytes are available into `sink` without blocking. `finished` once
+    // the body ended or the connection broke (then `error()` says why, if it was an error).
+    virtual ReadState read_available(const std::function<void(std::string_view)>& sink) = 0;
+    virtual std::string error() const = 0;
+};
+
+// Percent-encodes a query value (everything outside A-Z a-z 0-9 - . _ ~).
+std::string url_encode(std::string_view value);
+// Percent-encodes a path segment holding an image reference or container id; keeps the
+// `/`, `:` and `@` that Docker's router expects inside /images/{name}/json.
+std::string url_encode_path(std::string_view value);
+
+}  // namespace stagehand::os

@@ -1,0 +1,306 @@
+#include "os/docker/engine_docker.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "os/docker/engine_events.hpp"
+#include "os/docker/engine_json.hpp"
+#include "os/docker/image_ref.hpp"
+
+namespace stagehand::os {
+
+namespace {
+
+constexpr std::size_t k_logs_max = 16u << 20;
+constexpr std::chrono::seconds k_events_open_timeout{10};
+
+// Only the events the start sequence and validation act on: without this filter every
+// healthcheck run adds exec_create/exec_start/exec_die events to the stream.
+constexpr const char* k_event_actions[] = {"create", "start", "restart", "die",          "oom",
+                                           "kill",   "stop",  "destroy", "health_status"};
+
+int code_for_status(int status) {
+    if (status == 404) {
+        return ENOENT;
+    }
+    if (status == 401 || status == 403) {
+        return EACCES;
+    }
+    return EIO;
+}
+
+// "what: <daemon's message>" with a code telling the caller what kind of failure it was.
+util::Error http_error(const std::string& what, const EngineResponse& response) {
+    std::string message = parse_error_message(response.body);
+    if (message.empty()) {
+        message = "HTTP status " + std::to_string(response.status);
+    }
+    return util::Error{what + ": " + message, code_for_status(response.status)};
+}
+
+std::string project_filter(const std::string& project, bool events) {
+    nlohmann::json filter;
+    filter["label"] = nlohmann::json::array({"com.docker.compose.project=" + project});
+    if (events) {
+        filter["type"] = nlohmann::json::array({"container"});
+        filter["event"] = nlohmann::json::array();
+        for (const char* action : k_event_actions) {
+            filter["event"].push_back(action);
+        }
+    }
+    return url_encode(filter.dump());
+}
+
+// `since` for the logs of the container's current run. A line written in the first instant
+// can carry a timestamp a little before StartedAt (Docker records StartedAt after the task
+// started), so take a second more -- but never reach back into the previous run's output.
+std::string logs_since(const ContainerState& state) {
+    auto since = parse_rfc3339(state.started_at);
+    if (!since) {
+        return "0";
+    }
+    const auto started = *since;
+    since->seconds -= 1;
+    const auto finished = parse_rfc3339(state.finished_at);
+    if (finished && *finished<started&& * finished> * since) {
+        since = finished;
+    }
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%lld.%09ld", since->seconds, since->nanos);
+    return buf;
+}
+
+}  // namespace
+
+util::Result<EngineResponse> EngineDocker::get(const std::string& target, MonoTime deadline,
+                                               const Cancel& cancel, std::size_t max_body) {
+    return m_client.request(EngineRequest{"GET", target, {}}, deadline, cancel, max_body);
+}
+
+util::Status EngineDocker::ping(MonoTime deadline, const Cancel& cancel) {
+    auto response = get("/_ping", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("Docker daemon at " + socket_path() + " is not healthy", *response);
+    }
+    return {};
+}
+
+util::Result<std::vector<ContainerState>> EngineDocker::project_containers(
+    const std::string& project, MonoTime deadline, const Cancel& cancel) {
+    auto response =
+        get("/containers/json?all=1&filters=" + project_filter(project, false), deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to list the containers of project " + project, *response);
+    }
+    auto ids = parse_container_ids(response->body);
+    if (!ids) {
+        return ids.error();
+    }
+    std::vector<ContainerState> containers;
+    for (const auto& id : *ids) {
+        auto state = inspect(id, deadline, cancel);
+        if (state) {
+            containers.push_back(std::move(state).value());
+        } else if (state.error().code != ENOENT) {
+            // ENOENT: removed between list and inspect, an expected race; skip it.
+            return state.error();
+        }
+    }
+    return containers;
+}
+
+util::Result<ContainerState> EngineDocker::inspect(const std::string& container_id,
+                                                   MonoTime deadline, const Cancel& cancel) {
+    auto response = get("/containers/" + url_encode_path(container_id) + "/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to inspect container " + container_id, *response);
+    }
+    return parse_container_inspect(response->body);
+}
+
+util::Result<std::string> EngineDocker::container_logs(const std::string& container_id,
+                                                       const std::string& query, MonoTime deadline,
+                                                       const Cancel& cancel) {
+    auto response =
+        get("/containers/" + url_encode_path(container_id) + "/logs?stdout=1&stderr=1&" + query,
+            deadline, cancel, k_logs_max);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to read the logs of container " + container_id, *response);
+    }
+    if (response->truncated) {
+        // The tail kept may begin inside a frame, so framing is no longer recognisable.
+        return std::move(response->body);
+    }
+    return demultiplex_logs(response->body);
+}
+
+util::Result<std::vector<std::string>> EngineDocker::logs_tail(const std::string& container_id,
+                                                               int lines, MonoTime deadline,
+                                                               const Cancel& cancel) {
+    if (lines <= 0) {
+        return std::vector<std::string>{};
+    }
+    auto text = container_logs(container_id, "tail=" + std::to_string(lines), deadline, cancel);
+    if (!text) {
+        return text.error();
+    }
+    auto all = split_log_lines(*text);
+    if (all.size() > static_cast<std::size_t>(lines)) {
+        all.erase(all.begin(), all.end() - lines);
+    }
+    return all;
+}
+
+util::Result<std::string> EngineDocker::logs_since_start(const std::string& container_id,
+                                                         MonoTime deadline, const Cancel& cancel) {
+    auto state = inspect(container_id, deadline, cancel);
+    if (!state) {
+        return state.error();
+    }
+    return container_logs(container_id, "since=" + logs_since(*state), deadline, cancel);
+}
+
+util::Result<bool> EngineDocker::image_present(const std::string& image, MonoTime deadline,
+                                               const Cancel& cancel) {
+    auto response = get("/images/" + url_encode_path(image) + "/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status == 404) {
+        return false;
+    }
+    if (response->status != 200) {
+        return http_error("failed to inspect image " + image, *response);
+    }
+    return true;
+}
+
+util::Result<std::string> EngineDocker::image_digest(const std::string& image, MonoTime deadline,
+                                                     const Cancel& cancel) {
+    auto response = get("/images/" + url_encode_path(image) + "/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to inspect image " + image, *response);
+    }
+    auto digests = parse_repo_digests(response->body);
+    if (!digests) {
+        return digests.error();
+    }
+    return pick_repo_digest(*digests, image);
+}
+
+util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime deadline,
+                                            const Cancel& cancel) {
+    const std::string what = "failed to pull " + image;
+    const ImageRef ref = split_image_ref(image);
+    EngineRequest request{"POST",
+                          "/images/create?fromImage=" + url_encode(ref.repository) +
+                              "&tag=" + url_encode(ref.digest.empty() ? ref.tag : ref.digest),
+                          {}};
+    if (m_auth != nullptr) {
+        auto header = m_auth->header_for(image, deadline, cancel);
+        if (!header) {
+            return util::Error{what + ": " + header.error().message, header.error().code};
+        }
+        if (!header->empty()) {
+            request.headers.emplace_back("X-Registry-Auth", std::move(header).value());
+        }
+    }
+    PullProgress progress;
+    auto response = m_client.stream(
+        request,
+        [&](std::string_view data) {
+            progress.feed(data);
+            return true;
+        },
+        deadline, cancel);
+    if (!response) {
+        return util::Error{what + ": " + response.error().message, response.error().code};
+    }
+    // Docker answers with an HTTP error when the pull fails before any progress was sent
+    // (manifest unknown: 404, registry unreachable: 500), else inside the 200 stream.
+    if (response->status != 200) {
+        return http_error(what, *response);
+    }
+    progress.finish();
+    if (progress.error()) {
+        return util::Error{what + ": " + *progress.error(), EIO};
+    }
+    PullResult result{image, progress.digest(), progress.summary()};
+    if (result.digest.empty()) {
+        auto digest = image_digest(image, deadline, cancel);
+        if (digest) {
+            result.digest = std::move(digest).value();
+        }
+    }
+    return result;
+}
+
+util::Result<std::vector<std::pair<std::string, std::string>>> EngineDocker::list_images(
+    MonoTime deadline, const Cancel& cancel) {
+    auto response = get("/images/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to list images", *response);
+    }
+    return parse_image_list(response->body);
+}
+
+util::Status EngineDocker::remove_image(const std::string& image_ref, MonoTime deadline,
+                                        const Cancel& cancel) {
+    auto response = m_client.request(
+        EngineRequest{"DELETE", "/images/" + url_encode_path(image_ref), {}}, deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to remove image " + image_ref, *response);
+    }
+    return {};
+}
+
+util::Result<std::unique_ptr<EventStream>> EngineDocker::events(const std::string& project) {
+    const Cancel never;  // the call has no Cancel of its own; the open is short and bounded
+    auto connection =
+        m_client.open(EngineRequest{"GET", "/events?filters=" + project_filter(project, true), {}},
+                      std::chrono::steady_clock::now() + k_events_open_timeout, never);
+    if (!connection) {
+        return connection.error();
+    }
+    if ((*connection)->status() != 200) {
+        return util::Error{"failed to follow Docker events of project " + project +
+                               ": HTTP status " + std::to_string((*connection)->status()),
+                           code_for_status((*connection)->status())};
+    }
+    return std::unique_ptr<EventStream>(
+        std::make_unique<EngineEventStream>(std::move(connection).value()));
+}
+
+util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docker_host,
+                                                               RegistryAuth* auth) {
+    auto path = docker_socket_path(docker_host);
+    if (!path) {
+        return path.error();
+    }
+    return std::make_unique<EngineDocker>(std::move(path).value(), auth);
+}
+
+}  // namespace stagehand::os

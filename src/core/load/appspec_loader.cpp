@@ -52,7 +52,8 @@ AppspecHook read_hook(const Field& item) {
 
 void read_hooks(const Field& field, Appspec& appspec) {
     const auto events = hook_events();
-    for (const auto& entry : field.map({}).entries()) {
+    const auto map = field.map({});
+    for (const auto& entry : map.entries()) {
         if (std::find(events.begin(), events.end(), entry.name) == events.end()) {
             std::string why = entry.name == "DownloadBundle" || entry.name == "Install"
                                   ? "; it belongs to the agent and takes no scripts"

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/model/appspec.hpp"
+#include "core/model/diagnostic.hpp"
 
 namespace stagehand::core {
 

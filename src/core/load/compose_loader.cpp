@@ -82,7 +82,8 @@ std::vector<Dependency> read_depends_on(const Field& field) {
         field.fail("expected a list of services or a map of service: {condition: ...}, got " +
                    yaml::describe_found(field.node()));
     }
-    for (const auto& entry : field.map({}).entries()) {
+    const auto map = field.map({});
+    for (const auto& entry : map.entries()) {
         Dependency dep{entry.name, DependsCondition::service_started, entry.key_mark};
         if (auto condition = entry.value.map({}).get("condition")) {
             dep.condition = condition->choice<DependsCondition>(k_conditions);
@@ -122,7 +123,8 @@ void read_environment(const Field& field, std::vector<std::string>& secrets) {
         }
         return;
     }
-    for (const auto& entry : field.map({}).entries()) {
+    const auto map = field.map({});
+    for (const auto& entry : map.entries()) {
         if (!entry.value.is_null()) {
             std::string value = entry.value.scalar("a value");
             if (!value.empty()) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/model/compose.hpp"
+#include "core/model/diagnostic.hpp"
 
 namespace stagehand::core {
 

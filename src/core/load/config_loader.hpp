@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/model/config.hpp"
+#include "core/model/diagnostic.hpp"
 
 namespace stagehand::core {
 

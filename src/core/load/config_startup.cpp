@@ -135,7 +135,8 @@ void read_startup_section(const Field& field, StartupConfig& out) {
     }
     read_startup_tuning(map, out);
     if (auto per_service = map.get("per_service")) {
-        for (const auto& entry : per_service->map({}).entries()) {
+        const auto services = per_service->map({});
+        for (const auto& entry : services.entries()) {
             out.per_service[entry.name] = read_overrides(entry);
         }
     }

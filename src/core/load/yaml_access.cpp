@@ -64,6 +64,21 @@ std::string Source::line(int line) const {
     return out;
 }
 
+SourceMark Source::end_of_text(const SourceMark& at) const {
+    // yaml-cpp reports an unclosed '[' or '{' at the end of the input, often an empty last
+    // line: show the end of the last line that has text instead, where the caret helps.
+    if (at.line == 0 || !line(at.line).empty()) {
+        return at;
+    }
+    for (int n = at.line - 1; n >= 1; --n) {
+        std::string text = line(n);
+        if (!text.empty()) {
+            return SourceMark{m_file, n, static_cast<int>(text.size()) + 1};
+        }
+    }
+    return at;
+}
+
 void Source::fail(const SourceMark& at, const std::string& key, const std::string& message) const {
     throw InputError(Diagnostic{at, key, message, line(at.line)});
 }
@@ -73,7 +88,13 @@ YAML::Node Source::parse(std::string_view text) const {
     try {
         documents = YAML::LoadAll(std::string(text));
     } catch (const YAML::Exception& e) {
-        fail(mark(e.mark), "", "invalid YAML: " + e.msg);
+        SourceMark at = end_of_text(mark(e.mark));
+        std::string raw = at.line > 0 ? m_lines[static_cast<std::size_t>(at.line - 1)] : "";
+        std::size_t indent_end = raw.find_first_not_of(" \t");
+        bool tab_indent = raw.substr(0, indent_end).find('\t') != std::string::npos;
+        fail(at, "",
+             "invalid YAML: " + e.msg +
+                 (tab_indent ? " (YAML does not allow tabs for indentation)" : ""));
     }
     if (documents.empty()) {
         return YAML::Node(YAML::NodeType::Null);

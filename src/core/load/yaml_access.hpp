@@ -35,6 +35,9 @@ class Source {
     YAML::Node parse(std::string_view text) const;
 
   private:
+    // `at`, or the end of the last non-empty line when `at` is on an empty line.
+    SourceMark end_of_text(const SourceMark& at) const;
+
     std::string m_file;
     std::vector<std::string> m_lines;
 };
@@ -116,7 +119,9 @@ class MapReader {
     std::optional<Field> get(std::string_view name) const;
     // Fails "required key `name` is missing" at the map when absent.
     Field require(std::string_view name) const;
-    const std::vector<Entry>& entries() const { return m_entries; }
+    const std::vector<Entry>& entries() const& { return m_entries; }
+    // Deleted: `for (auto& e : field.map({}).entries())` would iterate a destroyed reader.
+    const std::vector<Entry>& entries() const&& = delete;
     const Field& self() const { return m_self; }
 
   private:

@@ -180,7 +180,7 @@ const BadRow k_bad[] = {
     {"state_dir relative", "version: 1\nstate_dir: var/lib\n", 2, 12, "state_dir", "absolute path"},
     {"project name", "version: 1\ncompose:\n  project: Rand Hand\n", 3, 12, "compose.project",
      "compose project name"},
-    {"merge key scalar", "version: 1\npull:\n  <<: 3\n", 3, 7, "pull", "merge key"},
+    {"merge key scalar", "version: 1\npull:\n  <<: 3\n", 3, 3, "pull", "merge key"},
 };
 
 TEST(LoadConfig, RejectsEachClassOfBadInput) {

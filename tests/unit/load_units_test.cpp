@@ -187,6 +187,8 @@ TEST(LoadSuggest, EditDistanceAndClosest) {
     EXPECT_EQ(edit_distance("timeout", "timout"), 1U);
     EXPECT_EQ(edit_distance("", "abc"), 3U);
     EXPECT_EQ(edit_distance("kitten", "sitting"), 3U);
+    EXPECT_EQ(edit_distance("kafak", "kafka"), 1U);  // a swap is one typo
+    EXPECT_EQ(edit_distance("ab", "ba"), 1U);
     const std::vector<std::string> keys{"timeout", "interval", "stable", "checks"};
     EXPECT_EQ(closest_match("timout", keys), "timeout");
     EXPECT_EQ(closest_match("Stable", keys), "stable");

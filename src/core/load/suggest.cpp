@@ -17,7 +17,9 @@ std::string lowered(std::string_view s) {
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-    // Two rows of the classic table: O(|a|*|b|) time, O(|b|) memory.
+    // Levenshtein plus adjacent transpositions ("optimal string alignment"): "kafak" is one
+    // typo away from "kafka", not two. Three rows of the table: O(|a|*|b|) time.
+    std::vector<std::size_t> before(b.size() + 1);
     std::vector<std::size_t> previous(b.size() + 1);
     std::vector<std::size_t> current(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) {
@@ -28,7 +30,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         for (std::size_t j = 1; j <= b.size(); ++j) {
             std::size_t substitute = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
             current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitute});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                current[j] = std::min(current[j], before[j - 2] + 1);
+            }
         }
+        std::swap(before, previous);
         std::swap(previous, current);
     }
     return previous[b.size()];

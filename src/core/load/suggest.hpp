@@ -9,7 +9,7 @@
 
 namespace stagehand::core {
 
-// Levenshtein distance (insert, delete, substitute each cost 1).
+// Edit distance: insert, delete, substitute and swap two adjacent characters each cost 1.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, if it is close enough to be a plausible typo: at most a

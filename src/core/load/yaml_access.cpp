@@ -319,7 +319,8 @@ void MapReader::collect(const YAML::Node& node, bool merged, int depth, std::siz
     if (depth > k_max_merge_depth) {
         source.fail(source.mark(node.Mark()), m_self.key(), "merge keys (<<) nest too deep");
     }
-    std::vector<YAML::Node> sources;  // applied after the explicit keys, which win over them
+    // Merge sources are applied after the explicit keys, which win over them.
+    std::vector<std::pair<YAML::Node, YAML::Node>> sources;  // (`<<` key, value)
     for (auto it = node.begin(); it != node.end(); ++it) {
         if (budget == 0) {
             source.fail(m_self.mark(), m_self.key(), "map has too many entries (merge keys?)");
@@ -327,26 +328,29 @@ void MapReader::collect(const YAML::Node& node, bool merged, int depth, std::siz
         --budget;
         const YAML::Node& key = it->first;
         if (key.IsScalar() && key.Scalar() == "<<" && key.Tag() == "?") {
-            sources.push_back(it->second);
+            sources.emplace_back(key, it->second);
         } else {
             add(key, it->second, merged);
         }
     }
-    for (const auto& merge : sources) {
+    for (const auto& [key, merge] : sources) {
+        // An alias has the mark of its anchor; the `<<` line is where the mistake is.
+        SourceMark at = source.mark(key.Mark());
+        auto not_a_map = [&](const YAML::Node& found) {
+            source.fail(
+                at, m_self.key(),
+                "a merge key (<<) takes a map or a list of maps, got " + describe_found(found));
+        };
         if (merge.IsMap()) {
             collect(merge, true, depth + 1, budget);
             continue;
         }
         if (!merge.IsSequence()) {
-            source.fail(
-                source.mark(merge.Mark()), m_self.key(),
-                "a merge key (<<) takes a map or a list of maps, got " + describe_found(merge));
+            not_a_map(merge);
         }
         for (const auto& item : merge) {
             if (!item.IsMap()) {
-                source.fail(
-                    source.mark(item.Mark()), m_self.key(),
-                    "a merge key (<<) takes a map or a list of maps, got " + describe_found(item));
+                not_a_map(item);
             }
             collect(item, true, depth + 1, budget);
         }

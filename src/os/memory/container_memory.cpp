@@ -1,0 +1,55 @@
+#include <algorithm>
+#include <cerrno>
+
+#include "os/memory/cgroup_files.hpp"
+#include "os/memory/readers.hpp"
+#include "os/sys/read_file.hpp"
+
+namespace stagehand::os {
+
+namespace {
+
+util::Error gone(int pid) {
+    return util::Error{"process " + std::to_string(pid) + " has exited", ESRCH};
+}
+
+}  // namespace
+
+util::Result<core::Bytes> CgroupContainerMemory::usage(int container_pid) {
+    const std::string path =
+        join_root(m_root, "/proc/" + std::to_string(container_pid) + "/cgroup");
+    auto text = read_text_file(path);
+    if (!text) {
+        // ESRCH: the process died while we read its /proc folder.
+        const int code = text.error().code;
+        return code == ENOENT || code == ESRCH ? gone(container_pid) : text.error();
+    }
+    auto cgroups = parse_proc_cgroup(*text);
+    if (!cgroups) {
+        return util::Error{path + ": " + cgroups.error().message};
+    }
+    const auto location = locate_memory_cgroup(*cgroups, m_root, false);
+    if (!location) {
+        if (!path_exists(join_root(m_root, "/proc/" + std::to_string(container_pid)))) {
+            return gone(container_pid);
+        }
+        return util::Error{"process " + std::to_string(container_pid) +
+                           " is in no memory cgroup (see " + path + ")"};
+    }
+    const std::string dir = join_root(m_root, location->folder);
+    const CgroupFileNames& names = file_names(location->version);
+    auto used = read_and_parse(dir + "/" + names.usage, parse_cgroup_bytes);
+    auto inactive = read_and_parse(dir + "/memory.stat", [&](std::string_view stat) {
+        return parse_keyed_value(stat, names.inactive_key);
+    });
+    if (!used || !inactive) {
+        // Docker removes the cgroup as the container exits: a race, not a failure.
+        if (!is_directory(dir)) {
+            return gone(container_pid);
+        }
+        return used ? inactive.error() : used.error();
+    }
+    return std::max<core::Bytes>(0, *used - *inactive);
+}
+
+}  // namespace stagehand::os

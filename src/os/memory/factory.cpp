@@ -1,0 +1,144 @@
+#include "os/memory/factory.hpp"
+
+#include <vector>
+
+#include "os/memory/cgroup_files.hpp"
+#include "os/sys/read_file.hpp"
+
+namespace stagehand::os {
+
+namespace {
+
+std::string mib(core::Bytes bytes) {
+    return std::to_string(bytes / core::k_mib) + " MiB";
+}
+
+MemorySourceChoice use_meminfo(const std::string& why) {
+    return MemorySourceChoice{std::nullopt, "meminfo (" + why + ")"};
+}
+
+// Auto mode never fails on a strange cgroup setup: it falls back to meminfo and says why.
+util::Result<MemorySourceChoice> detect_auto(const std::string& root) {
+    auto host = read_host_meminfo(root);
+    if (!host) {
+        return host.error();
+    }
+    auto self = read_and_parse(join_root(root, "/proc/self/cgroup"), parse_proc_cgroup);
+    if (!self) {
+        return use_meminfo("cannot tell stagehand's cgroup: " + self.error().message);
+    }
+    const auto location = locate_memory_cgroup(*self, root, true);
+    if (!location) {
+        return use_meminfo("stagehand is in no memory cgroup");
+    }
+    const std::string dir = join_root(root, location->folder);
+    if (!path_exists(dir + "/" + file_names(location->version).limit)) {
+        // The v2 root cgroup has no memory.max: nothing limits us.
+        return use_meminfo(describe(*location) + " has no memory limit");
+    }
+    auto binding = tightest_limit(dir, location->version, root);
+    if (!binding) {
+        return use_meminfo(describe(*location) + " unreadable: " + binding.error().message);
+    }
+    if (*binding && (*binding)->limit < host->total) {
+        return MemorySourceChoice{*location, describe(*location) + " (stagehand's cgroup: limit " +
+                                                 mib((*binding)->limit) + " < MemTotal " +
+                                                 mib(host->total) + ")"};
+    }
+    return use_meminfo(describe(*location) + " has no limit below MemTotal");
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : ", ") + item;
+    }
+    return out;
+}
+
+// Which cgroup version `dir` is, judged by its files; nullopt if it is no memory cgroup.
+std::optional<CgroupVersion> version_of(const std::string& dir) {
+    if (path_exists(dir + "/memory.limit_in_bytes")) {
+        return CgroupVersion::v1;
+    }
+    for (const char* v2_file : {"memory.max", "memory.current", "cgroup.controllers"}) {
+        if (path_exists(dir + "/" + v2_file)) {
+            return CgroupVersion::v2;
+        }
+    }
+    return std::nullopt;
+}
+
+util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
+                                                 const std::string& root) {
+    const std::string label = "memory_source cgroup:" + folder;
+    if (folder.empty() || folder.front() != '/') {
+        return util::Error{label + ": expected an absolute folder"};
+    }
+    const std::string dir = join_root(root, folder);
+    if (!is_directory(dir)) {
+        return util::Error{label + ": no such folder"};
+    }
+    const auto version = version_of(dir);
+    if (!version) {
+        return util::Error{label +
+                           ": not a memory cgroup (no memory.max or memory.limit_in_bytes)"};
+    }
+    const CgroupFileNames& names = file_names(*version);
+    std::vector<std::string> missing;
+    for (const char* file : {names.limit, names.usage, "memory.stat"}) {
+        if (!path_exists(dir + "/" + file)) {
+            missing.emplace_back(file);
+        }
+    }
+    if (!missing.empty()) {
+        const char* hint = *version == CgroupVersion::v2
+                               ? " (is the memory controller enabled in the parent's "
+                                 "cgroup.subtree_control?)"
+                               : "";
+        return util::Error{label + ": missing " + join(missing) + hint};
+    }
+    auto binding = tightest_limit(dir, *version, root);  // reject unreadable files now
+    if (!binding) {
+        return util::Error{label + ": " + binding.error().message};
+    }
+    const CgroupLocation location{*version, folder};
+    const std::string limit =
+        *binding ? "limit " + mib((*binding)->limit) : "no limit: the host's figures apply";
+    return MemorySourceChoice{location, describe(location) + " (memory_source, " + limit + ")"};
+}
+
+}  // namespace
+
+util::Result<MemorySourceChoice> detect_memory_source(const core::MemorySource& source,
+                                                      const std::string& root) {
+    switch (source.kind) {
+        case core::MemorySourceKind::meminfo:
+            return use_meminfo("memory_source: meminfo");
+        case core::MemorySourceKind::cgroup:
+            return detect_explicit(source.cgroup_path, root);
+        case core::MemorySourceKind::auto_detect:
+            break;
+    }
+    return detect_auto(root);
+}
+
+std::unique_ptr<MemoryReader> make_memory_reader(const MemorySourceChoice& choice,
+                                                 const std::string& root) {
+    if (!choice.cgroup) {
+        return std::make_unique<MeminfoReader>(root);
+    }
+    return std::make_unique<CgroupMemoryReader>(*choice.cgroup,
+                                                std::make_unique<MeminfoReader>(root), root);
+}
+
+util::Result<std::unique_ptr<MemoryReader>> make_memory_reader(const core::MemorySource& source,
+                                                               const std::string& root) {
+    auto choice = detect_memory_source(source, root);
+    if (!choice) {
+        return choice.error();
+    }
+    return make_memory_reader(*choice, root);
+}
+
+}  // namespace stagehand::os

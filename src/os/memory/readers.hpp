@@ -1,0 +1,84 @@
+#pragma once
+// The real MemoryReader / ContainerMemory implementations: /proc/meminfo (through libproc2),
+// cgroup v1 and v2 memory files, PSI. Every path is taken under a `root` folder ("/" on a
+// host; a fixture tree in tests).
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "os/memory/memory.hpp"
+#include "os/memory/parsers.hpp"
+
+namespace stagehand::os {
+
+enum class CgroupVersion { v1 = 1, v2 = 2 };
+
+// A memory cgroup folder as seen on the host (without the root prefix).
+struct CgroupLocation {
+    CgroupVersion version = CgroupVersion::v2;
+    std::string folder;  // e.g. /sys/fs/cgroup/memory/stagehand-t2micro
+};
+
+// "cgroup v1 /sys/fs/cgroup/memory/stagehand-t2micro"
+std::string describe(const CgroupLocation& location);
+
+// `path` under `root`: join_root("/", "/proc/meminfo") == "/proc/meminfo",
+// join_root("/tmp/tree", "/proc/meminfo") == "/tmp/tree/proc/meminfo".
+std::string join_root(const std::string& root, const std::string& path);
+
+// MemTotal / MemAvailable of the host. With root "/" through libproc2's meminfo API (which
+// only reads the fixed path /proc/meminfo), falling back to parse_meminfo if libproc2 fails;
+// with any other root, parse_meminfo on <root>/proc/meminfo.
+util::Result<MeminfoFigures> read_host_meminfo(const std::string& root);
+
+// PSI "some avg10" from a pressure file; nullopt when the kernel offers none (file absent,
+// or EOPNOTSUPP from a kernel booted with psi=0). Error when it exists but cannot be parsed.
+util::Result<std::optional<double>> read_psi(const std::string& path);
+
+// Host memory from /proc/meminfo plus host PSI (/proc/pressure/memory).
+class MeminfoReader final : public MemoryReader {
+  public:
+    explicit MeminfoReader(std::string root = "/") : m_root(std::move(root)) {}
+    // Fresh figures on every call (no caching). source: "meminfo".
+    util::Result<MemorySnapshot> read() override;
+    std::string describe() const override { return "meminfo"; }
+
+  private:
+    std::string m_root;
+};
+
+// Memory of a cgroup: available = limit - (usage - inactive file cache), the smallest over
+// the cgroup and its ancestors that have a limit, capped by the host's figures (a cgroup
+// with no limit anywhere yields the host's figures). PSI: the cgroup's memory.pressure (v2),
+// else the host's.
+class CgroupMemoryReader final : public MemoryReader {
+  public:
+    // `host` (normally a MeminfoReader) supplies the cap, the no-limit figures and host PSI.
+    CgroupMemoryReader(CgroupLocation location, std::unique_ptr<MemoryReader> host,
+                       std::string root = "/");
+    // Error when the cgroup's own files are missing or malformed (it was removed, or this
+    // is not a memory cgroup), or the host read fails.
+    util::Result<MemorySnapshot> read() override;
+    std::string describe() const override { return os::describe(m_location); }
+
+  private:
+    CgroupLocation m_location;
+    std::unique_ptr<MemoryReader> m_host;
+    std::string m_root;
+};
+
+// A container's memory through its main process's cgroup (cgroupfs or systemd driver,
+// v1 or v2): usage minus inactive file cache, never negative.
+class CgroupContainerMemory final : public ContainerMemory {
+  public:
+    explicit CgroupContainerMemory(std::string root = "/") : m_root(std::move(root)) {}
+    // Error (code ESRCH) when the process is gone: an expected race with a container that
+    // just exited. Other errors: no memory cgroup found, files unreadable or malformed.
+    util::Result<core::Bytes> usage(int container_pid) override;
+
+  private:
+    std::string m_root;
+};
+
+}  // namespace stagehand::os

@@ -23,7 +23,8 @@ ScriptLog log_of(const std::vector<std::string>& entries) {
 }
 
 TEST(ScriptLogTest, KeepsEverythingWhileSmall) {
-    const ScriptLog log = log_of({"LifecycleEvent - BeforeInstall\n", "Script - hooks/x\n", "[stdout]hi\n"});
+    const ScriptLog log =
+        log_of({"LifecycleEvent - BeforeInstall\n", "Script - hooks/x\n", "[stdout]hi\n"});
     EXPECT_EQ(log.joined(), "LifecycleEvent - BeforeInstall\nScript - hooks/x\n[stdout]hi\n");
 }
 
@@ -67,8 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // The newest entry alone at 2048 characters or more empties the tail.
         PruneCase{"newest_2048_empties", {10, 10, 2048}, 0},
-        PruneCase{"newest_5000_empties", {10, 5000}, 0},
-        PruneCase{"newest_2047_kept", {2047}, 1},
+        PruneCase{"newest_5000_empties", {10, 5000}, 0}, PruneCase{"newest_2047_kept", {2047}, 1},
         // The agent's off-by-one: older entries count twice, the newest only against itself,
         // so 2047 + 1000 characters are kept together but 2047 + 1024 are not.
         PruneCase{"double_count_keeps", {1000, 2047}, 2},
@@ -104,25 +104,26 @@ TEST_P(Utf8Test, MatchesRuby) {
     EXPECT_EQ(ruby_length(GetParam().text), GetParam().length);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, Utf8Test,
-    ::testing::Values(Utf8Case{"empty", "", true, 0}, Utf8Case{"ascii", "abc", true, 3},
-                      Utf8Case{"two_byte", "h\xc3\xa9", true, 2},
-                      Utf8Case{"three_byte", "\xe2\x82\xac", true, 1},
-                      Utf8Case{"four_byte", "\xf0\x9f\x98\x80", true, 1},
-                      Utf8Case{"latin1_byte", "caf\xe9", false, 4},
-                      Utf8Case{"overlong", "\xc0\xaf", false, 2},
-                      Utf8Case{"surrogate", "\xed\xa0\x80", false, 3},
-                      Utf8Case{"past_max", "\xf4\x90\x80\x80", false, 4},
-                      Utf8Case{"truncated", "\xe2\x82", false, 2},
-                      Utf8Case{"lone_continuation", "a\x80z", false, 3}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Cases, Utf8Test,
+                         ::testing::Values(Utf8Case{"empty", "", true, 0},
+                                           Utf8Case{"ascii", "abc", true, 3},
+                                           Utf8Case{"two_byte", "h\xc3\xa9", true, 2},
+                                           Utf8Case{"three_byte", "\xe2\x82\xac", true, 1},
+                                           Utf8Case{"four_byte", "\xf0\x9f\x98\x80", true, 1},
+                                           Utf8Case{"latin1_byte", "caf\xe9", false, 4},
+                                           Utf8Case{"overlong", "\xc0\xaf", false, 2},
+                                           Utf8Case{"surrogate", "\xed\xa0\x80", false, 3},
+                                           Utf8Case{"past_max", "\xf4\x90\x80\x80", false, 4},
+                                           Utf8Case{"truncated", "\xe2\x82", false, 2},
+                                           Utf8Case{"lone_continuation", "a\x80z", false, 3}),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(ScriptLogTest, InvalidUtf8ReplacesTheTailWithTheAgentsFallback) {
     const ScriptLog log = log_of({"Script - hooks/x\n", "[stdout]caf\xe9\n", "[stdout]ok\n"});
     EXPECT_FALSE(log.all_valid_utf8());
-    EXPECT_EQ(console_tail(log, "hooks/x"),
-              R"({"error_code":"Unknown","script_name":"hooks/x","message":"Attempting minimal diagnostics","log":"Exception JSON::GeneratorError occured"})");
+    EXPECT_EQ(
+        console_tail(log, "hooks/x"),
+        R"({"error_code":"Unknown","script_name":"hooks/x","message":"Attempting minimal diagnostics","log":"Exception JSON::GeneratorError occured"})");
     EXPECT_EQ(diagnostic_payload(4, "hooks/x", "failed", log)["error_code"], "Unknown");
 }
 
@@ -138,8 +139,9 @@ TEST(ScriptLogTest, InvalidLineThatScrolledOutNoLongerMatters) {
 
 TEST(ScriptLogTest, DiagnosticKeysInRubyOrder) {
     const ScriptLog log = log_of({"[stderr]boom\n"});
-    EXPECT_EQ(diagnostic_payload(4, "hooks/x", "failed with exit code 1", log).dump(),
-              R"({"error_code":4,"script_name":"hooks/x","message":"failed with exit code 1","log":"[stderr]boom\n"})");
+    EXPECT_EQ(
+        diagnostic_payload(4, "hooks/x", "failed with exit code 1", log).dump(),
+        R"({"error_code":4,"script_name":"hooks/x","message":"failed with exit code 1","log":"[stderr]boom\n"})");
 }
 
 TEST(ScriptLogTest, TimestampHasTheAgentsShape) {

@@ -41,8 +41,7 @@ util::Status check_version(const YAML::Node& version) {
             return {};
         }
     }
-    return Error{"The deployment failed because an invalid version value (" +
-                 scalar_text(version) +
+    return Error{"The deployment failed because an invalid version value (" + scalar_text(version) +
                  ") was entered in the application specification file. Make sure your AppSpec "
                  "file specifies \"0.0\" as the version, and then try again."};
 }
@@ -51,11 +50,12 @@ util::Status check_os(const YAML::Node& os) {
     if (!is_null(os) && os.IsScalar() && os.Scalar() == "linux") {
         return {};
     }
-    return Error{"The deployment failed because the application specification file specifies "
-                 "an unsupported operating system (" +
-                 scalar_text(os) +
-                 "). Specify either \"linux\" or \"windows\" in the os section of the AppSpec "
-                 "file, and then try again."};
+    return Error{
+        "The deployment failed because the application specification file specifies "
+        "an unsupported operating system (" +
+        scalar_text(os) +
+        "). Specify either \"linux\" or \"windows\" in the os section of the AppSpec "
+        "file, and then try again."};
 }
 
 // YAML 1.1 (Psych) booleans; any other non-null value is truthy in Ruby.
@@ -63,7 +63,8 @@ bool truthy(const YAML::Node& node) {
     if (is_null(node)) {
         return false;
     }
-    static const char* const k_false[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+    static const char* const k_false[] = {"false", "False", "FALSE", "no", "No",
+                                          "NO",    "off",   "Off",   "OFF"};
     for (const char* word : k_false) {
         if (node.IsScalar() && node.Tag() == "?" && node.Scalar() == word) {
             return false;
@@ -77,7 +78,8 @@ util::Result<ScriptEntry> parse_script(const YAML::Node& node) {
         "The deployment failed because the application specification file specifies a script "
         "with no location value. Specify the location in the hooks section of the AppSpec "
         "file, and then try again.";
-    if (!node.IsMap() || is_null(node["location"]) || strip(scalar_text(node["location"])).empty()) {
+    if (!node.IsMap() || is_null(node["location"]) ||
+        strip(scalar_text(node["location"])).empty()) {
         return Error{no_location};
     }
     ScriptEntry script;
@@ -85,9 +87,10 @@ util::Result<ScriptEntry> parse_script(const YAML::Node& node) {
     if (!is_null(node["timeout"])) {
         const long long timeout = ruby_to_i(scalar_text(node["timeout"]));
         if (timeout <= 0) {
-            return Error{"The deployment failed because an invalid timeout value was provided "
-                         "for a script in the application specification file. Make corrections "
-                         "in the hooks section of the AppSpec file, and then try again."};
+            return Error{
+                "The deployment failed because an invalid timeout value was provided "
+                "for a script in the application specification file. Make corrections "
+                "in the hooks section of the AppSpec file, and then try again."};
         }
         script.timeout_s = static_cast<int>(std::min<long long>(timeout, INT_MAX));
     }
@@ -103,15 +106,18 @@ util::Status parse_hooks(const YAML::Node& hooks, Appspec& spec) {
         return {};
     }
     if (!hooks.IsMap()) {
-        return Error{"The deployment failed because the hooks section of the application "
-                     "specification file is not a mapping of lifecycle events to scripts."};
+        return Error{
+            "The deployment failed because the hooks section of the application "
+            "specification file is not a mapping of lifecycle events to scripts."};
     }
     for (const auto& pair : hooks) {
         const std::string event = pair.first.as<std::string>();
         if (!pair.second.IsSequence()) {
             // Ruby: `scripts.each` on a non-list raises NoMethodError.
-            return Error{"The deployment failed because the hooks section lists no scripts (a "
-                         "list of location entries) for " + event + "."};
+            return Error{
+                "The deployment failed because the hooks section lists no scripts (a "
+                "list of location entries) for " +
+                event + "."};
         }
         auto& scripts = spec.hooks[event];
         for (const auto& node : pair.second) {
@@ -130,22 +136,26 @@ util::Status parse_files(const YAML::Node& files, Appspec& spec) {
         return {};
     }
     if (!files.IsSequence()) {
-        return Error{"The deployment failed because the files section of the application "
-                     "specification file is not a list of source/destination entries."};
+        return Error{
+            "The deployment failed because the files section of the application "
+            "specification file is not a list of source/destination entries."};
     }
     for (const auto& node : files) {
         const YAML::Node source = node.IsMap() ? node["source"] : YAML::Node();
         const YAML::Node destination = node.IsMap() ? node["destination"] : YAML::Node();
         if (is_null(source)) {
-            return Error{"The deployment failed because the application specification file "
-                         "specifies a destination file, but no source file. Update the files "
-                         "section of the AppSpec file, and then try again."};
+            return Error{
+                "The deployment failed because the application specification file "
+                "specifies a destination file, but no source file. Update the files "
+                "section of the AppSpec file, and then try again."};
         }
         if (is_null(destination)) {
-            return Error{"The deployment failed because the application specification file "
-                         "specifies only a source file (" + scalar_text(source) +
-                         "). Add the name of the destination file to the files section of the "
-                         "AppSpec file, and try again."};
+            return Error{
+                "The deployment failed because the application specification file "
+                "specifies only a source file (" +
+                scalar_text(source) +
+                "). Add the name of the destination file to the files section of the "
+                "AppSpec file, and try again."};
         }
         spec.files.push_back(FileEntry{scalar_text(source), scalar_text(destination)});
     }
@@ -190,9 +200,9 @@ util::Result<Appspec> parse_appspec(const std::string& text) {
         return check_version(YAML::Node()).error();
     }
     Appspec spec;
-    for (const util::Status& status : {check_version(root["version"]), check_os(root["os"]),
-                                       parse_hooks(root["hooks"], spec),
-                                       parse_files(root["files"], spec)}) {
+    for (const util::Status& status :
+         {check_version(root["version"]), check_os(root["os"]), parse_hooks(root["hooks"], spec),
+          parse_files(root["files"], spec)}) {
         if (!status) {
             return status.error();
         }
@@ -210,14 +220,15 @@ util::Result<Appspec> load_appspec(const std::filesystem::path& archive_dir) {
     }
     std::ifstream file(path);
     if (!file) {
-        return Error{"The CodeDeploy agent did not find an AppSpec file within the unpacked "
-                     "revision directory at revision-relative path \"appspec.yml\". The revision "
-                     "was unpacked to directory \"" + archive_dir.string() +
-                     "\", and the AppSpec file was expected but not found at path \"" +
-                     path.string() +
-                     "\". Consult the AWS CodeDeploy Appspec documentation for more information "
-                     "at http://docs.aws.amazon.com/codedeploy/latest/userguide/"
-                     "reference-appspec-file.html"};
+        return Error{
+            "The CodeDeploy agent did not find an AppSpec file within the unpacked "
+            "revision directory at revision-relative path \"appspec.yml\". The revision "
+            "was unpacked to directory \"" +
+            archive_dir.string() +
+            "\", and the AppSpec file was expected but not found at path \"" + path.string() +
+            "\". Consult the AWS CodeDeploy Appspec documentation for more information "
+            "at http://docs.aws.amazon.com/codedeploy/latest/userguide/"
+            "reference-appspec-file.html"};
     }
     std::ostringstream text;
     text << file.rdbuf();

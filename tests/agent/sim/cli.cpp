@@ -28,7 +28,8 @@ util::Result<int> positive(const std::string& option, const std::string& value) 
         used = 0;
     }
     if (used != value.size() || number <= 0 || number > INT_MAX) {
-        return Error{option + ": expected a positive whole number of seconds, got \"" + value + "\""};
+        return Error{option + ": expected a positive whole number of seconds, got \"" + value +
+                     "\""};
     }
     return static_cast<int>(number);
 }
@@ -58,54 +59,150 @@ Status assign(util::Result<V> parsed, T& slot) {
 }
 
 const Option<HookCommand> k_hook_options[] = {
-    {"--script", true, [](HookCommand& c, const std::string& v) { c.spec.script = v; return Status{}; }},
-    {"--location", true, [](HookCommand& c, const std::string& v) { c.spec.location = v; return Status{}; }},
-    {"--event", true, [](HookCommand& c, const std::string& v) { c.vars.lifecycle_event = v; return Status{}; }},
-    {"--timeout", true, [](HookCommand& c, const std::string& v) { return assign(positive("--timeout", v), c.spec.timeout_s); }},
-    {"--deployment-id", true, [](HookCommand& c, const std::string& v) { c.vars.deployment_id = v; return Status{}; }},
-    {"--application", true, [](HookCommand& c, const std::string& v) { c.vars.application_name = v; return Status{}; }},
-    {"--group", true, [](HookCommand& c, const std::string& v) { c.vars.deployment_group_name = v; return Status{}; }},
-    {"--group-id", true, [](HookCommand& c, const std::string& v) { c.vars.deployment_group_id = v; return Status{}; }},
-    {"--scripts-log", true, [](HookCommand& c, const std::string& v) { c.scripts_log = v; return Status{}; }},
-    {"--agent", true, [](HookCommand& c, const std::string& v) { return assign(agent_version(v), c.spec.agent); }},
-    {"--env", true, [](HookCommand& c, const std::string& v) { c.env_extras.push_back(v); return env_assignment(v); }},
-    {"--runas", true, [](HookCommand& c, const std::string& v) { c.spec.runas = v; return Status{}; }},
-    {"--sudo", false, [](HookCommand& c, const std::string&) { c.spec.sudo = true; return Status{}; }},
-    {"--hard-kill-after", true, [](HookCommand& c, const std::string& v) {
+    {"--script", true,
+     [](HookCommand& c, const std::string& v) {
+         c.spec.script = v;
+         return Status{};
+     }},
+    {"--location", true,
+     [](HookCommand& c, const std::string& v) {
+         c.spec.location = v;
+         return Status{};
+     }},
+    {"--event", true,
+     [](HookCommand& c, const std::string& v) {
+         c.vars.lifecycle_event = v;
+         return Status{};
+     }},
+    {"--timeout", true,
+     [](HookCommand& c, const std::string& v) {
+         return assign(positive("--timeout", v), c.spec.timeout_s);
+     }},
+    {"--deployment-id", true,
+     [](HookCommand& c, const std::string& v) {
+         c.vars.deployment_id = v;
+         return Status{};
+     }},
+    {"--application", true,
+     [](HookCommand& c, const std::string& v) {
+         c.vars.application_name = v;
+         return Status{};
+     }},
+    {"--group", true,
+     [](HookCommand& c, const std::string& v) {
+         c.vars.deployment_group_name = v;
+         return Status{};
+     }},
+    {"--group-id", true,
+     [](HookCommand& c, const std::string& v) {
+         c.vars.deployment_group_id = v;
+         return Status{};
+     }},
+    {"--scripts-log", true,
+     [](HookCommand& c, const std::string& v) {
+         c.scripts_log = v;
+         return Status{};
+     }},
+    {"--agent", true,
+     [](HookCommand& c, const std::string& v) { return assign(agent_version(v), c.spec.agent); }},
+    {"--env", true,
+     [](HookCommand& c, const std::string& v) {
+         c.env_extras.push_back(v);
+         return env_assignment(v);
+     }},
+    {"--runas", true,
+     [](HookCommand& c, const std::string& v) {
+         c.spec.runas = v;
+         return Status{};
+     }},
+    {"--sudo", false,
+     [](HookCommand& c, const std::string&) {
+         c.spec.sudo = true;
+         return Status{};
+     }},
+    {"--hard-kill-after", true,
+     [](HookCommand& c, const std::string& v) {
          int s = 0;
          auto status = assign(positive("--hard-kill-after", v), s);
          c.spec.hard_kill_after_s = s;
-         return status; }},
-    {"--print-output", false, [](HookCommand& c, const std::string&) { c.print_output = true; return Status{}; }},
+         return status;
+     }},
+    {"--print-output", false,
+     [](HookCommand& c, const std::string&) {
+         c.print_output = true;
+         return Status{};
+     }},
 };
 
 const Option<DeployOptions> k_deploy_options[] = {
-    {"--bundle", true, [](DeployOptions& o, const std::string& v) { o.bundle = v; return Status{}; }},
-    {"--root", true, [](DeployOptions& o, const std::string& v) { o.root = v; return Status{}; }},
-    {"--application", true, [](DeployOptions& o, const std::string& v) { o.application = v; return Status{}; }},
-    {"--group", true, [](DeployOptions& o, const std::string& v) { o.group = v; return Status{}; }},
-    {"--group-id", true, [](DeployOptions& o, const std::string& v) { o.group_id = v; return Status{}; }},
-    {"--deployment-id", true, [](DeployOptions& o, const std::string& v) { o.deployment_id = v; return Status{}; }},
-    {"--agent", true, [](DeployOptions& o, const std::string& v) { return assign(agent_version(v), o.agent); }},
-    {"--stop-after", true, [](DeployOptions& o, const std::string& v) {
+    {"--bundle", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.bundle = v;
+         return Status{};
+     }},
+    {"--root", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.root = v;
+         return Status{};
+     }},
+    {"--application", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.application = v;
+         return Status{};
+     }},
+    {"--group", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.group = v;
+         return Status{};
+     }},
+    {"--group-id", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.group_id = v;
+         return Status{};
+     }},
+    {"--deployment-id", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.deployment_id = v;
+         return Status{};
+     }},
+    {"--agent", true,
+     [](DeployOptions& o, const std::string& v) { return assign(agent_version(v), o.agent); }},
+    {"--stop-after", true,
+     [](DeployOptions& o, const std::string& v) {
          const auto& events = lifecycle_events();
          o.stop_after = v;
          return std::find(events.begin(), events.end(), v) != events.end()
-                    ? Status{} : Status{Error{"--stop-after: unknown lifecycle event \"" + v + "\""}}; }},
-    {"--print-output", false, [](DeployOptions& o, const std::string&) { o.print_output = true; return Status{}; }},
-    {"--hard-kill-after", true, [](DeployOptions& o, const std::string& v) {
+                    ? Status{}
+                    : Status{Error{"--stop-after: unknown lifecycle event \"" + v + "\""}};
+     }},
+    {"--print-output", false,
+     [](DeployOptions& o, const std::string&) {
+         o.print_output = true;
+         return Status{};
+     }},
+    {"--hard-kill-after", true,
+     [](DeployOptions& o, const std::string& v) {
          int s = 0;
          auto status = assign(positive("--hard-kill-after", v), s);
          o.hard_kill_after_s = s;
-         return status; }},
-    {"--file-exists-behavior", true, [](DeployOptions& o, const std::string& v) { o.file_exists_behavior = v; return Status{}; }},
-    {"--env", true, [](DeployOptions& o, const std::string& v) { o.env_extras.push_back(v); return env_assignment(v); }},
+         return status;
+     }},
+    {"--file-exists-behavior", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.file_exists_behavior = v;
+         return Status{};
+     }},
+    {"--env", true,
+     [](DeployOptions& o, const std::string& v) {
+         o.env_extras.push_back(v);
+         return env_assignment(v);
+     }},
 };
 
 // Applies "--name value" / "--name=value" options from the table; records the names seen.
 template <class T>
-Status parse_options(std::span<const Option<T>> table, std::span<const std::string> args,
-                     T& target, std::set<std::string>& seen) {
+Status parse_options(std::span<const Option<T>> table, std::span<const std::string> args, T& target,
+                     std::set<std::string>& seen) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
         const auto eq = arg.find('=');
@@ -155,7 +252,8 @@ util::Result<Command> parse_hook(std::span<const std::string> args) {
         return s.error();
     }
     if (command.spec.script.empty() || command.spec.script.front() != '/') {
-        return Error{"--script: the agent always runs an absolute path, got \"" + command.spec.script + "\""};
+        return Error{"--script: the agent always runs an absolute path, got \"" +
+                     command.spec.script + "\""};
     }
     HookSpec& spec = command.spec;
     spec.event = command.vars.lifecycle_event;

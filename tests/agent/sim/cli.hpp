@@ -14,7 +14,7 @@
 namespace stagehand::agent {
 
 struct HookCommand {
-    HookSpec spec;              // env is filled from vars + env_extras by parse_command_line
+    HookSpec spec;  // env is filled from vars + env_extras by parse_command_line
     DeploymentVars vars;
     std::vector<std::string> env_extras;
     std::optional<std::filesystem::path> scripts_log;

@@ -15,7 +15,8 @@ enum class AgentVersion { v1, v2 };
 const char* to_string(AgentVersion version);
 
 // The PATH of an agent started by systemd: its only inherited variable that hooks may use.
-inline constexpr const char* k_agent_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+inline constexpr const char* k_agent_path =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // The deployment facts the agent exports to every hook.
 struct DeploymentVars {

@@ -1,5 +1,7 @@
 #include "sim/deployment.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -63,7 +65,7 @@ std::string ruby_join(const fs::path& dir, std::string name) {
 }
 
 class Deployment {
-public:
+  public:
     Deployment(DeployOptions options, int interrupt_fd, const Emit& emit)
         : m_options(std::move(options)), m_interrupt_fd(interrupt_fd), m_emit(emit) {}
 
@@ -73,7 +75,7 @@ public:
             for (const auto& event : lifecycle_events()) {
                 const auto event_start = Clock::now();
                 m_record = EventRecord{event, "Succeeded", "", 0, 0};
-                const bool ok = run_event(event);
+                const bool ok = !interrupted(event) && run_event(event);
                 m_record.duration_ms = elapsed_ms(event_start);
                 m_summary.events.push_back(m_record);
                 if (!ok || m_options.stop_after == event) {
@@ -86,9 +88,19 @@ public:
         return m_summary;
     }
 
-private:
+  private:
     static std::int64_t elapsed_ms(Clock::time_point since) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+    }
+
+    // Our own SIGINT/SIGTERM/SIGHUP between events ends the deployment (error 7, as the agent
+    // fails an event it was restarted in).
+    bool interrupted(const std::string& event) {
+        pollfd fd{m_interrupt_fd, POLLIN, 0};
+        if (m_interrupt_fd < 0 || ::poll(&fd, 1, 0) <= 0) {
+            return false;
+        }
+        return !fail(event, 7, "codedeploy-sim was interrupted before " + event);
     }
 
     fs::path instructions() const { return m_options.root / "deployment-instructions"; }
@@ -113,7 +125,9 @@ private:
         auto logger = ScriptLogger::open(m_summary.deployment_root / "logs" / "scripts.log",
                                          m_options.print_output);
         if (ec || !logger) {
-            fail("DownloadBundle", 5, ec ? "failed to create " + m_summary.deployment_root.string() + ": " + ec.message() : logger.error().message);
+            fail("DownloadBundle", 5,
+                 ec ? "failed to create " + m_summary.deployment_root.string() + ": " + ec.message()
+                    : logger.error().message);
             return false;
         }
         m_logger.emplace(std::move(*logger));
@@ -136,8 +150,9 @@ private:
         fs::copy(m_options.bundle, m_summary.archive,
                  fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
         if (ec) {
-            return fail("DownloadBundle", 5, "failed to copy " + m_options.bundle.string() +
-                                                 " to " + m_summary.archive.string() + ": " + ec.message());
+            return fail("DownloadBundle", 5,
+                        "failed to copy " + m_options.bundle.string() + " to " +
+                            m_summary.archive.string() + ": " + ec.message());
         }
         fs::create_directories(instructions(), ec);
         write_atomically(pointer("_most_recent_install"), m_summary.deployment_root.string());
@@ -200,7 +215,8 @@ private:
         m_logger->begin_event(event);
         for (const auto& script : it->second) {
             ++m_record.scripts;
-            const HookOutcome outcome = run_hook(hook_spec(event, archive, script), *m_logger, m_interrupt_fd);
+            const HookOutcome outcome =
+                run_hook(hook_spec(event, archive, script), *m_logger, m_interrupt_fd);
             m_emit(to_json(outcome));
             if (!outcome.ok()) {
                 m_summary.failed_script = script.location;
@@ -210,7 +226,8 @@ private:
         return true;
     }
 
-    HookSpec hook_spec(const std::string& event, const fs::path& archive, const ScriptEntry& script) const {
+    HookSpec hook_spec(const std::string& event, const fs::path& archive,
+                       const ScriptEntry& script) const {
         HookSpec spec;
         spec.script = ruby_join(archive, script.location);
         spec.location = script.location;
@@ -220,9 +237,10 @@ private:
         spec.sudo = script.sudo;
         spec.agent = m_options.agent;
         spec.hard_kill_after_s = m_options.hard_kill_after_s;
-        spec.env = hook_environment(DeploymentVars{event, m_summary.deployment_id, m_summary.application,
-                                                   m_summary.group, m_summary.group_id},
-                                    m_options.env_extras);
+        spec.env =
+            hook_environment(DeploymentVars{event, m_summary.deployment_id, m_summary.application,
+                                            m_summary.group, m_summary.group_id},
+                             m_options.env_extras);
         return spec;
     }
 
@@ -251,9 +269,10 @@ std::optional<std::string> path_or_null(const std::optional<fs::path>& path) {
 
 const std::vector<std::string>& lifecycle_events() {
     static const std::vector<std::string> k_events{
-        "BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop", "DownloadBundle",
-        "BeforeInstall",      "Install",           "AfterInstall",    "ApplicationStart",
-        "ValidateService",    "BeforeAllowTraffic", "AfterAllowTraffic"};
+        "BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop",
+        "DownloadBundle",     "BeforeInstall",     "Install",
+        "AfterInstall",       "ApplicationStart",  "ValidateService",
+        "BeforeAllowTraffic", "AfterAllowTraffic"};
     return k_events;
 }
 
@@ -264,8 +283,11 @@ DeploySummary run_deployment(DeployOptions options, int interrupt_fd, const Emit
 nlohmann::ordered_json to_json(const DeploySummary& summary) {
     nlohmann::ordered_json events = nlohmann::ordered_json::array();
     for (const auto& e : summary.events) {
-        events.push_back({{"event", e.event}, {"status", e.status}, {"note", e.note},
-                          {"scripts", e.scripts}, {"duration_ms", e.duration_ms}});
+        events.push_back({{"event", e.event},
+                          {"status", e.status},
+                          {"note", e.note},
+                          {"scripts", e.scripts},
+                          {"duration_ms", e.duration_ms}});
     }
     const auto opt = [](const std::optional<std::string>& s) {
         return s ? nlohmann::ordered_json(*s) : nlohmann::ordered_json(nullptr);

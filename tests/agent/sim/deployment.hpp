@@ -26,7 +26,8 @@ namespace stagehand::agent {
 
 struct DeployOptions {
     std::filesystem::path bundle;  // the revision folder (holds appspec.yml)
-    std::filesystem::path root;    // the agent's root_dir (default /opt/codedeploy-agent/deployment-root)
+    std::filesystem::path
+        root;  // the agent's root_dir (default /opt/codedeploy-agent/deployment-root)
     std::string application;
     std::string group;
     std::string group_id;       // default: the group name

@@ -44,7 +44,7 @@ int poll_timeout(std::optional<Clock::time_point> until) {
 
 // One output stream, cut into lines like the agent's `stdout.each_line` reader thread.
 class StreamReader {
-public:
+  public:
     StreamReader(UniqueFd fd, std::string tag) : m_fd(std::move(fd)), m_tag(std::move(tag)) {}
 
     bool open() const { return m_fd.valid(); }
@@ -80,7 +80,7 @@ public:
         m_partial.clear();
     }
 
-private:
+  private:
     void split(ScriptLogger& logger, HookOutcome& outcome) {
         std::size_t start = 0;
         for (std::size_t nl; (nl = m_partial.find('\n', start)) != std::string::npos;) {
@@ -103,7 +103,7 @@ private:
 
 // Watches one started hook from spawn to the agent's verdict.
 class Supervisor {
-public:
+  public:
     Supervisor(const HookSpec& spec, SpawnedChild child, ScriptLogger& logger, int interrupt_fd,
                HookOutcome& outcome)
         : m_spec(spec),
@@ -122,13 +122,14 @@ public:
         } else if (!m_interrupted) {
             on_deadline();
         }
-        m_outcome.duration_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - m_start).count();
+        m_outcome.duration_ms =
+            std::chrono::duration_cast<milliseconds>(Clock::now() - m_start).count();
         if (!m_interrupted) {
             handle_leftovers();
         }
     }
 
-private:
+  private:
     enum class Wake { progress, interrupted };
 
     // One poll round over the streams (when asked), the pidfd and our interrupt signalfd.
@@ -275,7 +276,8 @@ private:
     void interrupt() {
         signalfd_siginfo info{};
         const ssize_t n = ::read(m_interrupt_fd, &info, sizeof info);
-        const int sig = n == static_cast<ssize_t>(sizeof info) ? static_cast<int>(info.ssi_signo) : 0;
+        const int sig =
+            n == static_cast<ssize_t>(sizeof info) ? static_cast<int>(info.ssi_signo) : 0;
         kill_group(SIGKILL);
         abandon_streams();
         m_interrupted = true;
@@ -289,7 +291,8 @@ private:
         record_exit();
         fail(AgentError::failed_after_restart,
              std::string("codedeploy-sim was interrupted by ") +
-                 (sig > 0 ? std::string("SIG") + sigabbrev_np(sig) : std::string("a signal")) + "; the hook's process group was killed");
+                 (sig > 0 ? std::string("SIG") + sigabbrev_np(sig) : std::string("a signal")) +
+                 "; the hook's process group was killed");
     }
 
     void fail(AgentError error, std::string message) {
@@ -333,8 +336,8 @@ bool check_script(const HookSpec& spec, HookOutcome& outcome) {
         // FileUtils.chmod("+x", path): a+x on top of the current mode.
         if (::chmod(spec.script.c_str(), (st.st_mode & 07777) | 0111) != 0) {
             outcome.error = AgentError::script_not_executable;
-            outcome.message = "Unable to set script at specified location: " + spec.location +
-                              " as executable";
+            outcome.message =
+                "Unable to set script at specified location: " + spec.location + " as executable";
             return false;
         }
         outcome.chmodded = true;
@@ -344,11 +347,12 @@ bool check_script(const HookSpec& spec, HookOutcome& outcome) {
 
 void launch(const HookSpec& spec, ScriptLogger& logger, int interrupt_fd, HookOutcome& outcome) {
     logger.log_script("Script - " + spec.location + "\n");
-    const AgentCommand command = agent_command(spec.agent, spec.script, spec.runas, spec.sudo, spec.env);
-    util::Result<SpawnedChild> child = command.argv.empty()
-                                           ? util::Result<SpawnedChild>(util::Error{command.error, ENOENT})
-                                           : spawn_child(SpawnRequest{command.argv, spec.env,
-                                                                      spec.agent == AgentVersion::v2});
+    const AgentCommand command =
+        agent_command(spec.agent, spec.script, spec.runas, spec.sudo, spec.env);
+    util::Result<SpawnedChild> child =
+        command.argv.empty()
+            ? util::Result<SpawnedChild>(util::Error{command.error, ENOENT})
+            : spawn_child(SpawnRequest{command.argv, spec.env, spec.agent == AgentVersion::v2});
     if (!child) {
         // A spawn error is a StandardError in execute_script: rescued as SCRIPT_FAILED_CODE.
         const int err = child.error().code;
@@ -375,10 +379,10 @@ HookOutcome run_hook(const HookSpec& spec, ScriptLogger& logger, int interrupt_f
         launch(spec, logger, interrupt_fd, outcome);
     }
     outcome.tail = console_tail(logger.script_log(), spec.location);
-    outcome.diagnostic = outcome.ok() ? diagnostic_payload(0, "", "Succeeded: ", ScriptLog{})
-                                      : diagnostic_payload(static_cast<int>(outcome.error),
-                                                           spec.location, outcome.message,
-                                                           logger.script_log());
+    outcome.diagnostic = outcome.ok()
+                             ? diagnostic_payload(0, "", "Succeeded: ", ScriptLog{})
+                             : diagnostic_payload(static_cast<int>(outcome.error), spec.location,
+                                                  outcome.message, logger.script_log());
     return outcome;
 }
 

@@ -56,17 +56,17 @@ struct HookOutcome {
     std::string message;  // the agent's error message; empty on success
     bool timed_out = false;
     bool outputs_left_open = false;
-    bool chmodded = false;      // the script was not executable and we chmod +x'ed it
-    bool sigterm_sent = false;  // at the deadline, to the process group
-    bool sigkill_sent = false;  // to the group, by the v2 rule or by --hard-kill-after
-    bool hard_killed = false;   // that SIGKILL came from --hard-kill-after (the agent never does)
-    bool interrupted = false;   // we were signalled (SIGINT/SIGTERM/SIGHUP) and killed the group
+    bool chmodded = false;       // the script was not executable and we chmod +x'ed it
+    bool sigterm_sent = false;   // at the deadline, to the process group
+    bool sigkill_sent = false;   // to the group, by the v2 rule or by --hard-kill-after
+    bool hard_killed = false;    // that SIGKILL came from --hard-kill-after (the agent never does)
+    bool interrupted = false;    // we were signalled (SIGINT/SIGTERM/SIGHUP) and killed the group
     int leftover_processes = 0;  // live members of the hook's process group after the event
     bool leftovers_killed = false;
-    std::int64_t duration_ms = 0;  // until the agent would report the result
-    std::size_t lines = 0;         // stdout + stderr lines received
-    bool utf8_valid = true;        // every received line is well-formed UTF-8
-    std::string tail;              // console_tail() of the event's log after this script
+    std::int64_t duration_ms = 0;       // until the agent would report the result
+    std::size_t lines = 0;              // stdout + stderr lines received
+    bool utf8_valid = true;             // every received line is well-formed UTF-8
+    std::string tail;                   // console_tail() of the event's log after this script
     nlohmann::ordered_json diagnostic;  // diagnostic_payload() after this script
 
     bool ok() const { return error == AgentError::succeeded; }

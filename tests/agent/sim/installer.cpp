@@ -85,22 +85,24 @@ struct Instruction {
 
 // install_instruction.rb, CommandBuilder: the instruction list with its duplicate checks.
 class Builder {
-public:
+  public:
     Status copy(const std::string& source, const std::string& destination) {
         const std::string target = expand_path(destination);
         if (m_copies.count(target) != 0) {
-            return Error{"The deployment failed because the application specification file "
-                         "specifies two source files named " + source + " and " +
-                         m_copies[target] + " for the same destination (" + target +
-                         "). Remove one of the source file paths from the AppSpec file, and "
-                         "then try again."};
+            return Error{
+                "The deployment failed because the application specification file "
+                "specifies two source files named " +
+                source + " and " + m_copies[target] + " for the same destination (" + target +
+                "). Remove one of the source file paths from the AppSpec file, and "
+                "then try again."};
         }
         if (m_dirs.count(target) != 0) {
-            return Error{"The deployment failed because the application specification file "
-                         "calls for installing the file " + source +
-                         ", but a file with that name already exists at the location (" +
-                         target + "). Update your AppSpec file or directory structure, and "
-                         "then try again."};
+            return Error{
+                "The deployment failed because the application specification file "
+                "calls for installing the file " +
+                source + ", but a file with that name already exists at the location (" + target +
+                "). Update your AppSpec file or directory structure, and "
+                "then try again."};
         }
         m_list.push_back(Instruction{true, source, target});
         m_copies[target] = source;
@@ -110,10 +112,12 @@ public:
     Status mkdir(const std::string& destination) {
         const std::string target = expand_path(destination);
         if (m_copies.count(target) != 0) {
-            return Error{"The deployment failed because the application specification file "
-                         "includes an mkdir command more than once for the same destination "
-                         "path (" + target + ") from (" + m_copies[target] +
-                         "). Update the files section of the AppSpec file, and then try again."};
+            return Error{
+                "The deployment failed because the application specification file "
+                "includes an mkdir command more than once for the same destination "
+                "path (" +
+                target + ") from (" + m_copies[target] +
+                "). Update the files section of the AppSpec file, and then try again."};
         }
         if (m_dirs.insert(target).second) {
             m_list.push_back(Instruction{false, "", target});
@@ -123,7 +127,7 @@ public:
 
     const std::vector<Instruction>& list() const { return m_list; }
 
-private:
+  private:
     std::vector<Instruction> m_list;
     std::map<std::string, std::string> m_copies;
     std::set<std::string> m_dirs;
@@ -131,7 +135,7 @@ private:
 
 // Generates the copy instructions (installer.rb, generate_instructions and helpers).
 class Planner {
-public:
+  public:
     Planner(std::string behavior, InstallReport& report)
         : m_behavior(std::move(behavior)), m_report(report) {}
 
@@ -143,7 +147,8 @@ public:
             }
             return directory_copy(source, entry.destination, 0);
         }
-        const std::string target = ruby_join(entry.destination, fs::path(source).filename().string());
+        const std::string target =
+            ruby_join(entry.destination, fs::path(source).filename().string());
         if (auto s = fill_in_missing_ancestors(target); !s) {
             return s;
         }
@@ -152,7 +157,7 @@ public:
 
     const Builder& builder() const { return m_builder; }
 
-private:
+  private:
     Status fill_in_missing_ancestors(const std::string& destination) {
         std::vector<std::string> missing;
         for (std::string parent = ruby_dirname(destination);
@@ -188,7 +193,8 @@ private:
         for (const auto& name : names) {
             const std::string from = ruby_join(source, name);
             const std::string to = ruby_join(destination, name);
-            auto s = is_directory(from) ? directory_copy(from, to, depth + 1) : normal_copy(from, to);
+            auto s =
+                is_directory(from) ? directory_copy(from, to, depth + 1) : normal_copy(from, to);
             if (!s) {
                 return s;
             }
@@ -201,8 +207,10 @@ private:
             return m_builder.copy(source, destination);
         }
         if (m_behavior == "DISALLOW") {
-            return Error{"The deployment failed because a specified file already exists at "
-                         "this location: " + destination};
+            return Error{
+                "The deployment failed because a specified file already exists at "
+                "this location: " +
+                destination};
         }
         if (m_behavior == "OVERWRITE") {
             return m_builder.copy(source, destination);
@@ -231,7 +239,8 @@ Status copy_file(const std::string& source, const std::string& target) {
     if (!in.valid() || ::fstat(in.get(), &st) != 0) {
         return sys_error("rb_sysopen", source, errno);
     }
-    UniqueFd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777));
+    UniqueFd out(
+        ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777));
     if (!out.valid()) {
         return sys_error("rb_sysopen", target, errno);
     }
@@ -284,7 +293,8 @@ Status run_cleanup(const fs::path& cleanup_file, InstallReport& report) {
     text << file.rdbuf();
     std::vector<std::string> lines;
     std::string all = text.str();
-    for (std::size_t start = 0, nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+    for (std::size_t start = 0, nl; (nl = all.find('\n', start)) != std::string::npos;
+         start = nl + 1) {
         lines.push_back(all.substr(start, nl - start));  // an unterminated last line is dropped
     }
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
@@ -309,11 +319,11 @@ Status run_cleanup(const fs::path& cleanup_file, InstallReport& report) {
 void write_instructions(const fs::path& path, const std::vector<Instruction>& list) {
     nlohmann::ordered_json instructions = nlohmann::ordered_json::array();
     for (const auto& step : list) {
-        instructions.push_back(step.is_copy ? nlohmann::ordered_json{{"type", "copy"},
-                                                                     {"source", step.source},
-                                                                     {"destination", step.target}}
-                                            : nlohmann::ordered_json{{"type", "mkdir"},
-                                                                     {"directory", step.target}});
+        instructions.push_back(
+            step.is_copy ? nlohmann::ordered_json{{"type", "copy"},
+                                                  {"source", step.source},
+                                                  {"destination", step.target}}
+                         : nlohmann::ordered_json{{"type", "mkdir"}, {"directory", step.target}});
     }
     std::ofstream(path) << nlohmann::ordered_json{{"instructions", instructions}}.dump(
         -1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -321,12 +331,14 @@ void write_instructions(const fs::path& path, const std::vector<Instruction>& li
 
 }  // namespace
 
-util::Result<InstallReport> install_revision(const InstallRequest& request, const Appspec& appspec) {
+util::Result<InstallReport> install_revision(const InstallRequest& request,
+                                             const Appspec& appspec) {
     const std::string behavior = appspec.file_exists_behavior.value_or(request.default_behavior);
     if (behavior != "DISALLOW" && behavior != "OVERWRITE" && behavior != "RETAIN") {
-        return Error{"The deployment failed because an invalid option was specified for "
-                     "fileExistsBehavior: " + behavior +
-                     ". Valid options include OVERWRITE, RETAIN, and DISALLOW."};
+        return Error{
+            "The deployment failed because an invalid option was specified for "
+            "fileExistsBehavior: " +
+            behavior + ". Valid options include OVERWRITE, RETAIN, and DISALLOW."};
     }
     std::error_code ec;
     fs::create_directories(request.instructions_dir, ec);

@@ -31,7 +31,7 @@ struct InstallReport {
 struct InstallRequest {
     std::filesystem::path instructions_dir;  // <root>/deployment-instructions
     std::string group_id;
-    std::filesystem::path archive_dir;  // the revision's deployment-archive
+    std::filesystem::path archive_dir;          // the revision's deployment-archive
     std::string default_behavior = "DISALLOW";  // the deployment's fileExistsBehavior
 };
 

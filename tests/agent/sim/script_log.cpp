@@ -32,7 +32,7 @@ std::size_t sequence_length(std::string_view text, std::size_t pos) {
         need = 2;
     } else if (in_range(lead, 0xE0, 0xEF)) {
         need = 3;
-        low = lead == 0xE0 ? 0xA0 : 0x80;  // no overlong forms
+        low = lead == 0xE0 ? 0xA0 : 0x80;   // no overlong forms
         high = lead == 0xED ? 0x9F : 0xBF;  // no surrogates
     } else if (in_range(lead, 0xF0, 0xF4)) {
         need = 4;
@@ -172,9 +172,9 @@ util::Result<ScriptLogger> ScriptLogger::open(
         std::error_code ec;
         std::filesystem::create_directories(scripts_log->parent_path(), ec);
         if (ec) {
-            return util::Error{"failed to create " + scripts_log->parent_path().string() + ": " +
-                                   ec.message(),
-                               ec.value()};
+            return util::Error{
+                "failed to create " + scripts_log->parent_path().string() + ": " + ec.message(),
+                ec.value()};
         }
         file.reset(::open(scripts_log->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
         if (!file.valid()) {

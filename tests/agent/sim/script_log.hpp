@@ -36,7 +36,7 @@ std::size_t ruby_length(std::string_view text);
 // newest entry, each older entry's length counts twice). Consequences: the newest entry alone
 // at >= 2048 characters empties the list; whole entries only.
 class ScriptLog {
-public:
+  public:
     // Appends one message and prunes, as append_to_log does after every message.
     void append(std::string entry);
     // The kept entries, oldest first.
@@ -46,7 +46,7 @@ public:
     // False when any kept entry is malformed UTF-8 (the agent's JSON diagnostic then fails).
     bool all_valid_utf8() const;
 
-private:
+  private:
     struct Entry {
         std::string text;
         long length;  // ruby_length(text)
@@ -71,7 +71,7 @@ std::string agent_timestamp(std::chrono::system_clock::time_point when);
 // timestamp (no newline added: an unterminated last line runs into the next entry, as in the
 // agent), and, for demos, live to our stderr.
 class ScriptLogger {
-public:
+  public:
     // scripts_log: the file to append to (its folder is created), or none. echo: copy each
     // timestamped entry to stderr. Error: the file cannot be opened.
     static util::Result<ScriptLogger> open(const std::optional<std::filesystem::path>& scripts_log,
@@ -84,7 +84,7 @@ public:
     void log_script(const std::string& message);
     const ScriptLog& script_log() const { return m_log; }
 
-private:
+  private:
     ScriptLogger(UniqueFd file, bool echo) : m_file(std::move(file)), m_echo(echo) {}
 
     UniqueFd m_file;

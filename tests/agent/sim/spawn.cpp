@@ -118,8 +118,9 @@ util::Result<SpawnedChild> spawn_child(const SpawnRequest& request) {
     auto out = make_pipe();
     auto err = make_pipe();
     auto report = make_pipe();
-    for (const util::Error* e : {in ? nullptr : &in.error(), out ? nullptr : &out.error(),
-                                 err ? nullptr : &err.error(), report ? nullptr : &report.error()}) {
+    for (const util::Error* e :
+         {in ? nullptr : &in.error(), out ? nullptr : &out.error(), err ? nullptr : &err.error(),
+          report ? nullptr : &report.error()}) {
         if (e != nullptr) {
             return *e;
         }

@@ -104,8 +104,7 @@ void parse_lines(SimRun& run) {
 
 }  // namespace
 
-SimRun run_sim(const std::vector<std::string>& args, std::optional<uid_t> as_user,
-               std::chrono::seconds limit) {
+SimProcess start_sim(const std::vector<std::string>& args, std::optional<uid_t> as_user) {
     std::vector<std::string> argv_strings{CODEDEPLOY_SIM};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -130,19 +129,28 @@ SimRun run_sim(const std::vector<std::string>& args, std::optional<uid_t> as_use
     }
     ::close(out[1]);
     ::close(err[1]);
+    return SimProcess{pid, out[0], err[0]};
+}
+
+SimRun finish_sim(const SimProcess& process, std::chrono::seconds limit) {
     SimRun run;
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    drain(out[0], err[0], run, deadline);
+    drain(process.out_fd, process.err_fd, run, deadline);
     int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
+    while (::waitpid(process.pid, &status, WNOHANG) == 0) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            ::kill(pid, SIGKILL);  // the sim kills its hook's group on SIGTERM; this is the last resort
+            ::kill(process.pid, SIGKILL);  // last resort: a SIGTERM would let the sim clean up
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     parse_lines(run);
     return run;
+}
+
+SimRun run_sim(const std::vector<std::string>& args, std::optional<uid_t> as_user,
+               std::chrono::seconds limit) {
+    return finish_sim(start_sim(args, as_user), limit);
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 // A fresh folder under the system temp dir, removed with its content on destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -28,7 +28,7 @@ public:
     const fs::path& path() const { return m_path; }
     fs::path operator/(const std::string& name) const { return m_path / name; }
 
-private:
+  private:
     fs::path m_path;
 };
 
@@ -53,8 +53,21 @@ struct SimRun {
     std::vector<nlohmann::json> of_type(const std::string& type) const;
 };
 
-// Runs CODEDEPLOY_SIM with args; as_user: setuid to this user first (tests running as root).
-// A run that exceeds limit is killed and reported through exit_status -1.
+// A started codedeploy-sim whose output is not collected yet.
+struct SimProcess {
+    pid_t pid = -1;
+    int out_fd = -1;
+    int err_fd = -1;
+};
+
+// Starts CODEDEPLOY_SIM with args; as_user: setuid to this user first (tests running as root).
+SimProcess start_sim(const std::vector<std::string>& args,
+                     std::optional<uid_t> as_user = std::nullopt);
+
+// Collects the output and exit status. A run that exceeds limit is killed (exit_status -1).
+SimRun finish_sim(const SimProcess& process, std::chrono::seconds limit = std::chrono::seconds(60));
+
+// start_sim + finish_sim.
 SimRun run_sim(const std::vector<std::string>& args, std::optional<uid_t> as_user = std::nullopt,
                std::chrono::seconds limit = std::chrono::seconds(60));
 

@@ -12,7 +12,6 @@ readonly k_bundle=examples/randhand
 readonly k_compose=(docker compose -p randhand -f "$k_bundle/docker-compose.yml")
 readonly k_root=/var/lib/stagehand-rig/deployments
 readonly k_build=${STAGEHAND_BUILD_DIR:-build/release}  # another folder: a test of this script
-readonly k_sim=$k_build/tests/agent/codedeploy-sim
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
@@ -36,7 +35,9 @@ cmake --build "$k_build"
 for hook in before-install after-install validate-service; do
   [[ -x $k_bundle/hooks/$hook ]] || die "$k_bundle/hooks/$hook missing after the build"
 done
-[[ -x $k_sim ]] || die "$k_sim missing after the build"
+k_sim=$k_build/tests/agent/codedeploy-sim
+[[ -x $k_sim ]] || k_sim=$k_build/bin/codedeploy-sim
+[[ -x $k_sim ]] || die "codedeploy-sim missing after the build (tests/agent)"
 
 step "world: dockerd and a registry on 127.0.0.1:5000"
 rig/world.sh up

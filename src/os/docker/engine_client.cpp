@@ -16,6 +16,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
+#include <cstdint>
+#include <limits>
 
 namespace stagehand::os {
 
@@ -51,7 +53,9 @@ class AsioConnection final : public EngineConnection {
     explicit AsioConnection(std::string socket_path)
         : m_socket(m_ioc), m_socket_path(std::move(socket_path)) {
         // Pull progress and events are unbounded streams; EngineClient caps what it keeps.
-        m_parser.body_limit(boost::none);
+        // Not boost::none: Beast 1.74 compares the Content-Length against the empty optional
+        // and then fails every sized body with "body limit exceeded".
+        m_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     }
 
     util::Status open(const EngineRequest& request, MonoTime deadline, const Cancel& cancel);

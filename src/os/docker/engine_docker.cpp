@@ -54,21 +54,24 @@ std::string project_filter(const std::string& project, bool events) {
 }
 
 // `since` for the logs of the container's current run. A line written in the first instant
-// can carry a timestamp a little before StartedAt (Docker records StartedAt after the task
-// started), so take a second more -- but never reach back into the previous run's output.
+// carries a timestamp a few ms before StartedAt (Docker 20.10 records StartedAt after the
+// task started; seen on this daemon), so take a second more -- but while it runs, never reach
+// back into the previous run: FinishedAt is then that run's end. (Once it exited, FinishedAt
+// is this run's and may even precede StartedAt, so it says nothing about earlier runs.)
 std::string logs_since(const ContainerState& state) {
-    auto since = parse_rfc3339(state.started_at);
-    if (!since) {
+    const auto started = parse_rfc3339(state.started_at);
+    if (!started) {
         return "0";
     }
-    const auto started = *since;
-    since->seconds -= 1;
-    const auto finished = parse_rfc3339(state.finished_at);
-    if (finished && *finished<started&& * finished> * since) {
-        since = finished;
+    UnixTime since = *started;
+    since.seconds -= 1;
+    const auto previous_end = parse_rfc3339(state.finished_at);
+    const bool live = state.running || state.restarting;
+    if (live && previous_end && since < *previous_end && *previous_end < *started) {
+        since = *previous_end;
     }
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%lld.%09ld", since->seconds, since->nanos);
+    std::snprintf(buf, sizeof buf, "%lld.%09ld", since.seconds, since.nanos);
     return buf;
 }
 

@@ -9,10 +9,11 @@
 # and cpu controllers enabled in the parents' cgroup.subtree_control.
 # cgroup v1: the memory and cpu hierarchies (memory.limit_in_bytes, memsw where present,
 # cpu.cfs_quota_us / cpu.cfs_period_us).
-# Env: STAGEHAND_T2MICRO_MIB (default 1024), STAGEHAND_T2MICRO_CPUS (default 1).
+# Env: STAGEHAND_T2MICRO_MIB (default 1024), STAGEHAND_T2MICRO_CPUS (default 1),
+#      STAGEHAND_T2MICRO_NAME (default stagehand-t2micro; tests use their own small one).
 set -euo pipefail
 
-readonly k_name=stagehand-t2micro
+readonly k_name=${STAGEHAND_T2MICRO_NAME:-stagehand-t2micro}
 readonly k_root=${STAGEHAND_CGROUP_ROOT:-/sys/fs/cgroup} # override: tests only
 readonly k_mib=${STAGEHAND_T2MICRO_MIB:-1024}
 readonly k_cpus=${STAGEHAND_T2MICRO_CPUS:-1}

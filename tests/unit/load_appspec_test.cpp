@@ -87,6 +87,14 @@ TEST(LoadAppspec, RejectsEachClassOfBadInput) {
     }
 }
 
+// Found by fuzz_appspec (yaml-cpp looped forever on it); NUL bytes are now refused first.
+TEST(LoadAppspec, RejectsBinaryInput) {
+    Diagnostic d = appspec_error(std::string("\0,i\0oN: 0\0\0,i\0oN: 0\n", 20));
+    EXPECT_EQ(d.at.line, 1);
+    EXPECT_EQ(d.at.column, 1);
+    EXPECT_NE(d.message.find("NUL byte"), std::string::npos);
+}
+
 TEST(LoadAppspec, SpecExampleLoads) {
     Appspec a = load_appspec_file(k_fixtures + "/appspec.yml");
     EXPECT_EQ(a.os, "linux");

@@ -31,6 +31,8 @@ struct BadRow {
 const BadRow k_bad[] = {
     {"yaml syntax", "services:\n  web: {image: x\n", 2, 0, "", "invalid YAML"},
     {"not a map", "just text\n", 1, 1, "", "expected a map"},
+    // Found by fuzz_compose: yaml-cpp's LoadAll never returns on this input.
+    {"stray comma", ",\x98o\n", 1, 1, "", "invalid YAML: unexpected `,`"},
     {"no services", "name: app\n", 1, 1, "services", "required key `services` is missing"},
     {"services null", "services:\n", 1, 1, "services", "expected at least one service"},
     {"services empty", "services: {}\n", 1, 11, "services", "expected at least one service"},

@@ -35,7 +35,9 @@ struct BadRow {
 // One row per class of bad input (SPEC section 3 and 4).
 const BadRow k_bad[] = {
     {"yaml syntax", "version: 1\nstartup: [a, b\n", 2, 15, "", "invalid YAML"},
-    {"two documents", "version: 1\n---\nversion: 1\n", 3, 0, "", "one YAML document"},
+    {"two documents", "version: 1\n---\nversion: 1\n", 2, 1, "", "one YAML document"},
+    // Found by fuzz_config: yaml-cpp's LoadAll never returns on this input.
+    {"stray comma", ",v2\nmemory: \tve\n 2\n", 1, 1, "", "invalid YAML: unexpected `,`"},
     {"top not a map", "- version\n", 1, 1, "", "expected a map, got a list"},
     {"empty file", "", 0, 0, "version", "required key `version` is missing"},
     {"version missing", "compose: {}\n", 1, 1, "version", "required key `version`"},
@@ -198,6 +200,13 @@ TEST(LoadConfig, RejectsEachClassOfBadInput) {
             EXPECT_FALSE(d.source_line.empty());
         }
     }
+}
+
+TEST(LoadConfig, RejectsNulBytes) {
+    Diagnostic d = config_error(std::string("version: 1\nlog_dir: /a\0b\n", 23));
+    EXPECT_EQ(d.at.line, 2);
+    EXPECT_EQ(d.at.column, 12);
+    EXPECT_NE(d.message.find("NUL byte"), std::string::npos);
 }
 
 TEST(LoadConfig, FormatsLikeACompiler) {

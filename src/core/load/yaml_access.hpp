@@ -35,6 +35,9 @@ class Source {
     YAML::Node parse(std::string_view text) const;
 
   private:
+    // Throws InputError when `text` holds more than one document, or when yaml-cpp's parser
+    // stops advancing (it would otherwise report endless empty documents).
+    void check_single_document(const std::string& text) const;
     // `at`, or the end of the last non-empty line when `at` is on an empty line.
     SourceMark end_of_text(const SourceMark& at) const;
 

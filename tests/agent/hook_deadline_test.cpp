@@ -35,9 +35,11 @@ class HookDeadlineTest : public ::testing::Test {
 };
 
 TEST_F(HookDeadlineTest, TimeoutSendsSigtermToTheWholeGroup) {
+    // The child waits with `sleep & wait`: a foreground child killed by the SIGTERM would make
+    // dash print "Terminated" to the closed pipe first and die of SIGPIPE before its trap ran.
     const std::string child_marker = marker("child").string();
     const SimRun run = hook("(trap 'echo child-term >> " + child_marker +
-                                "; exit 0' TERM; while :; do sleep 0.1; done) &\n"
+                                "; exit 0' TERM; sleep 30 & wait) &\n"
                                 "echo started\nsleep 30\n",
                             {"--timeout", "1"});
     const auto& r = run.last();

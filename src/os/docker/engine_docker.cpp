@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "os/docker/engine_events.hpp"
@@ -298,12 +299,16 @@ util::Result<std::unique_ptr<EventStream>> EngineDocker::events(const std::strin
 }
 
 util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docker_host,
-                                                               RegistryAuth* auth) {
+                                                               std::unique_ptr<RegistryAuth> auth) {
     auto path = docker_socket_path(docker_host);
     if (!path) {
         return path.error();
     }
-    return std::make_unique<EngineDocker>(std::move(path).value(), auth);
+    if (auth == nullptr) {
+        auth = std::make_unique<DockerConfigAuth>(
+            docker_config_path(std::getenv("DOCKER_CONFIG"), std::getenv("HOME")));
+    }
+    return std::make_unique<EngineDocker>(std::move(path).value(), std::move(auth));
 }
 
 }  // namespace stagehand::os

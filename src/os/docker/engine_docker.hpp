@@ -19,9 +19,9 @@ namespace stagehand::os {
 
 class EngineDocker final : public Docker {
   public:
-    // `auth` (may be null: anonymous pulls) must outlive this object.
-    explicit EngineDocker(std::string socket_path, RegistryAuth* auth = nullptr)
-        : m_client(std::move(socket_path)), m_auth(auth) {}
+    // `auth` null: anonymous pulls.
+    explicit EngineDocker(std::string socket_path, std::unique_ptr<RegistryAuth> auth = nullptr)
+        : m_client(std::move(socket_path)), m_auth(std::move(auth)) {}
 
     const std::string& socket_path() const { return m_client.socket_path(); }
 
@@ -66,11 +66,13 @@ class EngineDocker final : public Docker {
                                              const Cancel& cancel);
 
     EngineClient m_client;
-    RegistryAuth* m_auth;
+    std::unique_ptr<RegistryAuth> m_auth;
 };
 
-// The EngineDocker for this environment (DOCKER_HOST, see docker_socket_path()).
-util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docker_host,
-                                                               RegistryAuth* auth = nullptr);
+// The EngineDocker for this environment: the socket from DOCKER_HOST (see
+// docker_socket_path()); registry credentials from `auth`, by default the docker CLI's config
+// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, HOME)).
+util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(
+    const char* docker_host, std::unique_ptr<RegistryAuth> auth = nullptr);
 
 }  // namespace stagehand::os

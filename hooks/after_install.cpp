@@ -1,14 +1,11 @@
-// Placeholder main until the runtime lands.
-#include <cstdio>
-#include <cstring>
-
-#include "stagehand/version.hpp"
+// after-install: pull images, then start the compose services one after another, each start
+// gated on readiness and free memory (SPEC section 5).
+#include "runtime/after_install.hpp"
+#include "runtime/hook.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("stagehand %s (%s, %s)\n", stagehand::k_version, stagehand::k_git_commit,
-                    stagehand::k_build_type);
-        return 0;
-    }
-    return 2;
+    using namespace stagehand::runtime;
+    const HookDefinition definition{"after-install", HookOptions{true, true, true},
+                                    plan_after_install, run_after_install};
+    return run_hook(argc, argv, definition);
 }

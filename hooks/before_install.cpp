@@ -1,14 +1,12 @@
-// Placeholder main until the runtime lands.
-#include <cstdio>
-#include <cstring>
-
-#include "stagehand/version.hpp"
+// before-install: stage files safely, clear the folders CodeDeploy will copy into, and
+// optionally stop the old stack (SPEC section 6).
+#include "runtime/before_install.hpp"
+#include "runtime/hook.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("stagehand %s (%s, %s)\n", stagehand::k_version, stagehand::k_git_commit,
-                    stagehand::k_build_type);
-        return 0;
-    }
-    return 2;
+    using namespace stagehand::runtime;
+    HookDefinition definition{"before-install", HookOptions{}, plan_before_install,
+                              run_before_install};
+    definition.preflight = preflight_before_install;
+    return run_hook(argc, argv, definition);
 }

@@ -1,14 +1,11 @@
-// Placeholder main until the runtime lands.
-#include <cstdio>
-#include <cstring>
-
-#include "stagehand/version.hpp"
+// validate-service: prove every service is up and stays up, or fail with a diagnosis that
+// fits the agent's 2 KB tail so CodeDeploy rolls back (SPEC section 7).
+#include "runtime/validate_service.hpp"
+#include "runtime/hook.hpp"
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("stagehand %s (%s, %s)\n", stagehand::k_version, stagehand::k_git_commit,
-                    stagehand::k_build_type);
-        return 0;
-    }
-    return 2;
+    using namespace stagehand::runtime;
+    const HookDefinition definition{"validate-service", HookOptions{true, false, false},
+                                    plan_validate_service, run_validate_service};
+    return run_hook(argc, argv, definition);
 }

@@ -80,8 +80,7 @@ TEST(Gate, ConcurrencyOneStartsStrictlyInOrder) {
 
 TEST(Gate, ConcurrencyTwoSkipsAServiceWaitingOnItsDependency) {
     auto plan = make_plan(
-        {service("rabbitmq", 60), service("config", 140, {"rabbitmq"}), service("eureka", 160)},
-        2);
+        {service("rabbitmq", 60), service("config", 140, {"rabbitmq"}), service("eureka", 160)}, 2);
     auto snapshot = make_snapshot(plan, 900);
     mark_starting(snapshot, 0, 30, seconds(99));
     auto decision = decide(plan, snapshot);

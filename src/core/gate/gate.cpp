@@ -106,16 +106,16 @@ std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot) {
         if (service.one_shot && state.exited && state.exit_code == 0) {
             state.phase = Phase::completed;
             state.ready_at = snapshot.now;
-            transitions.push_back({i, Phase::completed,
-                                   "completed (exit 0) after " +
-                                       format_seconds(snapshot.now - state.started_at),
-                                   false});
+            transitions.push_back(
+                {i, Phase::completed,
+                 "completed (exit 0) after " + format_seconds(snapshot.now - state.started_at),
+                 false});
         } else if (!service.one_shot &&
                    ready_signal_passed(service, state, snapshot.now, plan.settle)) {
             state.phase = Phase::ready;
             state.ready_at = snapshot.now;
-            transitions.push_back({i, Phase::ready, ready_message(service, state, snapshot.now),
-                                   false});
+            transitions.push_back(
+                {i, Phase::ready, ready_message(service, state, snapshot.now), false});
         } else if (snapshot.now - state.started_at > service.timeout &&
                    service.on_timeout == OnTimeout::proceed) {
             state.phase = Phase::gave_up;
@@ -150,8 +150,9 @@ std::optional<Decision> check_failures(const StartPlan& plan, const Snapshot& sn
     }
     for (const auto& [name, running] : snapshot.external_running) {
         if (!running) {
-            return fail(0, name + " is a dependency outside this run's selection and is not "
-                                  "running: start it first (or drop --only/--from)");
+            return fail(0, name +
+                               " is a dependency outside this run's selection and is not "
+                               "running: start it first (or drop --only/--from)");
         }
     }
     return std::nullopt;
@@ -270,7 +271,8 @@ Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t 
 Decision memory_dead_end(const StartPlan& plan, std::size_t index, const Candidate& candidate) {
     const auto& service = plan.services[index];
     if (service.need_source == NeedSource::default_guess) {
-        return Decision{Decision::Kind::start, index,
+        return Decision{Decision::Kind::start,
+                        index,
                         {"memory is short and nothing else is starting; " + service.name +
                          "'s need is only the default guess, starting it anyway (" +
                          candidate.memory.text + ")"},
@@ -317,12 +319,12 @@ Decision decide_adaptive(const StartPlan& plan, const Snapshot& snapshot,
 
 Decision decide_sleep(const StartPlan& plan, const Snapshot& snapshot, std::size_t next) {
     if (snapshot.last_start.count() >= 0 && snapshot.now - snapshot.last_start < plan.sleep) {
-        return Decision{Decision::Kind::wait,
-                        next,
-                        {"gate sleep: " +
-                         format_seconds(plan.sleep - (snapshot.now - snapshot.last_start)) +
-                         " left of " + format_seconds(plan.sleep)},
-                        false};
+        return Decision{
+            Decision::Kind::wait,
+            next,
+            {"gate sleep: " + format_seconds(plan.sleep - (snapshot.now - snapshot.last_start)) +
+             " left of " + format_seconds(plan.sleep)},
+            false};
     }
     return Decision{Decision::Kind::start, next, {}, false};
 }
@@ -331,12 +333,12 @@ Decision wait_for_starting(const StartPlan& plan, const Snapshot& snapshot) {
     for (std::size_t i = 0; i < plan.services.size(); ++i) {
         const auto& state = snapshot.services[i];
         if (state.phase == Phase::starting) {
-            return Decision{Decision::Kind::wait,
-                            i,
-                            {plan.services[i].name + " to be ready (" +
-                             to_string(plan.services[i].ready_by) + ", " +
-                             format_seconds(snapshot.now - state.started_at) + ")"},
-                            false};
+            return Decision{
+                Decision::Kind::wait,
+                i,
+                {plan.services[i].name + " to be ready (" + to_string(plan.services[i].ready_by) +
+                 ", " + format_seconds(snapshot.now - state.started_at) + ")"},
+                false};
         }
     }
     return Decision{Decision::Kind::done, 0, {}, false};

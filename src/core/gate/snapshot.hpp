@@ -39,7 +39,7 @@ struct ServiceState {
     bool exited = false;
     bool oom_killed = false;
     int exit_code = 0;
-    std::string health;  // "", starting, healthy, unhealthy
+    std::string health;         // "", starting, healthy, unhealthy
     bool probe_passed = false;  // the ready probe passed at the latest attempt
     // Memory of the container's cgroup, newest last; kept for the settle window.
     std::deque<MemorySample> memory;
@@ -53,9 +53,9 @@ struct Snapshot {
     Bytes total = 0;
     Bytes available = 0;
     std::optional<double> psi_some_avg10;
-    std::vector<ServiceState> services;  // parallel to StartPlan::services
+    std::vector<ServiceState> services;            // parallel to StartPlan::services
     std::map<std::string, bool> external_running;  // StartPlan::external_dependencies
-    Millis last_start{-1};  // when the latest service was started
+    Millis last_start{-1};                         // when the latest service was started
 };
 
 }  // namespace stagehand::core

@@ -61,9 +61,9 @@ std::vector<std::string> start_order(const ComposeFile& compose, const StartupCo
             if (placed.count(service.name) != 0) {
                 continue;
             }
-            const bool deps_placed = std::all_of(
-                service.depends_on.begin(), service.depends_on.end(),
-                [&](const Dependency& d) { return placed.count(d.service) != 0; });
+            const bool deps_placed =
+                std::all_of(service.depends_on.begin(), service.depends_on.end(),
+                            [&](const Dependency& d) { return placed.count(d.service) != 0; });
             if (deps_placed) {
                 order.push_back(service.name);
                 placed.insert(service.name);
@@ -117,9 +117,10 @@ ServicePlan plan_service(const ComposeService& service, const ComposeFile& compo
     } else if (service.has_healthcheck) {
         plan.ready_by = ReadySignal::healthcheck;
     }
-    plan.timeout = overrides != nullptr && overrides->timeout ? *overrides->timeout : startup.timeout;
-    plan.on_timeout = overrides != nullptr && overrides->on_timeout ? *overrides->on_timeout
-                                                                    : startup.on_timeout;
+    plan.timeout =
+        overrides != nullptr && overrides->timeout ? *overrides->timeout : startup.timeout;
+    plan.on_timeout =
+        overrides != nullptr && overrides->on_timeout ? *overrides->on_timeout : startup.on_timeout;
     for (const auto& other : compose.services) {
         for (const auto& dep : other.depends_on) {
             if (dep.service == service.name &&
@@ -132,20 +133,21 @@ ServicePlan plan_service(const ComposeService& service, const ComposeFile& compo
 }
 
 void check_selection_names(const ComposeFile& compose, const Selection& selection) {
-    auto check = [&](const std::string& name, const char* option) {
-        if (compose.find(name) == nullptr) {
-            throw InputError(Diagnostic{{compose.path, 0, 0},
-                                        option,
-                                        "unknown service \"" + name + "\" (not in " +
-                                            compose.path + ")",
-                                        ""});
-        }
-    };
+    std::vector<std::pair<std::string, std::string>> named;  // (service, option)
     for (const auto& name : selection.only) {
-        check(name, "--only");
+        named.emplace_back(name, "--only");
     }
     if (selection.from) {
-        check(*selection.from, "--from");
+        named.emplace_back(*selection.from, "--from");
+    }
+    for (const auto& [name, option] : named) {
+        if (compose.find(name) == nullptr) {
+            throw InputError(
+                Diagnostic{{compose.path, 0, 0},
+                           option,
+                           "unknown service \"" + name + "\" (not in " + compose.path + ")",
+                           ""});
+        }
     }
 }
 
@@ -159,10 +161,11 @@ StartPlan plan_start(const Config& config, const ComposeFile& compose, const Pro
     if (selection.from) {
         auto it = std::find(order.begin(), order.end(), *selection.from);
         if (it == order.end()) {
-            throw InputError(Diagnostic{{config.path, 0, 0}, "--from",
-                                        "service \"" + *selection.from +
-                                            "\" is not in the start order (startup.services)",
-                                        ""});
+            throw InputError(Diagnostic{
+                {config.path, 0, 0},
+                "--from",
+                "service \"" + *selection.from + "\" is not in the start order (startup.services)",
+                ""});
         }
         order.erase(order.begin(), it);
     }

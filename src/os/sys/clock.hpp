@@ -13,24 +13,27 @@ using MonoTime = std::chrono::steady_clock::time_point;
 using WallTime = std::chrono::system_clock::time_point;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual MonoTime now() const = 0;
     virtual WallTime wall_now() const = 0;
     // Sleeps until `until` or until `cancel` fires; returns false when cancelled.
     virtual bool sleep_until(MonoTime until, const Cancel& cancel) = 0;
+    // Waits until `fd` is readable, `until`, or `cancel`; true when `fd` became readable.
+    virtual bool wait_readable(int fd, MonoTime until, const Cancel& cancel) = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     MonoTime now() const override;
     WallTime wall_now() const override;
     bool sleep_until(MonoTime until, const Cancel& cancel) override;
+    bool wait_readable(int fd, MonoTime until, const Cancel& cancel) override;
 };
 
 // A clock the test advances; sleep_until jumps the time forward instantly.
 class FakeClock final : public Clock {
-public:
+  public:
     explicit FakeClock(MonoTime start = MonoTime{} + std::chrono::hours(1)) : m_now(start) {}
     MonoTime now() const override { return m_now; }
     WallTime wall_now() const override {
@@ -38,9 +41,11 @@ public:
                                 m_now.time_since_epoch());
     }
     bool sleep_until(MonoTime until, const Cancel& cancel) override;
+    // Never sees the fd readable: jumps to `until` (tests feed events between calls).
+    bool wait_readable(int fd, MonoTime until, const Cancel& cancel) override;
     void advance(std::chrono::milliseconds by) { m_now += by; }
 
-private:
+  private:
     MonoTime m_now;
 };
 

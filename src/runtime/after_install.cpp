@@ -1,0 +1,165 @@
+#include "runtime/after_install.hpp"
+
+#include <cstdlib>
+
+#include "core/load/units.hpp"
+#include "os/docker/cli_compose.hpp"
+#include "os/docker/engine_docker.hpp"
+#include "os/memory/factory.hpp"
+#include "os/memory/readers.hpp"
+#include "os/net/resolver.hpp"
+#include "os/process/posix_runner.hpp"
+#include "os/sys/proctable.hpp"
+#include "runtime/plan_print.hpp"
+#include "runtime/run_state.hpp"
+#include "steps/probe/probe_runner.hpp"
+#include "steps/pull/pull.hpp"
+#include "steps/start/start_report.hpp"
+#include "steps/start/start_sequence.hpp"
+
+namespace stagehand::runtime {
+
+namespace {
+
+core::Selection selection_of(const Options& options) {
+    return core::Selection{options.only, options.from};
+}
+
+std::vector<steps::PullImage> images_of(const core::StartPlan& plan) {
+    std::vector<steps::PullImage> images;
+    for (const auto& service : plan.services) {
+        if (!service.image.empty()) {
+            images.push_back({service.name, service.image});
+        }
+    }
+    return images;
+}
+
+HookOutcome fail_with(const std::string& message, ExitCode code = ExitCode::step_failed) {
+    return HookOutcome{code, {}, "FAILED: " + message, {}};
+}
+
+// --from: the services before SERVICE in the start order must already be running.
+std::string check_resume(const HookEnv& env, os::Docker& docker) {
+    if (!env.options.from) {
+        return "";
+    }
+    const auto order = core::start_order(env.inputs.compose, env.inputs.config.startup);
+    auto containers = docker.project_containers(env.inputs.project, env.deadline, env.cancel);
+    if (!containers) {
+        return containers.error().message;
+    }
+    std::string missing;
+    for (const auto& name : order) {
+        if (name == *env.options.from) {
+            break;
+        }
+        bool running = false;
+        for (const auto& container : *containers) {
+            running = running || (container.service == name && container.running);
+        }
+        if (!running) {
+            missing += (missing.empty() ? "" : ", ") + name;
+        }
+    }
+    return missing.empty() ? ""
+                           : "--from " + *env.options.from +
+                                 ": earlier services are not "
+                                 "running: " +
+                                 missing;
+}
+
+}  // namespace
+
+void plan_after_install(HookEnv& env) {
+    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
+    const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,
+                                       selection_of(env.options));
+    auto json = plan_header(env, "after-install");
+    json.update(start_plan_json(plan, env.inputs.config.pull));
+    print_plan(env, json);
+}
+
+HookOutcome run_after_install(HookEnv& env) {
+    const auto& inputs = env.inputs;
+    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project);
+    const auto plan =
+        core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
+
+    os::PosixProcessRunner runner;
+    auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
+    if (!docker) {
+        return fail_with(docker.error().message);
+    }
+    if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
+        return fail_with(ping.error().message);
+    }
+    auto compose = os::make_compose(inputs.config.compose.command, inputs.project,
+                                    inputs.compose.path, runner, env.deadline, env.cancel);
+    if (!compose) {
+        return fail_with(compose.error().message);
+    }
+    env.log.info("", "using " + (*compose)->describe() + ", gate " + core::to_string(plan.gate) +
+                         ", concurrency " + std::to_string(plan.concurrency));
+    if (auto resume = check_resume(env, **docker); !resume.empty()) {
+        return fail_with(resume);
+    }
+
+    steps::Context context{env.clock, env.cancel,    env.deadline,  env.log,
+                           runner,    docker->get(), compose->get()};
+    HookOutcome outcome;
+    const auto pulled = steps::run_pull(images_of(plan), inputs.config.pull, context);
+    outcome.report["pull"] = steps::pull_report_json(pulled);
+    if (!pulled.ok) {
+        // Before any service is touched (SPEC: a missing image fails the hook first).
+        outcome.code =
+            env.cancel.fired() ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
+        outcome.verdict = "FAILED: pull: " + pulled.failure + " (no service was touched)";
+        return outcome;
+    }
+
+    auto memory = os::make_memory_reader(inputs.config.startup.memory_source);
+    if (!memory) {
+        return fail_with(memory.error().message);
+    }
+    os::CgroupContainerMemory container_memory;
+    os::Proc2ProcessTable processes;
+    os::HostResolver resolver;
+    std::vector<std::string> service_names;
+    for (const auto& service : inputs.compose.services) {
+        service_names.push_back(service.name);
+    }
+    steps::ProbeRunner probes(env.clock, **docker, runner, resolver, inputs.project, service_names);
+    steps::StartHost host{**docker,
+                          **compose,
+                          **memory,
+                          container_memory,
+                          processes,
+                          [&](const core::ServicePlan& service, std::string& error) {
+                              auto attempt = probes.attempt(service.name, *service.ready, nullptr,
+                                                            env.deadline, env.cancel);
+                              error = attempt.error;
+                              return attempt.passed;
+                          }};
+    const auto result = steps::run_start(plan, inputs.project, context, host);
+
+    outcome.report["start"] = steps::start_report_json(result);
+    outcome.summary = steps::start_table(result);
+    for (const auto& line : result.diagnosis) {
+        outcome.summary.push_back(line);
+    }
+    outcome.verdict = steps::start_verdict(result);
+    if (result.ok) {
+        if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
+                                        steps::learned_profiles(result));
+            !saved) {
+            env.log.warn("", "could not save learned profiles: " + saved.error().message);
+        }
+    } else {
+        outcome.code =
+            result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
+    }
+    return outcome;
+}
+
+}  // namespace stagehand::runtime

@@ -1,0 +1,215 @@
+#include "runtime/hook.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "core/load/units.hpp"
+#include "core/model/diagnostic.hpp"
+#include "runtime/run_state.hpp"
+#include "runtime/signals.hpp"
+#include "stagehand/version.hpp"
+
+namespace stagehand::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Whole-line writes to a descriptor that may be a closed pipe (EPIPE is not an error).
+void print_to(int fd, const std::string& text) {
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) {
+            return;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string manual_id() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "manual-%Y%m%dT%H%M%SZ", &utc);
+    return text;
+}
+
+std::string version_line(const std::string& program) {
+    return program + " (stagehand) " + k_version + " commit " + k_git_commit + " " + k_build_type +
+           " build\n";
+}
+
+struct Parsed {
+    Options options;
+    std::optional<int> exit_now;
+};
+
+Parsed parse(int argc, char** argv, const HookDefinition& definition) {
+    Parsed parsed;
+    try {
+        parsed.options =
+            parse_options(std::vector<std::string>(argv + 1, argv + argc), definition.accepted);
+    } catch (const UsageError& error) {
+        print_to(2, definition.program + ": " + error.what() + "\n" +
+                        usage(definition.program, definition.accepted));
+        parsed.exit_now = to_int(ExitCode::bad_input);
+        return parsed;
+    }
+    if (parsed.options.help) {
+        print_to(1, usage(definition.program, definition.accepted));
+        parsed.exit_now = 0;
+    } else if (parsed.options.version) {
+        print_to(1, version_line(definition.program));
+        parsed.exit_now = 0;
+    }
+    return parsed;
+}
+
+int input_failure(const HookDefinition& definition, const core::InputError& error) {
+    print_to(2, error.diagnostic().format() + "\n");
+    print_to(2, definition.program + ": invalid input, nothing was changed (exit 2)\n");
+    return to_int(ExitCode::bad_input);
+}
+
+void end_with(Logger& log, const HookOutcome& outcome) {
+    for (const auto& line : outcome.summary) {
+        log.summary(line);
+    }
+    log.summary(outcome.verdict);
+}
+
+HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
+    try {
+        return definition.run(env);
+    } catch (const core::InputError& error) {
+        // Input problems found late (e.g. a --from service that is not running yet).
+        return HookOutcome{ExitCode::bad_input, {}, "FAILED: " + error.diagnostic().format(), {}};
+    } catch (const std::exception& error) {
+        return HookOutcome{
+            ExitCode::step_failed, {}, std::string("FAILED: internal error: ") + error.what(), {}};
+    }
+}
+
+int run_locked(const HookDefinition& definition, HookEnv& env) {
+    auto& log = env.log;
+    RunState state(env.inputs.config.state_dir, definition.program, env.inputs.project,
+                   env.deployment_id);
+    if (auto prepared = state.prepare(); !prepared) {
+        log.error("", prepared.error().message);
+        log.summary("FAILED: " + prepared.error().message);
+        return to_int(ExitCode::step_failed);
+    }
+    const auto lock_deadline =
+        std::min(env.deadline, env.clock.now() + env.inputs.config.lock_timeout);
+    auto lock = state.lock(lock_deadline, env.cancel, log);
+    if (!lock) {
+        const bool cancelled = env.cancel.fired();
+        const ExitCode code = cancelled ? exit_code_for(env.cancel.reason()) : ExitCode::locked;
+        log.summary("FAILED: " + lock.error().message);
+        return to_int(code);
+    }
+    HookOutcome outcome = run_body(definition, env);
+    if (env.cancel.fired() && outcome.code == ExitCode::success) {
+        outcome.code = exit_code_for(env.cancel.reason());
+    }
+    end_with(log, outcome);
+    if (auto written = state.write_report(outcome.report, outcome.code, env.inputs.bundle.root,
+                                          env.clock.wall_now());
+        !written) {
+        log.warn("", "could not write the deployment report: " + written.error().message);
+    }
+    return to_int(outcome.code);
+}
+
+void open_log_file(Logger& log, const Inputs& inputs, const std::string& deployment_id,
+                   const std::string& program) {
+    std::error_code ec;
+    fs::create_directories(inputs.config.log_dir, ec);
+    std::string error;
+    if (!log.open_file(inputs.config.log_dir + "/" + deployment_id + ".log", error)) {
+        log.warn("", error + " (continuing without a log file)");
+        return;
+    }
+    log.debug("", "log file " + log.file_path() + " for " + program);
+}
+
+}  // namespace
+
+ExitCode exit_code_for(os::CancelReason reason) {
+    switch (reason) {
+        case os::CancelReason::sigint:
+            return ExitCode::sigint;
+        case os::CancelReason::sigterm:
+            return ExitCode::sigterm;
+        case os::CancelReason::deadline:
+            return ExitCode::deadline;
+        case os::CancelReason::none:
+            break;
+    }
+    return ExitCode::step_failed;
+}
+
+int run_hook(int argc, char** argv, const HookDefinition& definition) {
+    block_termination_signals();
+    auto parsed = parse(argc, argv, definition);
+    if (parsed.exit_now) {
+        return *parsed.exit_now;
+    }
+    const Options& options = parsed.options;
+    Logger log(logger_options_for(options));
+    Inputs inputs;
+    try {
+        inputs = load_inputs(options);
+    } catch (const core::InputError& error) {
+        return input_failure(definition, error);
+    }
+    for (const auto& secret : inputs.compose.secret_values) {
+        log.add_secret(secret);
+    }
+    os::SystemClock clock;
+    os::Cancel cancel;
+    const std::string event = env_or("LIFECYCLE_EVENT", "");
+    const auto choice =
+        core::choose_deadline(options.deadline, inputs.appspec ? &*inputs.appspec : nullptr, event,
+                              inputs.bundle.executable);
+    const auto started = clock.now();
+    HookEnv env{options,
+                inputs,
+                log,
+                clock,
+                cancel,
+                started,
+                started + choice.budget,
+                choice,
+                env_or("DEPLOYMENT_ID", manual_id())};
+    SignalWatcher watcher(cancel, env.deadline);
+    try {
+        if (definition.preflight) {
+            definition.preflight(env);
+        }
+        if (options.dry_run) {
+            definition.dry_run(env);
+            return 0;
+        }
+    } catch (const core::InputError& error) {
+        return input_failure(definition, error);
+    }
+    open_log_file(log, inputs, env.deployment_id, definition.program);
+    log.info("", definition.program + " " + k_version + ": bundle " + inputs.bundle.root +
+                     ", project " + inputs.project + ", deadline " +
+                     core::format_duration(choice.budget) + " (" + choice.source + ")");
+    return run_locked(definition, env);
+}
+
+}  // namespace stagehand::runtime

@@ -1,0 +1,58 @@
+#pragma once
+// What the three executables share: parse options, load and validate every input, take the
+// host lock, run the hook's body under one deadline, end with the summary and verdict, write
+// the report and the log file, and map the result to an exit code (SPEC section 2).
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/plan/deadline.hpp"
+#include "os/sys/cancel.hpp"
+#include "os/sys/clock.hpp"
+#include "runtime/cli.hpp"
+#include "runtime/exit_codes.hpp"
+#include "runtime/inputs.hpp"
+#include "runtime/logger.hpp"
+
+namespace stagehand::runtime {
+
+// What a hook body gets to work with.
+struct HookEnv {
+    const Options& options;
+    const Inputs& inputs;
+    Logger& log;
+    os::Clock& clock;
+    const os::Cancel& cancel;
+    os::MonoTime started;
+    os::MonoTime deadline;
+    core::DeadlineChoice deadline_choice;
+    std::string deployment_id;  // DEPLOYMENT_ID, or manual-<timestamp>
+};
+
+struct HookOutcome {
+    ExitCode code = ExitCode::success;
+    std::vector<std::string> summary;  // the timing table, printed before the verdict
+    std::string verdict;               // the run's last line
+    nlohmann::json report;             // this hook's part of the deployment report
+};
+
+struct HookDefinition {
+    std::string program;  // "after-install"
+    HookOptions accepted;
+    // --dry-run: print the plan (validated already), change nothing.
+    std::function<void(HookEnv&)> dry_run;
+    std::function<HookOutcome(HookEnv&)> run;
+    // Host-dependent input checks (e.g. staging safety rules) run before anything is written,
+    // not even the log file or the lock; throws core::InputError (exit 2). May be empty.
+    std::function<void(HookEnv&)> preflight = nullptr;
+};
+
+int run_hook(int argc, char** argv, const HookDefinition& definition);
+
+// The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
+ExitCode exit_code_for(os::CancelReason reason);
+
+}  // namespace stagehand::runtime

@@ -1,0 +1,68 @@
+#pragma once
+// The run's event log (util::Log): stdout/stderr line by line, and a mirror in the log file.
+// Every line is written with one write(2) (no stdio buffer to lose when the agent kills us),
+// sanitised to valid UTF-8 under 1 KB, with secrets masked. EPIPE is not an error: under the
+// agent a SIGTERM means the pipes are already closed, and the file log still gets everything.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/cli.hpp"
+#include "util/log.hpp"
+
+namespace stagehand::runtime {
+
+struct LoggerOptions {
+    LogFormat format = LogFormat::text;
+    int verbosity = 0;
+    bool color = false;          // a terminal and no NO_COLOR
+    bool live_progress = false;  // a terminal: progress rewrites one line
+    int out_fd = 1;
+    int err_fd = 2;
+    std::chrono::milliseconds progress_every{5000};
+};
+
+class Logger final : public util::Log {
+  public:
+    explicit Logger(LoggerOptions options);
+    ~Logger() override;
+    Logger(const Logger&) = delete;
+    Logger& operator=(const Logger&) = delete;
+
+    void event(util::Level level, std::string_view service, std::string_view message) override;
+    void progress(std::string_view key, std::string_view service,
+                  std::string_view message) override;
+    // A line of the closing summary: printed as is (text) or as {"summary": ...} (json),
+    // at every verbosity.
+    void summary(std::string_view line);
+    // Values never to print (compose environment values, credentials). Short values are
+    // ignored: masking "1" would garble every number.
+    void add_secret(std::string value);
+    // Starts mirroring into `path` (created 0640, appended); earlier lines are written first.
+    bool open_file(const std::string& path, std::string& error);
+    const std::string& file_path() const { return m_file_path; }
+
+  private:
+    std::string mask(std::string_view text) const;
+    std::string format_line(util::Level level, std::string_view service, std::string_view message,
+                            bool for_terminal) const;
+    void emit(int fd, const std::string& terminal_line, const std::string& file_line);
+    void clear_live_line();
+
+    LoggerOptions m_options;
+    std::mutex m_mutex;
+    std::vector<std::string> m_secrets;
+    std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> m_last_progress;
+    std::vector<std::string> m_early_lines;  // before the file is open
+    int m_file_fd = -1;
+    std::string m_file_path;
+    bool m_live_line_shown = false;
+};
+
+// Terminal detection and NO_COLOR (SPEC section 2: colours only on a terminal).
+LoggerOptions logger_options_for(const Options& options);
+
+}  // namespace stagehand::runtime

@@ -1,0 +1,52 @@
+#pragma once
+// state_dir for one run (SPEC section 2): the host lock, the deployment report, and the
+// learned profiles. Every file is written atomically (temp, fsync, rename).
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/plan/plan.hpp"
+#include "os/fs/host_lock.hpp"
+#include "os/sys/clock.hpp"
+#include "runtime/exit_codes.hpp"
+#include "runtime/logger.hpp"
+#include "util/result.hpp"
+
+namespace stagehand::runtime {
+
+class RunState {
+  public:
+    RunState(std::string state_dir, std::string hook, std::string project,
+             std::string deployment_id);
+
+    // Creates state_dir and its reports/ folder.
+    util::Status prepare();
+    // Waits for the host lock (saying who holds it) until `deadline`.
+    util::Result<os::HostLock> lock(os::MonoTime deadline, const os::Cancel& cancel, Logger& log);
+    // Merges this hook's part into reports/<deployment id>.json.
+    util::Status write_report(const nlohmann::json& part, ExitCode code, const std::string& bundle,
+                              os::WallTime now);
+
+    const std::string& report_path() const { return m_report_path; }
+
+  private:
+    std::string m_state_dir;
+    std::string m_hook;
+    std::string m_project;
+    std::string m_deployment_id;
+    std::string m_report_path;
+    os::WallTime m_started;
+};
+
+// profiles.json: per project and service, the learned peak memory and time to ready (two
+// applications can share a host, and their service names can clash).
+core::Profiles read_profiles(const std::string& state_dir, const std::string& project);
+util::Status write_profiles(const std::string& state_dir, const std::string& project,
+                            const core::Profiles& profiles);
+
+// "2026-11-25T16:33:46Z"
+std::string rfc3339(os::WallTime time);
+
+}  // namespace stagehand::runtime

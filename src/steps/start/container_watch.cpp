@@ -1,0 +1,177 @@
+#include "steps/start/container_watch.hpp"
+
+namespace stagehand::steps {
+
+ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
+                               os::Docker& docker, os::ContainerMemory& memory)
+    : m_plan(plan),
+      m_project(std::move(project)),
+      m_context(context),
+      m_docker(docker),
+      m_memory(memory),
+      m_ids(plan.services.size()),
+      m_previous_ids(plan.services.size()),
+      m_was_running(plan.services.size(), false),
+      m_pids(plan.services.size(), 0) {}
+
+std::optional<std::size_t> ContainerWatch::index_of_service(const std::string& name) const {
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        if (m_plan.services[i].name == name) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+util::Status ContainerWatch::begin(core::Snapshot& snapshot) {
+    // Subscribe first, then list: an event between the two is seen twice, never missed.
+    auto events = m_docker.events(m_project);
+    if (!events) {
+        return events.error();
+    }
+    m_events = std::move(*events);
+    auto containers = m_docker.project_containers(m_project, m_context.deadline, m_context.cancel);
+    if (!containers) {
+        return containers.error();
+    }
+    for (const auto& dependency : m_plan.external_dependencies) {
+        snapshot.external_running[dependency] = false;
+    }
+    for (const auto& container : *containers) {
+        if (snapshot.external_running.count(container.service) != 0) {
+            snapshot.external_running[container.service] =
+                snapshot.external_running[container.service] ||
+                (container.running && !container.restarting);
+        }
+        if (auto index = index_of_service(container.service)) {
+            m_previous_ids[*index] = container.id;
+            m_was_running[*index] = container.running && !container.restarting;
+            m_ids[*index] = container.id;
+            m_pids[*index] = container.pid;
+        }
+    }
+    return {};
+}
+
+int ContainerWatch::event_fd() const {
+    return m_events ? m_events->fd() : -1;
+}
+
+void ContainerWatch::apply_state(std::size_t service, const os::ContainerState& state,
+                                 core::Snapshot& snapshot) {
+    auto& facts = snapshot.services[service];
+    m_ids[service] = state.id;
+    m_pids[service] = state.pid;
+    facts.exists = true;
+    facts.running = state.running;
+    facts.restarting = state.restarting;
+    facts.exited = !state.running && !state.restarting && state.status != "created";
+    // Docker 20.10 on cgroup v1 sends `oom` events to every container under the same limited
+    // parent and leaves OOMKilled set on bystanders that exit later for another reason; only
+    // a container that died of SIGKILL (137) with OOMKilled set was the OOM killer's victim.
+    facts.oom_killed =
+        facts.oom_killed || (state.oom_killed && !state.running && state.exit_code == 137);
+    facts.exit_code = state.exit_code;
+    facts.health = state.health;
+}
+
+util::Result<int> ContainerWatch::apply_events(core::Snapshot& snapshot) {
+    if (!m_events) {
+        return 0;
+    }
+    int ooms = 0;
+    std::vector<std::size_t> touched;
+    for (const auto& event : m_events->take_events()) {
+        const auto index = index_of_service(event.service);
+        if (!index || snapshot.services[*index].phase == core::Phase::pending) {
+            continue;  // not ours, or a container we have not started (e.g. being replaced)
+        }
+        if (event.action.rfind("health_status", 0) == 0) {
+            snapshot.services[*index].health = event.health;
+        }
+        touched.push_back(*index);
+    }
+    for (auto index : touched) {
+        const bool was_oom = snapshot.services[index].oom_killed;
+        auto status = refresh(index, snapshot);
+        ooms += !was_oom && snapshot.services[index].oom_killed ? 1 : 0;
+        if (!status) {
+            m_context.log.debug(m_plan.services[index].name, status.error().message);
+        }
+    }
+    if (m_events->finished()) {
+        m_events.reset();
+        return util::Error{"the Docker event stream ended: is the Docker daemon still running?"};
+    }
+    return ooms;
+}
+
+util::Status ContainerWatch::refresh_all(core::Snapshot& snapshot) {
+    auto containers = m_docker.project_containers(m_project, m_context.deadline, m_context.cancel);
+    if (!containers) {
+        return containers.error();
+    }
+    for (const auto& container : *containers) {
+        const auto index = index_of_service(container.service);
+        if (index && snapshot.services[*index].phase != core::Phase::pending &&
+            container.id == m_ids[*index]) {
+            apply_state(*index, container, snapshot);
+        }
+    }
+    return {};
+}
+
+util::Status ContainerWatch::refresh(std::size_t service, core::Snapshot& snapshot) {
+    auto containers = m_docker.project_containers(m_project, m_context.deadline, m_context.cancel);
+    if (!containers) {
+        return containers.error();
+    }
+    const auto& name = m_plan.services[service].name;
+    const os::ContainerState* newest = nullptr;
+    for (const auto& container : *containers) {
+        // During a recreate two containers can exist for a moment; the one that is not the
+        // previous container is the new one.
+        if (container.service == name &&
+            (newest == nullptr || container.id != m_previous_ids[service])) {
+            newest = &container;
+        }
+    }
+    if (newest == nullptr) {
+        snapshot.services[service].exists = false;
+        return util::Error{"no container for service " + name + " in project " + m_project};
+    }
+    apply_state(service, *newest, snapshot);
+    return {};
+}
+
+core::Bytes ContainerWatch::current_usage(std::size_t service) {
+    if (m_pids[service] <= 0) {
+        return 0;
+    }
+    auto usage = m_memory.usage(m_pids[service]);
+    return usage ? *usage : 0;
+}
+
+void ContainerWatch::sample_memory(core::Snapshot& snapshot) {
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        auto& facts = snapshot.services[i];
+        if (facts.phase == core::Phase::pending || m_pids[i] <= 0 || !facts.running) {
+            continue;
+        }
+        auto usage = m_memory.usage(m_pids[i]);
+        if (!usage) {
+            // The container may have just exited: an expected race, not an error.
+            m_context.log.debug(m_plan.services[i].name, usage.error().message);
+            continue;
+        }
+        facts.memory.push_back({snapshot.now, *usage});
+        facts.peak = std::max(facts.peak, *usage);
+        // Keep a little more than the settle window.
+        while (facts.memory.size() > 2 &&
+               facts.memory[1].at < snapshot.now - m_plan.settle - m_plan.poll * 4) {
+            facts.memory.pop_front();
+        }
+    }
+}
+
+}  // namespace stagehand::steps

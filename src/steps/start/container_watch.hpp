@@ -1,0 +1,63 @@
+#pragma once
+// Keeps each planned service's container facts current from Docker's event stream: an event
+// for a service triggers one inspect of its container (a local API call), instead of polling
+// inspect for every service on every tick -- on a one-vCPU host that cost grows with the
+// stack. Memory comes from the containers' cgroup files, which are cheap to read.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/gate/snapshot.hpp"
+#include "core/plan/plan.hpp"
+#include "os/docker/docker.hpp"
+#include "os/memory/memory.hpp"
+#include "steps/context.hpp"
+
+namespace stagehand::steps {
+
+class ContainerWatch {
+  public:
+    ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
+                   os::Docker& docker, os::ContainerMemory& memory);
+
+    // Subscribes to events and reads the current containers. Error: Docker unreachable.
+    util::Status begin(core::Snapshot& snapshot);
+    // fd to wait on for new events (-1 when the stream is gone).
+    int event_fd() const;
+    // Applies pending events (inspecting the containers they name). Returns the number of
+    // OOM kills seen. Error when the event stream ended (the daemon went away).
+    util::Result<int> apply_events(core::Snapshot& snapshot);
+    // Re-reads every started service's container with one list call: a safety net for an
+    // event the stream lost (e.g. across a daemon hiccup).
+    util::Status refresh_all(core::Snapshot& snapshot);
+    // Re-reads one service's container after starting it.
+    util::Status refresh(std::size_t service, core::Snapshot& snapshot);
+    // Adds a memory sample for every started service with a live container.
+    void sample_memory(core::Snapshot& snapshot);
+    const std::string& container_id(std::size_t service) const { return m_ids[service]; }
+    // Container id the service had before this run (empty if none).
+    const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
+    bool was_running(std::size_t service) const { return m_was_running[service]; }
+    // Memory the service's container uses now (0 when unknown).
+    core::Bytes current_usage(std::size_t service);
+
+  private:
+    void apply_state(std::size_t service, const os::ContainerState& state,
+                     core::Snapshot& snapshot);
+    std::optional<std::size_t> index_of_service(const std::string& name) const;
+
+    const core::StartPlan& m_plan;
+    std::string m_project;
+    Context& m_context;
+    os::Docker& m_docker;
+    os::ContainerMemory& m_memory;
+    std::unique_ptr<os::EventStream> m_events;
+    std::vector<std::string> m_ids;
+    std::vector<std::string> m_previous_ids;
+    std::vector<bool> m_was_running;
+    std::vector<int> m_pids;
+};
+
+}  // namespace stagehand::steps

@@ -1,0 +1,370 @@
+#include "steps/start/start_sequence.hpp"
+
+#include <algorithm>
+
+#include "core/gate/gate.hpp"
+#include "steps/start/container_watch.hpp"
+#include "util/sanitize.hpp"
+
+namespace stagehand::steps {
+
+namespace {
+
+using core::Decision;
+using core::Millis;
+
+constexpr int k_log_lines = 10;
+constexpr std::size_t k_log_line_bytes = 200;
+// Events drive the watch; a full listing this often only backs them up.
+constexpr Millis k_full_refresh{2000};
+
+class StartLoop {
+  public:
+    StartLoop(const core::StartPlan& plan, const std::string& project, Context& context,
+              StartHost& host)
+        : m_plan(plan),
+          m_context(context),
+          m_host(host),
+          m_watch(plan, project, context, host.docker, host.container_memory),
+          m_started(context.clock.now()),
+          m_last_probe(plan.services.size(), Millis(-1'000'000)) {
+        m_snapshot.services.resize(plan.services.size());
+        for (const auto& service : plan.services) {
+            ServiceRecord record;
+            record.name = service.name;
+            record.image = service.image;
+            record.need = service.need;
+            record.need_source = service.need_source;
+            record.ready_by = core::to_string(service.ready_by);
+            record.outcome = "not started";
+            m_result.services.push_back(record);
+        }
+    }
+
+    StartResult run() {
+        if (auto begun = m_watch.begin(m_snapshot); !begun) {
+            return failed("", "cannot watch the project's containers: " + begun.error().message);
+        }
+        discount_running_containers();
+        while (!m_context.cancel.fired()) {
+            if (!sample()) {
+                return std::move(m_result);
+            }
+            Decision decision = core::decide(m_plan, m_snapshot);
+            if (decision.kind == Decision::Kind::start && m_plan.gate == core::Gate::adaptive) {
+                // Re-sample right before the irreversible act (earlyoom re-reads memory
+                // before it kills): the figures may have moved since the last tick.
+                if (!sample()) {
+                    return std::move(m_result);
+                }
+                decision = core::decide(m_plan, m_snapshot);
+            }
+            if (!act(decision)) {
+                return std::move(m_result);
+            }
+        }
+        return interrupted();
+    }
+
+  private:
+    Millis now() const {
+        return std::chrono::duration_cast<Millis>(m_context.clock.now() - m_started);
+    }
+
+    // Reads memory, events and probes into the snapshot; false when the run must stop.
+    bool sample() {
+        m_snapshot.now = now();
+        auto memory = m_host.memory.read();
+        if (!memory) {
+            failed("", "cannot read available memory: " + memory.error().message);
+            return false;
+        }
+        m_snapshot.total = memory->total;
+        m_snapshot.available = memory->available;
+        m_snapshot.psi_some_avg10 = memory->psi_some_avg10;
+        m_result.memory_source = memory->source;
+        m_result.memory.push_back(
+            {m_snapshot.now, memory->available, memory->total, memory->psi_some_avg10});
+        auto ooms = m_watch.apply_events(m_snapshot);
+        if (!ooms) {
+            failed("", ooms.error().message);
+            return false;
+        }
+        m_result.oom_kills += *ooms;
+        if (m_snapshot.now - m_last_full_refresh >= k_full_refresh) {
+            m_last_full_refresh = m_snapshot.now;
+            if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
+                m_context.log.debug("", refreshed.error().message);
+            }
+        }
+        m_watch.sample_memory(m_snapshot);
+        run_probes();
+        for (const auto& transition : core::advance(m_plan, m_snapshot)) {
+            note_transition(transition);
+        }
+        return true;
+    }
+
+    void run_probes() {
+        for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+            const auto& service = m_plan.services[i];
+            auto& state = m_snapshot.services[i];
+            if (state.phase != core::Phase::starting ||
+                service.ready_by != core::ReadySignal::probe ||
+                m_snapshot.now - m_last_probe[i] < m_plan.poll || !state.running) {
+                continue;
+            }
+            m_last_probe[i] = m_snapshot.now;
+            std::string error;
+            state.probe_passed = m_host.probe(service, error);
+            if (!state.probe_passed) {
+                m_context.log.debug(service.name, "ready probe: " + error);
+            }
+        }
+    }
+
+    void note_transition(const core::Transition& transition) {
+        auto& record = m_result.services[transition.service];
+        const auto& state = m_snapshot.services[transition.service];
+        record.ready_at = state.ready_at;
+        record.outcome = core::to_string(transition.to);
+        record.warning = record.warning || transition.warning;
+        if (transition.warning) {
+            m_context.log.warn(record.name, transition.message);
+        } else {
+            m_context.log.info(record.name, transition.message);
+        }
+    }
+
+    bool act(const Decision& decision) {
+        switch (decision.kind) {
+            case Decision::Kind::start:
+                return start(decision);
+            case Decision::Kind::wait:
+                wait(decision);
+                return true;
+            case Decision::Kind::fail:
+                fail(decision);
+                return false;
+            case Decision::Kind::done:
+                m_result.ok = true;
+                m_result.all_ready = m_snapshot.now;
+                finish_records();
+                return false;
+        }
+        return false;
+    }
+
+    void close_wait(std::size_t index) {
+        auto& waits = m_result.services[index].waits;
+        if (!waits.empty() && waits.back().to < Millis(0)) {
+            waits.back().to = m_snapshot.now;
+        }
+    }
+
+    // A service whose container already runs holds its memory now; if compose recreates it,
+    // the old container stops first. So it needs only what it does not hold yet.
+    void discount_running_containers() {
+        for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+            if (!m_watch.was_running(i)) {
+                continue;
+            }
+            const auto held = m_watch.current_usage(i);
+            auto& service = m_plan.services[i];
+            service.need = std::max<core::Bytes>(0, service.need - held);
+            m_context.log.debug(service.name, "already running with " + core::format_mib(held) +
+                                                  ": need now " + core::format_mib(service.need));
+        }
+    }
+
+    bool start(const Decision& decision);
+    void wait(const Decision& decision);
+    void fail(const Decision& decision);
+    void finish_records();
+    StartResult failed(const std::string& service, const std::string& why);
+    StartResult interrupted();
+    void diagnose_container(std::size_t index);
+    void diagnose_memory();
+
+    core::StartPlan m_plan;  // a copy: needs shrink for containers already running
+    Context& m_context;
+    StartHost& m_host;
+    ContainerWatch m_watch;
+    os::MonoTime m_started;
+    core::Snapshot m_snapshot;
+    std::vector<Millis> m_last_probe;
+    Millis m_last_full_refresh{0};
+    StartResult m_result;
+};
+
+bool StartLoop::start(const Decision& decision) {
+    const auto index = decision.service;
+    const auto& service = m_plan.services[index];
+    auto& record = m_result.services[index];
+    close_wait(index);
+    std::string message = "starting (need " + core::format_mib(service.need) + " " +
+                          core::to_string(service.need_source) + ", available " +
+                          core::format_mib(m_snapshot.available) + ")";
+    if (decision.warning) {
+        record.warning = true;
+        m_context.log.warn(service.name, decision.reasons.empty() ? message : decision.reasons[0]);
+    } else {
+        m_context.log.info(service.name, message);
+    }
+    if (auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
+        !up) {
+        fail(Decision{Decision::Kind::fail,
+                      index,
+                      {"compose could not start " + service.name + ": " + up.error().message},
+                      false});
+        return false;
+    }
+    auto& state = m_snapshot.services[index];
+    state.phase = core::Phase::starting;
+    state.started_at = m_snapshot.now;
+    m_snapshot.last_start = m_snapshot.now;
+    record.started_at = m_snapshot.now;
+    record.outcome = "starting";
+    if (!m_result.first_start) {
+        m_result.first_start = m_snapshot.now;
+    }
+    if (auto refreshed = m_watch.refresh(index, m_snapshot); !refreshed) {
+        m_context.log.warn(service.name, refreshed.error().message);
+    }
+    record.container_id = m_watch.container_id(index);
+    if (m_watch.was_running(index) && record.container_id == m_watch.previous_id(index) &&
+        state.running) {
+        // compose found it up to date and left it alone: it is as ready as it was.
+        record.unchanged = true;
+        state.phase = core::Phase::ready;
+        state.ready_at = m_snapshot.now;
+        record.ready_at = m_snapshot.now;
+        record.outcome = "unchanged";
+        m_context.log.info(service.name, "up to date, container left running");
+    }
+    return true;
+}
+
+void StartLoop::wait(const Decision& decision) {
+    const auto index = decision.service;
+    auto& state = m_snapshot.services[index];
+    std::string reasons;
+    for (const auto& reason : decision.reasons) {
+        reasons += (reasons.empty() ? "" : "; ") + reason;
+    }
+    if (state.phase == core::Phase::pending) {
+        if (state.waiting_since < Millis(0)) {
+            state.waiting_since = m_snapshot.now;
+        }
+        auto& waits = m_result.services[index].waits;
+        const std::string kind = decision.reasons.empty() ? "" : decision.reasons[0].substr(0, 12);
+        if (waits.empty() || waits.back().to >= Millis(0) ||
+            waits.back().reason.substr(0, 12) != kind) {
+            close_wait(index);
+            waits.push_back(
+                {decision.reasons.empty() ? "" : decision.reasons[0], m_snapshot.now, Millis(-1)});
+        }
+    }
+    m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
+    const auto until = std::min(m_context.clock.now() + m_plan.poll, m_context.deadline);
+    m_context.clock.wait_readable(m_watch.event_fd(), until, m_context.cancel);
+}
+
+void StartLoop::finish_records() {
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        close_wait(i);
+        m_result.services[i].peak = m_snapshot.services[i].peak;
+    }
+}
+
+StartResult StartLoop::failed(const std::string& service, const std::string& why) {
+    m_result.ok = false;
+    m_result.failed_service = service;
+    m_result.failure = why;
+    finish_records();
+    return m_result;
+}
+
+void StartLoop::fail(const Decision& decision) {
+    const auto index = decision.service;
+    const auto& service = m_plan.services[index];
+    failed(service.name, decision.reasons.empty() ? service.name + " failed" : decision.reasons[0]);
+    m_result.services[index].outcome = "failed";
+    const auto& state = m_snapshot.services[index];
+    if (state.phase != core::Phase::pending) {
+        diagnose_container(index);
+    } else {
+        diagnose_memory();
+    }
+}
+
+void StartLoop::diagnose_container(std::size_t index) {
+    const auto& state = m_snapshot.services[index];
+    const auto& name = m_plan.services[index].name;
+    m_result.diagnosis.push_back(name + ": exit code " + std::to_string(state.exit_code) +
+                                 ", OOMKilled " + (state.oom_killed ? "true" : "false") +
+                                 ", peak " + core::format_mib(state.peak));
+    const auto& id = m_watch.container_id(index);
+    if (id.empty()) {
+        return;
+    }
+    auto lines = m_host.docker.logs_tail(id, k_log_lines, m_context.clock.now() + Millis(5000),
+                                         m_context.cancel);
+    if (!lines) {
+        m_result.diagnosis.push_back(name + ": no logs: " + lines.error().message);
+        return;
+    }
+    for (const auto& line : *lines) {
+        m_result.diagnosis.push_back(name + "| " + util::sanitize_line(line, k_log_line_bytes));
+    }
+}
+
+void StartLoop::diagnose_memory() {
+    std::vector<std::pair<core::Bytes, std::string>> containers;
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        if (const auto bytes = m_snapshot.services[i].current_memory(); bytes > 0) {
+            containers.emplace_back(bytes, m_plan.services[i].name);
+        }
+    }
+    std::sort(containers.rbegin(), containers.rend());
+    std::string text = "largest containers:";
+    for (std::size_t i = 0; i < std::min<std::size_t>(containers.size(), 5); ++i) {
+        text += " " + containers[i].second + " " + core::format_mib(containers[i].first);
+    }
+    m_result.diagnosis.push_back(text);
+    if (auto processes = m_host.processes.largest(5)) {
+        text = "largest processes:";
+        for (const auto& process : *processes) {
+            text += " " + process.command + "(" + std::to_string(process.pid) + ") " +
+                    core::format_mib(process.rss);
+        }
+        m_result.diagnosis.push_back(text);
+    }
+}
+
+StartResult StartLoop::interrupted() {
+    m_result.interrupted = true;
+    std::string awaited;
+    const auto decision = core::decide(m_plan, m_snapshot);
+    if (decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
+        awaited = ": " + m_plan.services[decision.service].name + " was waiting for " +
+                  decision.reasons[0];
+    }
+    const auto reason = m_context.cancel.reason();
+    const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
+                             : reason == os::CancelReason::sigint ? "interrupted (SIGINT)"
+                                                                  : "interrupted (SIGTERM)";
+    return failed(
+        decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
+        what + awaited);
+}
+
+}  // namespace
+
+StartResult run_start(const core::StartPlan& plan, const std::string& project, Context& context,
+                      StartHost& host) {
+    StartLoop loop(plan, project, context, host);
+    return loop.run();
+}
+
+}  // namespace stagehand::steps

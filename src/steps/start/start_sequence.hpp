@@ -1,0 +1,31 @@
+#pragma once
+// after-install's start sequence (SPEC section 5): a thin loop that samples, calls the pure
+// gate (core::advance / core::decide), acts, and records what happened.
+
+#include <functional>
+#include <string>
+
+#include "core/plan/plan.hpp"
+#include "os/docker/docker.hpp"
+#include "os/memory/memory.hpp"
+#include "steps/context.hpp"
+#include "steps/start/start_record.hpp"
+
+namespace stagehand::steps {
+
+// One attempt of a service's ready probe: true when it passed; `error` says why not.
+using ReadyProbe = std::function<bool(const core::ServicePlan&, std::string& error)>;
+
+struct StartHost {
+    os::Docker& docker;
+    os::Compose& compose;
+    os::MemoryReader& memory;
+    os::ContainerMemory& container_memory;
+    os::ProcessTable& processes;
+    ReadyProbe probe;
+};
+
+StartResult run_start(const core::StartPlan& plan, const std::string& project, Context& context,
+                      StartHost& host);
+
+}  // namespace stagehand::steps

@@ -1,0 +1,117 @@
+// The plan: start order, need priority, readiness signal, selections (SPEC sections 3 and 5).
+#include "core/plan/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/load/compose_loader.hpp"
+#include "core/load/config_loader.hpp"
+#include "core/model/diagnostic.hpp"
+#include "core/plan/deadline.hpp"
+
+namespace stagehand::core {
+namespace {
+
+const char* k_compose = R"(
+services:
+  gateway:
+    image: gw
+    depends_on: [config]
+  rabbitmq:
+    image: rmq
+    mem_reservation: 100m
+  config:
+    image: cfg
+    depends_on:
+      rabbitmq: {condition: service_healthy}
+    healthcheck: {test: ["CMD", "true"]}
+  zookeeper:
+    image: zk
+  migrate:
+    image: mig
+  kafka:
+    image: kf
+    depends_on:
+      zookeeper: {condition: service_started}
+      migrate: {condition: service_completed_successfully}
+)";
+
+std::vector<std::string> names(const StartPlan& plan) {
+    std::vector<std::string> out;
+    for (const auto& s : plan.services) {
+        out.push_back(s.name);
+    }
+    return out;
+}
+
+TEST(Plan, TopologicalOrderKeepsFileOrderForTies) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text("version: 1\n", "stagehand.yml");
+    EXPECT_EQ(start_order(compose, config.startup),
+              (std::vector<std::string>{"rabbitmq", "config", "gateway", "zookeeper", "migrate",
+                                        "kafka"}));
+}
+
+TEST(Plan, NeedComesFromDeclaredThenLearnedThenReservationThenDefault) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text(
+        "version: 1\nstartup:\n  per_service:\n    kafka:\n      need: 400MiB\n", "s.yml");
+    Profiles profiles{{"zookeeper", {70 * k_mib, Millis(800)}}, {"rabbitmq", {90 * k_mib, {}}}};
+    auto plan = plan_start(config, compose, profiles, {});
+    auto find = [&](const std::string& n) {
+        for (const auto& s : plan.services) {
+            if (s.name == n) {
+                return s;
+            }
+        }
+        throw std::runtime_error(n);
+    };
+    EXPECT_EQ(find("kafka").need, 400 * k_mib);
+    EXPECT_EQ(find("kafka").need_source, NeedSource::declared);
+    EXPECT_EQ(find("zookeeper").need_source, NeedSource::learned);
+    EXPECT_EQ(find("rabbitmq").need_source, NeedSource::learned);  // learned beats reservation
+    EXPECT_EQ(find("gateway").need, 256 * k_mib);
+    EXPECT_EQ(find("gateway").need_source, NeedSource::default_guess);
+    EXPECT_EQ(find("config").ready_by, ReadySignal::healthcheck);
+    EXPECT_EQ(find("gateway").ready_by, ReadySignal::settle);
+    EXPECT_TRUE(find("migrate").one_shot);
+    EXPECT_FALSE(find("kafka").one_shot);
+}
+
+TEST(Plan, ReservationUsedWithoutProfile) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text("version: 1\n", "s.yml");
+    auto plan = plan_start(config, compose, {}, {});
+    EXPECT_EQ(plan.services[0].name, "rabbitmq");
+    EXPECT_EQ(plan.services[0].need, 100 * k_mib);
+    EXPECT_EQ(plan.services[0].need_source, NeedSource::compose_reservation);
+}
+
+TEST(Plan, OnlyAndFromSelectAndNameExternalDependencies) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text("version: 1\n", "s.yml");
+    auto only = plan_start(config, compose, {}, Selection{{"kafka", "gateway"}, std::nullopt});
+    EXPECT_EQ(names(only), (std::vector<std::string>{"gateway", "kafka"}));
+    EXPECT_EQ(only.external_dependencies,
+              (std::vector<std::string>{"config", "migrate", "zookeeper"}));
+    auto from = plan_start(config, compose, {}, Selection{{}, std::string("zookeeper")});
+    EXPECT_EQ(names(from), (std::vector<std::string>{"zookeeper", "migrate", "kafka"}));
+    EXPECT_THROW(plan_start(config, compose, {}, Selection{{"nope"}, std::nullopt}), InputError);
+}
+
+TEST(Deadline, ComesFromOverrideAppspecOrDefault) {
+    Appspec appspec;
+    appspec.hooks["AfterInstall"].push_back({"hooks/after-install", 1800, std::nullopt, {}});
+    EXPECT_EQ(choose_deadline(Millis(5000), &appspec, "AfterInstall", "hooks/after-install").budget,
+              Millis(5000));
+    EXPECT_EQ(choose_deadline({}, &appspec, "AfterInstall", "hooks/after-install").budget,
+              Millis(1'770'000));
+    EXPECT_EQ(choose_deadline({}, &appspec, "AfterInstall", "/hooks/after-install").budget,
+              Millis(1'770'000));
+    EXPECT_EQ(choose_deadline({}, &appspec, "BeforeInstall", "hooks/before-install").budget,
+              Millis(3'570'000));
+    EXPECT_EQ(choose_deadline({}, &appspec, "", "hooks/after-install").budget,
+              Millis(30 * 60 * 1000));
+}
+
+}  // namespace
+}  // namespace stagehand::core

@@ -1,0 +1,126 @@
+// The event log: one sanitised line per event, secrets masked, JSON valid, progress
+// rate-limited on a pipe, and a closed pipe never fails the run.
+#include "runtime/logger.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace stagehand::runtime {
+namespace {
+
+struct Pipe {
+    int fds[2] = {-1, -1};
+    Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0); }
+    ~Pipe() {
+        for (int fd : fds) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+    }
+    std::string drain() {
+        std::string out;
+        char buffer[4096];
+        ssize_t n;
+        while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
+            out.append(buffer, static_cast<std::size_t>(n));
+        }
+        return out;
+    }
+};
+
+LoggerOptions to(Pipe& out, Pipe& err, LogFormat format = LogFormat::text) {
+    LoggerOptions options;
+    options.format = format;
+    options.out_fd = out.fds[1];
+    options.err_fd = err.fds[1];
+    return options;
+}
+
+TEST(Logger, TextLinesHaveTimeLevelServiceAndGoToTheRightStream) {
+    Pipe out, err;
+    Logger log(to(out, err));
+    log.info("kafka", "starting");
+    log.error("", "boom");
+    log.debug("kafka", "hidden at normal verbosity");
+    const auto text = out.drain();
+    EXPECT_NE(text.find(" INFO [kafka] starting\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("hidden"), std::string::npos);
+    EXPECT_NE(err.drain().find(" ERROR boom\n"), std::string::npos);
+}
+
+TEST(Logger, SanitisesCutsAndMasksSecrets) {
+    Pipe out, err;
+    Logger log(to(out, err));
+    log.add_secret("hunter22");
+    log.info("db", "password=hunter22 \x1b[31mred\xff" + std::string(3000, 'x'));
+    const auto text = out.drain();
+    EXPECT_EQ(text.find("hunter22"), std::string::npos);
+    EXPECT_NE(text.find("password=***"), std::string::npos);
+    EXPECT_EQ(text.find('\x1b'), std::string::npos);
+    EXPECT_LT(text.size(), 1024u);
+    EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(Logger, JsonIsOneObjectPerLine) {
+    Pipe out, err;
+    Logger log(to(out, err, LogFormat::json));
+    log.warn("kafka", "slow \"quoted\"");
+    log.summary("OK: done");
+    const auto text = out.drain();
+    const auto newline = text.find('\n');
+    auto first = nlohmann::json::parse(text.substr(0, newline));
+    EXPECT_EQ(first["level"], "WARN");
+    EXPECT_EQ(first["service"], "kafka");
+    EXPECT_EQ(first["message"], "slow \"quoted\"");
+    EXPECT_EQ(nlohmann::json::parse(text.substr(newline + 1))["summary"], "OK: done");
+}
+
+TEST(Logger, ProgressOnAPipeAtMostEveryInterval) {
+    Pipe out, err;
+    auto options = to(out, err);
+    options.progress_every = std::chrono::hours(1);
+    Logger log(options);
+    log.progress("gate", "kafka", "waiting 1");
+    log.progress("gate", "kafka", "waiting 2");
+    log.progress("lock", "", "waiting for lock");
+    const auto text = out.drain();
+    EXPECT_NE(text.find("waiting 1"), std::string::npos);
+    EXPECT_EQ(text.find("waiting 2"), std::string::npos);
+    EXPECT_NE(text.find("waiting for lock"), std::string::npos);
+}
+
+TEST(Logger, ClosedPipeIsNotAnErrorAndTheFileGetsEverything) {
+    signal(SIGPIPE, SIG_IGN);
+    Pipe out, err;
+    char dir_template[] = "/tmp/stagehand-logger-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    const std::string path = std::string(dir_template) + "/run.log";
+    {
+        Logger log(to(out, err));
+        log.info("", "before the file");
+        std::string error;
+        ASSERT_TRUE(log.open_file(path, error)) << error;
+        ::close(out.fds[0]);
+        out.fds[0] = -1;
+        log.info("", "after the agent closed its end");
+        log.debug("", "debug goes to the file only");
+    }
+    FILE* file = std::fopen(path.c_str(), "r");
+    ASSERT_NE(file, nullptr);
+    char buffer[4096] = {};
+    const auto n = std::fread(buffer, 1, sizeof buffer - 1, file);
+    std::fclose(file);
+    const std::string text(buffer, n);
+    EXPECT_NE(text.find("before the file"), std::string::npos);
+    EXPECT_NE(text.find("after the agent closed its end"), std::string::npos);
+    EXPECT_NE(text.find("debug goes to the file only"), std::string::npos);
+    std::remove(path.c_str());
+    ::rmdir(dir_template);
+}
+
+}  // namespace
+}  // namespace stagehand::runtime

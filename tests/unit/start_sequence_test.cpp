@@ -1,0 +1,426 @@
+// The start loop against a simulated small host: services that ramp memory to a peak, hold
+// it until ready, then drop to steady, in a 1 GiB box that OOM-kills when overcommitted.
+// Time is a FakeClock, so a 30 s deployment runs in milliseconds.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "core/gate/gate.hpp"
+#include "steps/start/start_report.hpp"
+#include "steps/start/start_sequence.hpp"
+
+namespace stagehand::steps {
+namespace {
+
+using core::k_mib;
+using core::Millis;
+using std::chrono::seconds;
+
+struct SimService {
+    core::Bytes peak = 0;
+    core::Bytes steady = 0;
+    Millis ramp{1000};
+    Millis cpu{2000};  // CPU time to burn before ready; one CPU shared by all busy services
+    std::optional<Millis> crash_after;  // exits with code 3 then
+};
+
+// One host: Docker, compose, memory readers and the process table, all driven by the clock.
+class SimHost final : public os::Docker,
+                      public os::Compose,
+                      public os::MemoryReader,
+                      public os::ContainerMemory,
+                      public os::ProcessTable {
+  public:
+    SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
+        : m_clock(clock), m_services(std::move(services)) {}
+
+    core::Bytes limit = 1024 * k_mib;
+    core::Bytes base = 0;  // the cgroup holds only the containers
+    int oom_kills = 0;
+    core::Bytes peak_used = 0;
+    std::vector<std::string> started;
+
+    // --- the simulation
+    struct Running {
+        std::string id;
+        os::MonoTime since;
+        Millis cpu_done{0};
+        bool alive = true;
+        bool oom = false;
+        int exit_code = 0;
+    };
+
+    core::Bytes memory_of(const std::string& name, const Running& run) const {
+        if (!run.alive) {
+            return 0;
+        }
+        const auto& s = m_services.at(name);
+        const auto age = std::chrono::duration_cast<Millis>(m_clock.now() - run.since);
+        if (age < s.ramp) {
+            return s.peak * age.count() / std::max<long long>(s.ramp.count(), 1);
+        }
+        return run.cpu_done < s.cpu ? s.peak : s.steady;
+    }
+
+    // One CPU: the busy services share the time since the last step.
+    void burn_cpu() {
+        const auto dt = std::chrono::duration_cast<Millis>(m_clock.now() - m_last_step);
+        m_last_step = m_clock.now();
+        std::vector<Running*> busy;
+        for (auto& [name, run] : m_running) {
+            if (run.alive && run.cpu_done < m_services.at(name).cpu) {
+                busy.push_back(&run);
+            }
+        }
+        for (auto* run : busy) {
+            run->cpu_done += dt / static_cast<long>(busy.size());
+        }
+    }
+
+    void step() {
+        burn_cpu();
+        core::Bytes used = base;
+        for (auto& [name, run] : m_running) {
+            const auto& s = m_services.at(name);
+            if (run.alive && s.crash_after && m_clock.now() - run.since >= *s.crash_after) {
+                run.alive = false;
+                run.exit_code = 3;
+                m_events.push_back({"die", run.id, name, 3, "", 0});
+            }
+            used += memory_of(name, run);
+        }
+        peak_used = std::max(peak_used, used);
+        if (used > limit && !started.empty()) {
+            auto& victim = m_running[started.back()];  // the newest, like the OOM killer's pick
+            if (victim.alive) {
+                victim.alive = false;
+                victim.oom = true;
+                victim.exit_code = 137;
+                ++oom_kills;
+                m_events.push_back({"oom", victim.id, started.back(), std::nullopt, "", 0});
+                m_events.push_back({"die", victim.id, started.back(), 137, "", 0});
+            }
+        }
+    }
+
+    // --- os::Docker
+    util::Status ping(os::MonoTime, const os::Cancel&) override { return {}; }
+    util::Result<std::vector<os::ContainerState>> project_containers(const std::string&,
+                                                                     os::MonoTime,
+                                                                     const os::Cancel&) override {
+        step();
+        std::vector<os::ContainerState> out;
+        for (const auto& [name, run] : m_running) {
+            os::ContainerState state;
+            state.id = run.id;
+            state.service = name;
+            state.running = run.alive;
+            state.status = run.alive ? "running" : "exited";
+            state.oom_killed = run.oom;
+            state.exit_code = run.exit_code;
+            state.pid =
+                1000 + static_cast<int>(std::distance(m_running.begin(), m_running.find(name)));
+            out.push_back(state);
+        }
+        return out;
+    }
+    util::Result<os::ContainerState> inspect(const std::string&, os::MonoTime,
+                                             const os::Cancel&) override {
+        return util::Error{"unused"};
+    }
+    util::Result<std::vector<std::string>> logs_tail(const std::string& id, int, os::MonoTime,
+                                                     const os::Cancel&) override {
+        return std::vector<std::string>{id + " starting", id + " fatal: cannot reach zookeeper"};
+    }
+    util::Result<std::string> logs_since_start(const std::string&, os::MonoTime,
+                                               const os::Cancel&) override {
+        return std::string();
+    }
+    util::Result<bool> image_present(const std::string&, os::MonoTime, const os::Cancel&) override {
+        return true;
+    }
+    util::Result<os::PullResult> pull(const std::string& image, os::MonoTime,
+                                      const os::Cancel&) override {
+        return os::PullResult{image, "", ""};
+    }
+    util::Result<std::string> image_digest(const std::string&, os::MonoTime,
+                                           const os::Cancel&) override {
+        return std::string();
+    }
+    util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
+        os::MonoTime, const os::Cancel&) override {
+        return std::vector<std::pair<std::string, std::string>>{};
+    }
+    util::Status remove_image(const std::string&, os::MonoTime, const os::Cancel&) override {
+        return {};
+    }
+
+    class Stream final : public os::EventStream {
+      public:
+        explicit Stream(SimHost& host) : m_host(host) {}
+        int fd() const override { return -1; }
+        std::vector<os::DockerEvent> take_events() override {
+            m_host.step();
+            return std::exchange(m_host.m_events, {});
+        }
+        bool finished() override { return false; }
+
+      private:
+        SimHost& m_host;
+    };
+    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&) override {
+        return std::unique_ptr<os::EventStream>(std::make_unique<Stream>(*this));
+    }
+
+    // --- os::Compose
+    // Compose and MemoryReader both describe themselves.
+    std::string describe() const override { return "simulated"; }
+    util::Status up_service(const std::string& service, os::MonoTime, const os::Cancel&) override {
+        started.push_back(service);
+        burn_cpu();
+        m_running[service] = Running{"c-" + service, m_clock.now(), Millis(0), true, false, 0};
+        return {};
+    }
+    util::Status stop_services(const std::vector<std::string>&, int, os::MonoTime,
+                               const os::Cancel&) override {
+        return {};
+    }
+    util::Status check_config(os::MonoTime, const os::Cancel&) override { return {}; }
+
+    // --- os::MemoryReader
+    util::Result<os::MemorySnapshot> read() override {
+        step();
+        core::Bytes used = base;
+        for (const auto& [name, run] : m_running) {
+            used += memory_of(name, run);
+        }
+        return os::MemorySnapshot{limit, limit - used, std::nullopt, "simulated cgroup"};
+    }
+
+    // --- os::ContainerMemory
+    util::Result<core::Bytes> usage(int pid) override {
+        for (const auto& [name, run] : m_running) {
+            if (1000 + std::distance(m_running.begin(), m_running.find(name)) == pid) {
+                return memory_of(name, run);
+            }
+        }
+        return util::Error{"no such pid"};
+    }
+
+    // --- os::ProcessTable
+    util::Result<std::vector<os::ProcessUsage>> largest(int) override {
+        return std::vector<os::ProcessUsage>{{1, "java", 300 * k_mib}};
+    }
+
+    bool ready(const std::string& name) const {
+        auto it = m_running.find(name);
+        return it != m_running.end() && it->second.alive &&
+               it->second.cpu_done >= m_services.at(name).cpu &&
+               m_clock.now() - it->second.since >= m_services.at(name).ramp;
+    }
+
+  private:
+    os::FakeClock& m_clock;
+    std::map<std::string, SimService> m_services;
+    std::map<std::string, Running> m_running;
+    std::vector<os::DockerEvent> m_events;
+    os::MonoTime m_last_step = m_clock.now();
+};
+
+// The scaled reference workload of WORKLOAD.md (peak, steady MiB, ramp, CPU ms).
+std::map<std::string, SimService> reference_workload() {
+    auto s = [](int peak, int steady, int ramp_ms, int cpu_ms) {
+        return SimService{peak * k_mib, steady * k_mib, Millis(ramp_ms), Millis(cpu_ms),
+                          std::nullopt};
+    };
+    return {{"rabbitmq", s(60, 55, 1500, 1350)},
+            {"config-service", s(140, 100, 2500, 2250)},
+            {"eureka-server", s(160, 115, 2800, 2500)},
+            {"gateway-service", s(180, 130, 4000, 3600)},
+            {"zookeeper", s(36, 33, 500, 450)},
+            {"kafka", s(245, 175, 1500, 1350)},
+            {"chat-service", s(245, 175, 7000, 6300)},
+            {"gesture-service", s(20, 18, 400, 360)},
+            {"randhand-kafka-consumer", s(14, 13, 200, 180)}};
+}
+
+core::StartPlan plan_for(const std::map<std::string, SimService>& services,
+                         std::vector<std::pair<std::string, std::vector<std::string>>> order,
+                         core::Gate gate, int concurrency) {
+    core::StartPlan plan;
+    plan.gate = gate;
+    plan.concurrency = concurrency;
+    plan.reserve = core::MemoryAmount{64 * k_mib, 0, false};
+    plan.settle = seconds(5);
+    plan.psi = 20;
+    plan.poll = Millis(250);
+    plan.sleep = seconds(6);
+    for (const auto& [name, deps] : order) {
+        core::ServicePlan service;
+        service.name = name;
+        service.need = services.at(name).peak;
+        service.need_source = core::NeedSource::declared;
+        service.ready_by = core::ReadySignal::probe;
+        service.timeout = seconds(60);
+        for (const auto& dep : deps) {
+            service.depends_on.push_back({dep, core::DependsCondition::service_started, {}});
+        }
+        plan.services.push_back(service);
+    }
+    return plan;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> reference_order() {
+    return {{"rabbitmq", {}},
+            {"config-service", {"rabbitmq"}},
+            {"eureka-server", {}},
+            {"gateway-service", {"config-service"}},
+            {"zookeeper", {}},
+            {"kafka", {"zookeeper"}},
+            {"chat-service", {"config-service", "kafka"}},
+            {"gesture-service", {"eureka-server"}},
+            {"randhand-kafka-consumer", {"kafka"}}};
+}
+
+struct SimRun {
+    os::FakeClock clock;
+    os::Cancel cancel;
+    util::NullLog log;
+    StartResult result;
+};
+
+void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
+    struct NoRunner final : os::ProcessRunner {
+        util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
+                                             const os::Cancel&) override {
+            return util::Error{"unused"};
+        }
+        util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
+            return util::Error{"unused"};
+        }
+    } runner;
+    Context context{r.clock, r.cancel, r.clock.now() + std::chrono::minutes(10), r.log, runner,
+                    &host,   &host};
+    StartHost start_host{
+        host, host, host, host, host, [&](const core::ServicePlan& service, std::string& error) {
+            error = "not ready";
+            return host.ready(service.name);
+        }};
+    r.result = run_start(plan, "randhand", context, start_host);
+}
+
+TEST(StartSequence, ReferenceStackStartsWithoutOomAndInDependencyOrder) {
+    for (int concurrency : {1, 2}) {
+        SimRun r;
+        SimHost host(r.clock, reference_workload());
+        auto plan =
+            plan_for(reference_workload(), reference_order(), core::Gate::adaptive, concurrency);
+        run(r, host, plan);
+        ASSERT_TRUE(r.result.ok) << r.result.failure;
+        EXPECT_EQ(host.oom_kills, 0);
+        EXPECT_LE(host.peak_used, host.limit);
+        EXPECT_EQ(host.started.size(), 9u);
+        for (const auto& service : r.result.services) {
+            EXPECT_EQ(service.outcome, "ready") << service.name;
+            EXPECT_GT(service.peak, 0) << service.name;
+        }
+        const auto position = [&](const std::string& name) {
+            return std::find(host.started.begin(), host.started.end(), name) - host.started.begin();
+        };
+        EXPECT_LT(position("kafka"), position("chat-service"));
+        EXPECT_LT(position("config-service"), position("gateway-service"));
+    }
+}
+
+TEST(StartSequence, ConcurrencyTwoIsFasterThanOne) {
+    Millis span[3];
+    for (int concurrency : {1, 2}) {
+        SimRun r;
+        SimHost host(r.clock, reference_workload());
+        run(r, host,
+            plan_for(reference_workload(), reference_order(), core::Gate::adaptive, concurrency));
+        ASSERT_TRUE(r.result.ok) << r.result.failure;
+        span[concurrency] = *r.result.all_ready - *r.result.first_start;
+    }
+    EXPECT_LT(span[2], span[1]);
+}
+
+TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_GT(host.oom_kills, 0);
+    EXPECT_NE(r.result.failure.find("OOM-killed"), std::string::npos) << r.result.failure;
+}
+
+TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
+    auto services = reference_workload();
+    services["kafka"].crash_after = Millis(700);
+    SimRun r;
+    SimHost host(r.clock, services);
+    run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failed_service, "kafka");
+    EXPECT_EQ(r.result.failure, "kafka exited with code 3");
+    ASSERT_GE(r.result.diagnosis.size(), 2u);
+    EXPECT_NE(r.result.diagnosis.back().find("cannot reach zookeeper"), std::string::npos);
+    // Nothing after kafka was started.
+    EXPECT_EQ(host.started.back(), "kafka");
+    const auto verdict = start_verdict(r.result);
+    EXPECT_EQ(verdict, "FAILED: kafka exited with code 3");
+}
+
+TEST(StartSequence, ServiceThatCanNeverFitFailsNamingTheShortfall) {
+    auto services = reference_workload();
+    services["chat-service"].peak = 900 * k_mib;
+    SimRun r;
+    SimHost host(r.clock, services);
+    run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failed_service, "chat-service");
+    EXPECT_NE(r.result.failure.find("more memory than can become free"), std::string::npos);
+    ASSERT_FALSE(r.result.diagnosis.empty());
+    EXPECT_NE(r.result.diagnosis[0].find("largest containers"), std::string::npos);
+}
+
+TEST(StartSequence, SleepGateWaitsTheFixedPauses) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::sleep, 1));
+    ASSERT_TRUE(r.result.ok) << r.result.failure;
+    // 8 pauses of 6 s between 9 starts.
+    EXPECT_GE(*r.result.all_ready - *r.result.first_start, seconds(48));
+}
+
+TEST(StartSequence, RecordsWaitsWithReasonsAndTheTableFits) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1));
+    ASSERT_TRUE(r.result.ok);
+    const auto& config = r.result.services[1];
+    ASSERT_FALSE(config.waits.empty());
+    EXPECT_NE(config.waits[0].reason.find("rabbitmq"), std::string::npos) << config.waits[0].reason;
+    std::size_t bytes = 0;
+    for (const auto& line : start_table(r.result)) {
+        bytes += line.size() + 1;
+    }
+    EXPECT_LT(bytes, 1400u);
+    const auto profiles = learned_profiles(r.result);
+    EXPECT_EQ(profiles.size(), 9u);
+    EXPECT_GE(profiles.at("kafka").peak, 200 * k_mib);
+}
+
+TEST(StartSequence, CancelStopsPromptlyNamingTheWait) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    r.cancel.fire(os::CancelReason::sigterm);
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1));
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_TRUE(r.result.interrupted);
+    EXPECT_NE(r.result.failure.find("SIGTERM"), std::string::npos);
+    EXPECT_TRUE(host.started.empty());
+}
+
+}  // namespace
+}  // namespace stagehand::steps

@@ -115,7 +115,7 @@ TEST(StagePlan, DescribePlanListsEveryOperation) {
     EXPECT_EQ(lines[2], "clean /opt/app/missing: does not exist, nothing to do");
     EXPECT_EQ(lines[3],
               "install /bundle/deploy/compose.yml -> /home/ec2-user/compose.yml (0644 "
-              "ec2-user:ec2-user, 2.0 KiB, sha256 aaaaaaaaaaaa); replaces sha256 bbbbbbbbbbbb, "
+              "ec2-user:ec2-user, 2 KiB, sha256 aaaaaaaaaaaa); replaces sha256 bbbbbbbbbbbb, "
               "kept in backups");
     EXPECT_NE(lines[4].find("(new file, "), std::string::npos);
     EXPECT_NE(lines[4].find("creates its folder"), std::string::npos);

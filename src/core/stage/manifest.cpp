@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
+#include "core/load/units.hpp"
 #include "core/stage/safety.hpp"
 
 namespace stagehand::core {
@@ -22,7 +24,11 @@ ManifestFile file_from_json(const Json& j) {
     ManifestFile f;
     f.path = j.at("path").get<std::string>();
     f.sha256 = j.at("sha256").get<std::string>();
-    f.mode = static_cast<unsigned>(std::stoul(j.at("mode").get<std::string>(), nullptr, 8));
+    const auto mode = parse_mode(j.at("mode").get<std::string>());
+    if (!mode) {
+        throw std::invalid_argument("file " + f.path + ": " + mode.error().message);
+    }
+    f.mode = *mode;
     f.owner = j.value("owner", "");
     f.group = j.value("group", "");
     f.uid = j.value("uid", 0U);

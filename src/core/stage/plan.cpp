@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/load/units.hpp"
 #include "core/stage/safety.hpp"
 
 namespace stagehand::core {
@@ -177,22 +178,6 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point when) {
     gmtime_r(&secs, &tm);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-std::string format_size(std::int64_t bytes) {
-    if (bytes < 1024) {
-        return std::to_string(bytes) + " B";
-    }
-    static constexpr const char* k_units[] = {"KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes) / 1024.0;
-    std::size_t unit = 0;
-    while (value >= 1024.0 && unit + 1 < std::size(k_units)) {
-        value /= 1024.0;
-        ++unit;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f %s", value, k_units[unit]);
     return buf;
 }
 

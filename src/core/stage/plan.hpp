@@ -89,7 +89,5 @@ std::vector<std::string> backups_to_remove(std::vector<std::string> names, int k
 
 // "2024-05-01T12:00:00Z"
 std::string rfc3339_utc(std::chrono::system_clock::time_point when);
-// "1.2 KiB", "512 B"
-std::string format_size(std::int64_t bytes);
 
 }  // namespace stagehand::core

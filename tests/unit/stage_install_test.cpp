@@ -184,6 +184,10 @@ TEST_F(StageInstallTest, FailureAtEveryFilesystemCallLeavesOldOrNewAndNoTemp) {
     }
     ASSERT_GT(total, 20);
     RecordProperty("filesystem_calls", total);
+    const auto open_fds = [] {
+        return std::distance(stdfs::directory_iterator("/proc/self/fd"), {});
+    };
+    const auto fds_before = open_fds();
     for (int n = 1; n <= total; ++n) {
         TearDown();
         SetUp();
@@ -206,6 +210,7 @@ TEST_F(StageInstallTest, FailureAtEveryFilesystemCallLeavesOldOrNewAndNoTemp) {
         }
         EXPECT_TRUE(temp_files_under(root).empty());
     }
+    EXPECT_EQ(open_fds(), fds_before) << "an error path leaked a file descriptor";
 }
 
 TEST_F(StageInstallTest, RealDiskFullOnATinyTmpfs) {

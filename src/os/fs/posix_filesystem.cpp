@@ -65,23 +65,17 @@ std::string random_suffix() {
     return out;
 }
 
-// Removes every entry of the open folder `dir_fd`. `dev` is the device of the top folder:
-// an entry on another device is a mount point, and removal refuses to cross it.
-util::Status empty_dir_fd(int dir_fd, dev_t dev, const std::string& shown, int depth) {
-    if (depth > 256) {
-        return util::Error{"refusing to remove " + shown + ": nested deeper than 256 folders",
-                           ELOOP};
-    }
-    const int list_fd = ::dup(dir_fd);
-    if (list_fd < 0) {
+// The entry names of an open folder (no "." or ".."), sorted. Takes `fd` over: closedir
+// closes it. Pass a duplicate when the caller still needs its own fd.
+util::Result<std::vector<std::string>> names_in(OwnedFd fd, const std::string& shown) {
+    if (!fd.valid()) {
         return errno_error("failed to list " + shown, errno);
     }
-    DIR* dir = ::fdopendir(list_fd);
+    DIR* dir = ::fdopendir(fd.get());
     if (dir == nullptr) {
-        const int err = errno;
-        ::close(list_fd);
-        return errno_error("failed to list " + shown, err);
+        return errno_error("failed to list " + shown, errno);
     }
+    fd.release();  // the DIR owns it now
     std::vector<std::string> names;
     errno = 0;
     while (const dirent* entry = ::readdir(dir)) {
@@ -90,12 +84,28 @@ util::Status empty_dir_fd(int dir_fd, dev_t dev, const std::string& shown, int d
             names.emplace_back(name);
         }
     }
-    const int read_err = errno;
+    const int err = errno;
     ::closedir(dir);
-    if (read_err != 0) {
-        return errno_error("failed to list " + shown, read_err);
+    if (err != 0) {
+        return errno_error("failed to list " + shown, err);
     }
-    for (const auto& name : names) {
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// Removes every entry of the open folder `dir_fd`. `dev` is the device of the top folder:
+// an entry on another device is a mount point, and removal refuses to cross it.
+util::Status empty_dir_fd(int dir_fd, dev_t dev, const std::string& shown, int depth) {
+    if (depth > 256) {
+        return util::Error{"refusing to remove " + shown + ": nested deeper than 256 folders",
+                           ELOOP};
+    }
+    // F_DUPFD_CLOEXEC, not dup(): every fd we hold stays close-on-exec.
+    auto names = names_in(OwnedFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)), shown);
+    if (!names) {
+        return names.error();
+    }
+    for (const auto& name : *names) {
         const std::string child = join_path(shown, name);
         struct stat st {};
         if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -260,26 +270,7 @@ util::Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::stri
     if (!fd.valid()) {
         return errno_error("failed to open " + path, errno);
     }
-    DIR* dir = ::fdopendir(fd.get());
-    if (dir == nullptr) {
-        return errno_error("failed to list " + path, errno);
-    }
-    fd.release();  // the DIR owns it now
-    std::vector<std::string> names;
-    errno = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string_view name = entry->d_name;
-        if (name != "." && name != "..") {
-            names.emplace_back(name);
-        }
-    }
-    const int err = errno;
-    ::closedir(dir);
-    if (err != 0) {
-        return errno_error("failed to list " + path, err);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+    return names_in(std::move(fd), path);
 }
 
 util::Status PosixFileSystem::empty_dir(const std::string& dir) {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -93,6 +94,21 @@ TEST(LineStream, DestructorEndsTheGroup) {
         (void)::poll(&none, 1, 10);
     }
     EXPECT_NE(::kill(-leader, 0), 0) << "a member of the group survived";
+}
+
+TEST(LineStream, ChildThatClosesStdoutButLingersIsEnded) {
+    PosixProcessRunner runner(300ms);
+    auto stream = runner.stream(shell("echo bye; exec >&-; sleep 30"));
+    ASSERT_TRUE(stream.ok());
+    const auto wall = Clock::now();
+    const std::clock_t cpu = std::clock();
+    const auto lines = collect(**stream, 10s, nullptr);
+    EXPECT_EQ(lines, (std::vector<std::string>{"bye"}));
+    ASSERT_TRUE((*stream)->finished());
+    EXPECT_EQ((*stream)->outcome().signal, SIGTERM);
+    EXPECT_LT(Clock::now() - wall, 5s);
+    // Waiting out the grace period must sleep, not spin on the EOF'd pipe.
+    EXPECT_LT(static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC, 0.15);
 }
 
 TEST(LineStream, CutsOverlongLines) {

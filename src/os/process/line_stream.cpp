@@ -1,5 +1,6 @@
 // PosixLineStream: a long-running child (`docker events`) read line by line.
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -72,8 +73,13 @@ class PosixLineStream final : public LineStream {
 
   private:
     void wait_readable(int timeout_ms) {
-        epoll_event ev{};
-        (void)::epoll_wait(m_epoll.get(), &ev, 1, timeout_ms);
+        if (m_out_eof) {
+            // stdout's EOF keeps the epoll fd readable for good: waiting on it would spin.
+            (void)::poll(nullptr, 0, timeout_ms);
+        } else {
+            epoll_event ev{};
+            (void)::epoll_wait(m_epoll.get(), &ev, 1, timeout_ms);
+        }
         pump();
     }
 

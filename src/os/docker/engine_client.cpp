@@ -17,6 +17,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
 #include <cstdint>
+#include <exception>
 #include <limits>
 
 namespace stagehand::os {
@@ -269,6 +270,17 @@ std::string encode(std::string_view value, std::string_view keep) {
     return out;
 }
 
+// Asio reports resource exhaustion (no fd for epoll or a socket) by throwing; callers of
+// EngineClient get a Result like for any other failure.
+template <class Fn>
+auto guarded(const std::string& socket_path, Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        return util::Error{"Docker daemon at " + socket_path + ": " + e.what(), EIO};
+    }
+}
+
 }  // namespace
 
 util::Result<std::string> docker_socket_path(const char* docker_host) {
@@ -296,34 +308,38 @@ std::string url_encode_path(std::string_view value) {
 util::Result<std::unique_ptr<EngineConnection>> EngineClient::open(const EngineRequest& request,
                                                                    MonoTime deadline,
                                                                    const Cancel& cancel) const {
-    auto connection = std::make_unique<AsioConnection>(m_socket_path);
-    if (auto status = connection->open(request, deadline, cancel); !status) {
-        return status.error();
-    }
-    return std::unique_ptr<EngineConnection>(std::move(connection));
+    return guarded(m_socket_path, [&]() -> util::Result<std::unique_ptr<EngineConnection>> {
+        auto connection = std::make_unique<AsioConnection>(m_socket_path);
+        if (auto status = connection->open(request, deadline, cancel); !status) {
+            return status.error();
+        }
+        return std::unique_ptr<EngineConnection>(std::move(connection));
+    });
 }
 
 util::Result<EngineResponse> EngineClient::stream(const EngineRequest& request,
                                                   const BodySink& sink, MonoTime deadline,
                                                   const Cancel& cancel) const {
-    AsioConnection connection(m_socket_path);
-    if (auto status = connection.open(request, deadline, cancel); !status) {
-        return status.error();
-    }
-    EngineResponse response;
-    response.status = connection.status();
-    const bool success = response.status >= 200 && response.status < 300;
-    constexpr std::size_t k_error_body_max = 64 * 1024;
-    const BodySink keep_error = [&](std::string_view piece) {
-        response.body.append(piece.substr(0, k_error_body_max - response.body.size()));
-        response.truncated = response.truncated || response.body.size() >= k_error_body_max;
-        return !response.truncated;
-    };
-    if (auto status = connection.read_body(success ? sink : keep_error, deadline, cancel);
-        !status) {
-        return status.error();
-    }
-    return response;
+    return guarded(m_socket_path, [&]() -> util::Result<EngineResponse> {
+        AsioConnection connection(m_socket_path);
+        if (auto status = connection.open(request, deadline, cancel); !status) {
+            return status.error();
+        }
+        EngineResponse response;
+        response.status = connection.status();
+        const bool success = response.status >= 200 && response.status < 300;
+        constexpr std::size_t k_error_body_max = 64 * 1024;
+        const BodySink keep_error = [&](std::string_view piece) {
+            response.body.append(piece.substr(0, k_error_body_max - response.body.size()));
+            response.truncated = response.truncated || response.body.size() >= k_error_body_max;
+            return !response.truncated;
+        };
+        if (auto status = connection.read_body(success ? sink : keep_error, deadline, cancel);
+            !status) {
+            return status.error();
+        }
+        return response;
+    });
 }
 
 util::Result<EngineResponse> EngineClient::request(const EngineRequest& request, MonoTime deadline,

@@ -54,8 +54,11 @@ struct NoRunner final : os::ProcessRunner {
 core::StagePlan validated_plan(HookEnv& env, steps::StageStep& step) {
     auto validation = step.validate();
     if (!validation) {
-        throw core::InputError(core::Diagnostic{
-            {env.inputs.bundle.root, 0, 0}, "stage", validation.error().message, ""});
+        core::Diagnostic diagnostic;
+        diagnostic.at.file = env.inputs.bundle.root;
+        diagnostic.key = "stage";
+        diagnostic.message = validation.error().message;
+        throw core::InputError(std::move(diagnostic));
     }
     if (!validation->ok()) {
         // The first problem decides the exit; the others go to the log so one run shows all.

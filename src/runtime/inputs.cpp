@@ -19,7 +19,11 @@ namespace {
 
 core::InputError input_error(const std::string& file, const std::string& key,
                              const std::string& message) {
-    return core::InputError(core::Diagnostic{{file, 0, 0}, key, message, ""});
+    core::Diagnostic diagnostic;  // field by field: see selection_error in core/plan/plan.cpp
+    diagnostic.at.file = file;
+    diagnostic.key = key;
+    diagnostic.message = message;
+    return core::InputError(std::move(diagnostic));
 }
 
 std::string find_compose_file(const Inputs& inputs) {

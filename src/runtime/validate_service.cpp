@@ -94,8 +94,6 @@ HookOutcome run_validate_service(HookEnv& env) {
     steps::ProbeRunner prober(env.clock, **docker, runner, resolver, inputs.project, names);
     steps::Context context{env.clock, env.cancel,    env.deadline, env.log,
                            runner,    docker->get(), nullptr};
-    env.log.info("", "validating " + std::to_string(plan.checks.size()) +
-                         " checks, each must hold " + core::format_duration(plan.stable));
     const auto outcome = steps::run_validate(context, plan, prober);
 
     HookOutcome result;
@@ -106,8 +104,10 @@ HookOutcome run_validate_service(HookEnv& env) {
         lines.pop_back();
     }
     result.summary = lines;
-    if (outcome.cancelled || outcome.deadline_passed) {
+    if (outcome.cancelled) {
         result.code = exit_code_for(env.cancel.reason());
+    } else if (outcome.deadline_passed) {
+        result.code = ExitCode::deadline;
     } else if (!outcome.passed) {
         result.code = ExitCode::step_failed;
     }

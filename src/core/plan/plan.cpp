@@ -132,6 +132,17 @@ ServicePlan plan_service(const ComposeService& service, const ComposeFile& compo
     return plan;
 }
 
+// Built field by field: GCC 12 at -O3 reports a false maybe-uninitialized on the braced
+// aggregate form inside a throw expression.
+InputError selection_error(const std::string& file, const std::string& key,
+                           const std::string& message) {
+    Diagnostic diagnostic;
+    diagnostic.at.file = file;
+    diagnostic.key = key;
+    diagnostic.message = message;
+    return InputError(std::move(diagnostic));
+}
+
 void check_selection_names(const ComposeFile& compose, const Selection& selection) {
     std::vector<std::pair<std::string, std::string>> named;  // (service, option)
     for (const auto& name : selection.only) {
@@ -142,11 +153,8 @@ void check_selection_names(const ComposeFile& compose, const Selection& selectio
     }
     for (const auto& [name, option] : named) {
         if (compose.find(name) == nullptr) {
-            throw InputError(
-                Diagnostic{{compose.path, 0, 0},
-                           option,
-                           "unknown service \"" + name + "\" (not in " + compose.path + ")",
-                           ""});
+            throw selection_error(compose.path, option,
+                                  "unknown service \"" + name + "\" (not in " + compose.path + ")");
         }
     }
 }
@@ -161,11 +169,9 @@ StartPlan plan_start(const Config& config, const ComposeFile& compose, const Pro
     if (selection.from) {
         auto it = std::find(order.begin(), order.end(), *selection.from);
         if (it == order.end()) {
-            throw InputError(Diagnostic{
-                {config.path, 0, 0},
-                "--from",
-                "service \"" + *selection.from + "\" is not in the start order (startup.services)",
-                ""});
+            throw selection_error(
+                config.path, "--from",
+                "service \"" + *selection.from + "\" is not in the start order (startup.services)");
         }
         order.erase(order.begin(), it);
     }

@@ -27,7 +27,10 @@ void write_holder(int fd, const std::string& text) {
     }
     // The record is informational: a failed write must not fail the run that holds the
     // lock, waiters then report "an unknown process".
-    (void)::pwrite(fd, text.data(), text.size(), 0);
+    // (glibc's warn_unused_result is not silenced by a (void) cast under _FORTIFY_SOURCE.)
+    if (::pwrite(fd, text.data(), text.size(), 0) < 0) {
+        return;
+    }
 }
 
 util::Result<OwnedFd> open_lock_file(const std::string& path) {
@@ -133,7 +136,9 @@ util::Result<HostLock> HostLock::acquire(const std::string& path, LockHolder me,
 HostLock::~HostLock() {
     if (m_fd.valid()) {
         // Clear the record first: once unlocked, a stale record would name a finished run.
-        (void)::ftruncate(m_fd.get(), 0);
+        if (::ftruncate(m_fd.get(), 0) != 0) {
+            // Nothing to do: the unlock below is what matters.
+        }
         (void)::flock(m_fd.get(), LOCK_UN);
     }
 }

@@ -118,6 +118,29 @@ code=0
 (cd / && "$tmp/stage-mini/hooks/validate-service" --dry-run) > "$tmp/vs.out" 2>&1 || code=$?
 check "--stage-dir: validate-service --dry-run (exit $code)" test "$code" -eq 0
 
+# --- --installed: wrappers that run the host's executables with --bundle and the deadline.
+run_maker installed -f tgz -o "$tmp/out-inst" -n inst --installed "$hooks" "$app"
+check "--installed: maker succeeds (exit $rc)" test "$rc" -eq 0
+mkdir "$tmp/x-inst"
+tar -C "$tmp/x-inst" -xzf "$tmp/out-inst/inst.tar.gz"
+check "--installed: wrapper is a small script" test "$(stat -c %s "$tmp/x-inst/hooks/after-install")" -lt 2048
+check "--installed: wrapper runs the installed executable" \
+  contains "$tmp/x-inst/hooks/after-install" "exec $hooks/after-install --bundle"
+# examples/randhand/appspec.yml: AfterInstall timeout 900 s, the others 300 s.
+check "--installed: AfterInstall deadline from appspec.yml" \
+  contains "$tmp/x-inst/hooks/after-install" "--deadline 14m30s"
+check "--installed: ValidateService deadline from appspec.yml" \
+  contains "$tmp/x-inst/hooks/validate-service" "--deadline 4m30s"
+for hook in "${k_hooks[@]}"; do
+  code=0
+  (cd / && "$tmp/x-inst/hooks/$hook" --dry-run) > "$tmp/i.out" 2>&1 || code=$?
+  check "--installed: $hook wrapper --dry-run (exit $code)" test "$code" -eq 0
+  check "--installed: $hook finds the revision" contains "$tmp/i.out" "bundle: $tmp/x-inst"
+  check "--installed: $hook gets the deadline" contains "$tmp/i.out" "(--deadline)"
+done
+run_maker installed-relative --installed usr/lib/stagehand "$app"
+check "--installed needs an absolute path" test "$rc" -eq 2
+
 # --- Invalid folders: exit 2, the hooks' messages with the folder's paths, nothing written.
 bad_config=$tmp/bad-config
 cp -r "$mini" "$bad_config"

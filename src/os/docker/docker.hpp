@@ -86,7 +86,8 @@ class Docker {
     // Repo digest of a local image ("" when it has none).
     virtual util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                                    const Cancel& cancel) = 0;
-    // Local images whose reference matches one of `repositories` (repo:tag and id).
+    // Every local image as (reference, id): one pair per repo:tag; an untagged image by its
+    // repo@digest, or ("", id).
     virtual util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
         MonoTime deadline, const Cancel& cancel) = 0;
     virtual util::Status remove_image(const std::string& image_ref, MonoTime deadline,

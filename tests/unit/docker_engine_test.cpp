@@ -1,14 +1,10 @@
-// EngineDocker and its HTTP client. The first suites need no daemon: a unix socket that never
-// answers (deadline, Cancel) and a scripted server (the event stream split at every byte).
-// The DockerEngine suite talks to the real daemon and runs only with STAGEHAND_DOCKER_TESTS
-// set (the test command sets it after `rig/world.sh up`; a missing daemon then fails).
-// Everything it creates carries the label stagehand.test=<run id> and is removed on exit,
-// failure included. Registry: $STAGEHAND_TEST_REGISTRY, default 127.0.0.1:5000.
+// EngineDocker against the real daemon. Runs only with STAGEHAND_DOCKER_TESTS set (the test
+// command sets it after `rig/world.sh up`; a missing daemon then fails). Everything a test
+// creates carries the label stagehand.test=<run id> and is removed in TearDown, failure
+// included. Registry: $STAGEHAND_TEST_REGISTRY, default 127.0.0.1:5000.
 
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,7 +18,7 @@
 #include <thread>
 
 #include "os/docker/engine_docker.hpp"
-#include "os/docker/engine_events.hpp"
+#include "os/docker/engine_json.hpp"
 #include "os/process/posix_runner.hpp"
 
 namespace stagehand::os {
@@ -51,207 +47,6 @@ struct TempDir {
         fs::remove_all(path, ec);
     }
 };
-
-// A listening unix socket that is never accepted: connect and write succeed (backlog), the
-// answer never comes -- a daemon that hangs.
-struct SilentSocket {
-    TempDir dir;
-    std::string path = (dir.path / "docker.sock").string();
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    SilentSocket() {
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        path.copy(addr.sun_path, sizeof addr.sun_path - 1);
-        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        EXPECT_EQ(::listen(fd, 4), 0);
-    }
-    ~SilentSocket() { ::close(fd); }
-};
-
-TEST(DockerEngineClient, SocketPathFromDockerHost) {
-    EXPECT_EQ(*docker_socket_path(nullptr), "/var/run/docker.sock");
-    EXPECT_EQ(*docker_socket_path(""), "/var/run/docker.sock");
-    EXPECT_EQ(*docker_socket_path("unix:///run/user/1000/docker.sock"),
-              "/run/user/1000/docker.sock");
-    auto tcp = docker_socket_path("tcp://10.0.0.1:2375");
-    ASSERT_FALSE(tcp.ok());
-    EXPECT_TRUE(contains(tcp.error().message, "DOCKER_HOST=tcp://10.0.0.1:2375"));
-    EXPECT_FALSE(docker_socket_path("unix://").ok());
-    EXPECT_EQ(url_encode("{\"a\":[\"b=c\"]}"), "%7B%22a%22%3A%5B%22b%3Dc%22%5D%7D");
-    EXPECT_EQ(url_encode_path("127.0.0.1:5000/a/b:1@sha256:x y"),
-              "127.0.0.1:5000/a/b:1@sha256:x%20y");
-}
-
-TEST(DockerEngineClient, MissingSocketSaysHowToFixIt) {
-    TempDir dir;
-    EngineDocker docker((dir.path / "nope.sock").string());
-    const Cancel cancel;
-    auto status = docker.ping(in(2s), cancel);
-    ASSERT_FALSE(status.ok());
-    EXPECT_TRUE(contains(status.error().message,
-                         "Docker daemon is not reachable at " + (dir.path / "nope.sock").string()))
-        << status.error().message;
-    EXPECT_TRUE(contains(status.error().message, "systemctl start docker"));
-    EXPECT_TRUE(contains(status.error().message, "DOCKER_HOST"));
-}
-
-TEST(DockerEngineClient, HungDaemonHitsTheDeadline) {
-    SilentSocket daemon;
-    EngineDocker docker(daemon.path);
-    const Cancel cancel;
-    const auto start = std::chrono::steady_clock::now();
-    auto status = docker.ping(in(300ms), cancel);
-    const auto took = std::chrono::steady_clock::now() - start;
-    ASSERT_FALSE(status.ok());
-    EXPECT_EQ(status.error().code, ETIMEDOUT);
-    EXPECT_TRUE(contains(status.error().message, "timed out")) << status.error().message;
-    EXPECT_GE(took, 300ms);
-    EXPECT_LT(took, 3s);
-}
-
-TEST(DockerEngineClient, CancelEndsAHungRequest) {
-    SilentSocket daemon;
-    EngineDocker docker(daemon.path);
-    const Cancel cancel;
-    std::thread firer([&] {
-        std::this_thread::sleep_for(100ms);  // the request must be in flight, not pre-empted
-        cancel.fire(CancelReason::sigterm);
-    });
-    const auto start = std::chrono::steady_clock::now();
-    auto pulled = docker.pull("127.0.0.1:5000/x:1", in(60s), cancel);
-    const auto took = std::chrono::steady_clock::now() - start;
-    firer.join();
-    ASSERT_FALSE(pulled.ok());
-    EXPECT_EQ(pulled.error().code, ECANCELED);
-    EXPECT_TRUE(contains(pulled.error().message, "cancelled")) << pulled.error().message;
-    EXPECT_LT(took, 5s);
-}
-
-// Accepts one connection, reads the request head, then sends `head` and each of `pieces`
-// separately (flushing the socket between them) and closes.
-class ScriptedDaemon {
-  public:
-    SilentSocket socket;
-    std::string request;
-
-    void serve(std::string head, std::vector<std::string> pieces) {
-        m_thread = std::thread([this, head = std::move(head), pieces = std::move(pieces)] {
-            const int conn = ::accept4(socket.fd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (conn < 0) {
-                return;
-            }
-            char buf[4096];
-            while (!contains(request, "\r\n\r\n")) {
-                const ssize_t n = ::read(conn, buf, sizeof buf);
-                if (n <= 0) {
-                    break;
-                }
-                request.append(buf, static_cast<std::size_t>(n));
-            }
-            (void)!::write(conn, head.data(), head.size());
-            for (const auto& piece : pieces) {
-                (void)!::write(conn, piece.data(), piece.size());
-                std::this_thread::sleep_for(1ms);
-            }
-            ::close(conn);
-        });
-    }
-    ~ScriptedDaemon() {
-        if (m_thread.joinable()) {
-            m_thread.join();
-        }
-    }
-
-  private:
-    std::thread m_thread;
-};
-
-std::string fixture(const std::string& name) {
-    std::ifstream in_file(std::string(STAGEHAND_FIXTURES) + "/docker/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in_file.rdbuf();
-    return ss.str();
-}
-
-// Collects events until the stream ends (or 10 s pass), waiting on its fd.
-std::vector<DockerEvent> drain(EventStream& stream) {
-    std::vector<DockerEvent> all;
-    const auto deadline = in(10s);
-    while (!stream.finished() && std::chrono::steady_clock::now() < deadline) {
-        pollfd pfd{stream.fd(), POLLIN, 0};
-        (void)::poll(&pfd, 1, 100);
-        for (auto& e : stream.take_events()) {
-            all.push_back(std::move(e));
-        }
-    }
-    for (auto& e : stream.take_events()) {
-        all.push_back(std::move(e));
-    }
-    return all;
-}
-
-TEST(DockerEngineEvents, ChunkedStreamSplitAnywhere) {
-    const std::string body = fixture("events_filtered.jsonl");
-    // Chunks of 5 bytes, each chunk's framing written in two pieces: every boundary kind.
-    std::vector<std::string> pieces;
-    for (std::size_t pos = 0; pos < body.size(); pos += 5) {
-        const std::string chunk = body.substr(pos, 5);
-        char size[16];
-        std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-        pieces.emplace_back(size);
-        pieces.push_back(chunk + "\r\n");
-    }
-    pieces.emplace_back("0\r\n\r\n");
-    ScriptedDaemon daemon;
-    daemon.serve(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n",
-        pieces);
-    EngineDocker docker(daemon.socket.path);
-    auto stream = docker.events("shfix");
-    ASSERT_TRUE(stream.ok()) << stream.error().message;
-    const auto events = drain(**stream);
-    ASSERT_EQ(events.size(), 3u);
-    EXPECT_EQ(events[0].action, "create");
-    EXPECT_EQ(events[1].action, "start");
-    EXPECT_EQ(events[2].action, "health_status");
-    EXPECT_EQ(events[2].health, "healthy");
-    EXPECT_EQ(events[2].service, "web");
-    EXPECT_TRUE((*stream)->finished());
-    // The request asked for this project's container events only, and a few actions.
-    EXPECT_TRUE(contains(daemon.request, "GET /events?filters="));
-    EXPECT_TRUE(contains(daemon.request, "com.docker.compose.project%3Dshfix"));
-    EXPECT_TRUE(contains(daemon.request, "health_status"));
-}
-
-TEST(DockerEngineEvents, ErrorAnswerIsAnError) {
-    ScriptedDaemon daemon;
-    daemon.serve("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}", {});
-    EngineDocker docker(daemon.socket.path);
-    auto stream = docker.events("p");
-    ASSERT_FALSE(stream.ok());
-    EXPECT_TRUE(contains(stream.error().message, "500")) << stream.error().message;
-}
-
-TEST(DockerEnginePull, ErrorInsideTheStreamIsVerbatim) {
-    const std::string body = fixture("pull_stream_error.jsonl");
-    ScriptedDaemon daemon;
-    char size[16];
-    std::snprintf(size, sizeof size, "%zx\r\n", body.size());
-    daemon.serve("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                 {size, body + "\r\n", "0\r\n\r\n"});
-    EngineDocker docker(daemon.socket.path);
-    const Cancel cancel;
-    auto pulled = docker.pull("127.0.0.1:5055/sh-test/broken:1", in(10s), cancel);
-    ASSERT_FALSE(pulled.ok());
-    EXPECT_EQ(pulled.error().message,
-              "failed to pull 127.0.0.1:5055/sh-test/broken:1: unknown blob");
-    EXPECT_TRUE(
-        contains(daemon.request,
-                 "POST /images/create?fromImage=127.0.0.1%3A5055%2Fsh-test%2Fbroken&tag=1 "));
-}
-
-// ---- against the real daemon ----
 
 std::string env_or(const char* name, const char* fallback) {
     const char* value = std::getenv(name);

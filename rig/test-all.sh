@@ -1,12 +1,146 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds (static + ASan/UBSan), runs the unit suites.
+# The README's "run all tests" command (and .ci/run's): from a fresh Debian 12 machine, as root.
+#   1. dependencies        rig/install-deps.sh (apt only when something is missing)
+#   2. release build       build/release: static hooks, Release; ctest without the "docker" label
+#                          (unit_tests, agent_sim_tests, standin tests)
+#   3. sanitizer build     build/asan: -DSTAGEHAND_SANITIZE=ON, Debug; the same suites under
+#                          ASan + UBSan
+#   4. fuzz                tests/fuzz/run.sh, $STAGEHAND_FUZZ_SECONDS (30) per target
+#   5. world               rig/world.sh up (dockerd + registry), rig/t2micro.sh create,
+#                          rig/build-images.sh, rig/smoke.sh
+#   6. docker suites       unit tests against the daemon (DockerEngine*), then the integration
+#                          suite (ctest -L docker: tests/integration, through codedeploy-sim)
+# `rig/world.sh down` runs on exit and stops only what `up` started.
+# Every step runs even when an earlier independent one failed; the summary at the end lists
+# each with its time, and the exit status is non-zero when any failed.
+# Env: STAGEHAND_BUILD_PREFIX (default "build/": build/release, build/asan, build/fuzz),
+#      STAGEHAND_FUZZ_SECONDS (30), STAGEHAND_SKIP="asan fuzz ..." (step names to skip, for
+#      local runs; CI skips nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v cmake >/dev/null || ! dpkg -s libyaml-cpp-dev libproc2-dev libc-ares-dev libgtest-dev nlohmann-json3-dev libspdlog-dev libboost-filesystem-dev ninja-build >/dev/null 2>&1; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake ninja-build g++ libyaml-cpp-dev libproc2-dev \
-    libc-ares-dev libgtest-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-filesystem-dev file
+
+readonly k_prefix=${STAGEHAND_BUILD_PREFIX:-build/}
+readonly k_release=${k_prefix}release
+readonly k_asan=${k_prefix}asan
+readonly k_fuzz=${k_prefix}fuzz
+readonly k_fuzz_seconds=${STAGEHAND_FUZZ_SECONDS:-30}
+readonly k_skip=" ${STAGEHAND_SKIP:-} "
+readonly k_jobs=$(nproc)
+readonly k_started=$SECONDS
+
+summary=()
+failed=0
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# step NAME CMD...: runs CMD, records "NAME ok|FAILED|skipped Ns"; never stops the script.
+step() {
+  local name=$1 start=$SECONDS status=0
+  shift
+  if [[ $k_skip == *" $name "* ]]; then
+    summary+=("$(printf '%-14s %-8s' "$name" skipped)")
+    return 0
+  fi
+  say "$name: $*"
+  "$@" || status=$?
+  local took=$((SECONDS - start))
+  if ((status == 0)); then
+    summary+=("$(printf '%-14s %-8s %5ss' "$name" ok "$took")")
+  else
+    summary+=("$(printf '%-14s %-8s %5ss  (exit %s)' "$name" FAILED "$took" "$status")")
+    failed=1
+  fi
+  return "$status"
+}
+
+print_summary() {
+  local line
+  printf '\n==> summary (%ss in all)\n' "$((SECONDS - k_started))"
+  for line in "${summary[@]}"; do
+    printf '  %s\n' "$line"
+  done
+  if ((failed)); then
+    printf 'test-all: FAILED\n'
+  else
+    printf 'test-all: all passed\n'
+  fi
+}
+
+# A step that later steps cannot do without: on failure, summary and exit.
+must() {
+  if ! step "$@"; then
+    print_summary
+    exit 1
+  fi
+}
+
+# The fuzzers link clang's libFuzzer runtime, which Debian ships in libclang-rt-<N>-dev, only
+# a Recommends of clang (install-deps.sh installs without recommends).
+fuzz_runtime() {
+  local major
+  major=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)
+  if compgen -G "/usr/lib/llvm-$major/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
+    return 0
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "libclang-rt-$major-dev"
+}
+
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$k_jobs"
+}
+
+static_hooks() {
+  local hook
+  for hook in before-install after-install validate-service; do
+    file -L "$k_release/bin/$hook" | grep -q 'statically linked' ||
+      { echo "$k_release/bin/$hook is not statically linked" >&2; return 1; }
+  done
+}
+
+fuzz() {
+  if [[ ! -x tests/fuzz/run.sh ]]; then
+    echo "tests/fuzz/run.sh absent: nothing to fuzz"
+    return 0
+  fi
+  fuzz_runtime
+  mkdir -p "$(dirname "$k_fuzz")"
+  STAGEHAND_FUZZ_BUILD=$PWD/$k_fuzz tests/fuzz/run.sh "$k_fuzz_seconds"
+}
+
+world_down() {
+  # Only what `up` started; a daemon or registry that was already there stays.
+  rig/world.sh down || true
+}
+
+[[ $(id -u) -eq 0 ]] || { echo "test-all: run as root (apt, dockerd, cgroups)" >&2; exit 1; }
+
+must deps rig/install-deps.sh
+must release build "$k_release" -DCMAKE_BUILD_TYPE=Release
+step static static_hooks || true
+step unit ctest --test-dir "$k_release" -LE docker -j "$k_jobs" --output-on-failure \
+  --timeout 300 || true
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if step asan-build build "$k_asan" -DSTAGEHAND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; then
+  step asan ctest --test-dir "$k_asan" -LE docker -j "$k_jobs" --output-on-failure \
+    --timeout 600 || true
 fi
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build/release
-ctest --test-dir build/release --output-on-failure -j2
+step fuzz fuzz || true
+
+trap world_down EXIT
+must world rig/world.sh up
+must t2micro rig/t2micro.sh create
+must images rig/build-images.sh "$k_release/tests/standin/standin"
+step smoke rig/smoke.sh "$k_release/tests/standin/standin" || true
+
+export STAGEHAND_DOCKER_TESTS=1
+step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
+step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
+
+print_summary
+exit "$failed"

@@ -1,0 +1,152 @@
+#include "support/sim.hpp"
+
+#include <sstream>
+
+namespace stagehand::integration {
+
+namespace {
+
+// Hygiene the agent lacks: whatever a hook leaves behind is SIGKILLed by the simulator (and
+// reported in leftover_processes first), so a broken hook cannot outlive its test.
+constexpr const char* k_hard_kill_after_s = "10";
+
+const nlohmann::json& empty_object() {
+    static const nlohmann::json k_empty = nlohmann::json::object();
+    return k_empty;
+}
+
+SimResult parsed(CommandResult run) {
+    SimResult result;
+    result.run = std::move(run);
+    std::istringstream lines(result.run.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty()) {
+            result.objects.push_back(nlohmann::json::parse(line, nullptr, false));
+        }
+    }
+    return result;
+}
+
+void add_env(std::vector<std::string>& argv, const std::vector<std::string>& env) {
+    for (const auto& entry : env) {
+        argv.insert(argv.end(), {"--env", entry});
+    }
+}
+
+}  // namespace
+
+const nlohmann::json& SimResult::summary() const {
+    for (const auto& object : objects) {
+        if (object.is_object() && object.value("type", "") == "summary") {
+            return object;
+        }
+    }
+    return empty_object();
+}
+
+const nlohmann::json& SimResult::hook(const std::string& event) const {
+    for (const auto& object : objects) {
+        if (object.is_object() && object.value("type", "") == "hook" &&
+            object.value("event", "") == event) {
+            return object;
+        }
+    }
+    return empty_object();
+}
+
+std::vector<nlohmann::json> SimResult::hooks() const {
+    std::vector<nlohmann::json> found;
+    for (const auto& object : objects) {
+        if (object.is_object() && object.value("type", "") == "hook") {
+            found.push_back(object);
+        }
+    }
+    return found;
+}
+
+const nlohmann::json& SimResult::only_hook() const {
+    const auto all = hooks();
+    return all.size() == 1 ? hook(all.front().value("event", "")) : empty_object();
+}
+
+std::string SimResult::dump() const {
+    std::string text = "codedeploy-sim " + run.describe() + "\n";
+    for (const auto& object : objects) {
+        if (object.is_object() && object.contains("tail")) {
+            text +=
+                "--- " + object.value("event", "?") + " tail:\n" + object.value("tail", "") + "\n";
+        }
+    }
+    return text + "--- stdout:\n" + run.out + "--- stderr:\n" + run.err;
+}
+
+SimResult Sim::deploy(const DeployArgs& args, Millis limit) const {
+    std::vector<std::string> argv{m_executable.string(),
+                                  "deploy",
+                                  "--bundle",
+                                  args.bundle.string(),
+                                  "--root",
+                                  args.root.string(),
+                                  "--application",
+                                  args.application,
+                                  "--group",
+                                  args.group,
+                                  "--hard-kill-after",
+                                  k_hard_kill_after_s};
+    if (!args.deployment_id.empty()) {
+        argv.insert(argv.end(), {"--deployment-id", args.deployment_id});
+    }
+    add_env(argv, args.env);
+    return parsed(run_command(argv, limit));
+}
+
+Child Sim::start_hook(const HookArgs& args) const {
+    std::vector<std::string> argv{m_executable.string(),
+                                  "hook",
+                                  "--script",
+                                  args.script.string(),
+                                  "--event",
+                                  args.event,
+                                  "--location",
+                                  "hooks/" + args.script.filename().string(),
+                                  "--timeout",
+                                  std::to_string(args.timeout_s),
+                                  "--agent",
+                                  args.agent,
+                                  "--hard-kill-after",
+                                  k_hard_kill_after_s};
+    if (!args.deployment_id.empty()) {
+        argv.insert(argv.end(), {"--deployment-id", args.deployment_id});
+    }
+    if (!args.scripts_log.empty()) {
+        argv.insert(argv.end(), {"--scripts-log", args.scripts_log.string()});
+    }
+    add_env(argv, args.env);
+    return Child::start(argv);
+}
+
+SimResult Sim::finish(Child& child, Millis limit) {
+    return parsed(child.finish(limit));
+}
+
+SimResult Sim::hook(const HookArgs& args, Millis limit) const {
+    Child child = start_hook(args);
+    return finish(child, limit);
+}
+
+std::string verdict_of(const nlohmann::json& hook) {
+    std::string tail = hook.value("tail", "");
+    while (!tail.empty() && tail.back() == '\n') {
+        tail.pop_back();
+    }
+    const auto newline = tail.rfind('\n');
+    std::string last = newline == std::string::npos ? tail : tail.substr(newline + 1);
+    for (const char* prefix : {"[stdout]", "[stderr]"}) {
+        if (last.rfind(prefix, 0) == 0) {
+            return last.substr(std::string(prefix).size());
+        }
+    }
+    return last;
+}
+
+}  // namespace stagehand::integration

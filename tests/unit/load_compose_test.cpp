@@ -204,6 +204,30 @@ services:
     EXPECT_FALSE(c.find("profiled")->mem_limit.has_value());  // 0: no limit
 }
 
+TEST(LoadCompose, HealthcheckPresence) {
+    struct Row {
+        const char* healthcheck;
+        bool expected;
+    };
+    const Row rows[] = {
+        {"{test: [CMD, curl, -f, http://localhost/]}", true},
+        {"{test: curl -f http://localhost/}", true},
+        {"{test: [NONE]}", false},
+        {"{test: [CMD, \"true\"], disable: true}", false},
+        {"{disable: false, test: [CMD-SHELL, \"true\"]}", true},
+        {"{interval: 5s}", false},  // the image's HEALTHCHECK, unknown here
+        {"", false},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.healthcheck);
+        ComposeFile c =
+            load_compose_text(std::string("services:\n  web:\n    image: x\n    healthcheck: ") +
+                                  row.healthcheck + "\n",
+                              "compose.yaml");
+        EXPECT_EQ(c.services.at(0).has_healthcheck, row.expected);
+    }
+}
+
 TEST(LoadCompose, MissingFile) {
     try {
         load_compose_file("/nonexistent/stagehand-test/docker-compose.yml");

@@ -93,22 +93,23 @@ std::vector<Dependency> read_depends_on(const Field& field) {
     return deps;
 }
 
-// A healthcheck counts unless it is switched off: `disable: true` or `test: ["NONE"]`.
+// A healthcheck counts when it has a `test` that is not ["NONE"] and is not `disable: true`.
+// Without `test` the image's HEALTHCHECK applies, which this file cannot tell: counting it
+// would make the start sequence wait for a health status that may never come.
 bool read_healthcheck(const Field& field) {
     auto map = field.map({});
-    if (field.is_null()) {
-        return false;
-    }
     if (auto disable = map.get("disable"); disable && disable->boolean()) {
         return false;
     }
-    if (auto test = map.get("test")) {
-        if (test->node().IsSequence()) {
-            auto items = test->list();
-            return !(items.size() == 1 && items.front().scalar("a string") == "NONE");
-        }
-        return test->scalar("a command") != "NONE";
+    auto test = map.get("test");
+    if (!test || test->is_null()) {
+        return false;
     }
+    if (test->node().IsSequence()) {
+        auto items = test->list();
+        return !items.empty() && items.front().scalar("a string") != "NONE";
+    }
+    test->string();  // a string runs through the shell (CMD-SHELL); "NONE" is a command too
     return true;
 }
 

@@ -36,6 +36,9 @@ const BadRow k_bad[] = {
     {"no services", "name: app\n", 1, 1, "services", "required key `services` is missing"},
     {"services null", "services:\n", 1, 1, "services", "expected at least one service"},
     {"services empty", "services: {}\n", 1, 11, "services", "expected at least one service"},
+    // Found by fuzz_compose: loaded with no service at all.
+    {"only extensions", "services:\n  x-base: {image: x}\n", 2, 3, "services",
+     "found only `x-` extension entries"},
     {"services list", "services: [web]\n", 1, 11, "services", "expected a map, got a list"},
     {"service null", "services:\n  web:\n", 2, 3, "services.web", "neither `image` nor `build`"},
     {"service without image", "services:\n  web:\n    restart: always\n", 2, 3, "services.web",

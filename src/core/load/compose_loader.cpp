@@ -221,6 +221,9 @@ ComposeFile load_compose_text(std::string_view text, const std::string& path) {
         }
         compose.services.push_back(read_service(entry, compose, extends[entry.name]));
     }
+    if (compose.services.empty()) {  // only x- extension entries (found by fuzz_compose)
+        services.fail("expected at least one service, found only `x-` extension entries");
+    }
     load::resolve_extends(source, compose, extends);
     load::check_dependencies(source, compose);
     return compose;

@@ -89,7 +89,10 @@ else
   touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
   dpkg_args=(--root="$root" --log=/dev/null)
 fi
-check "dpkg -i succeeds" dpkg "${dpkg_args[@]}" -i "$deb"
+quiet() {  # quiet COMMAND...: its output only when it fails
+  "$@" > "$tmp/quiet.log" 2>&1 || { cat "$tmp/quiet.log" >&2; return 1; }
+}
+check "dpkg -i succeeds" quiet dpkg "${dpkg_args[@]}" -i "$deb"
 check "dpkg reports it installed" bash -c "dpkg ${dpkg_args[*]} -s stagehand | grep -q '^Status: install ok installed'"
 for hook in "${k_hooks[@]}"; do
   "$root/usr/lib/stagehand/$hook" --version > "$tmp/version" 2>&1 || true
@@ -117,7 +120,7 @@ check "the revision has the template appspec.yml" \
 
 # --- Purge: every file the package installed is gone.
 dpkg "${dpkg_args[@]}" -L stagehand > "$tmp/files"
-check "dpkg --purge succeeds" dpkg "${dpkg_args[@]}" --purge stagehand
+check "dpkg --purge succeeds" quiet dpkg "${dpkg_args[@]}" --purge stagehand
 check "dpkg no longer knows it" bash -c "! dpkg ${dpkg_args[*]} -s stagehand 2>/dev/null | grep -q '^Status: install ok installed'"
 left=""
 while IFS= read -r path; do

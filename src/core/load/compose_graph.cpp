@@ -1,5 +1,6 @@
 // Checks of a compose file that need every service: `extends`, depends_on targets, cycles.
 
+#include <algorithm>
 #include <map>
 
 #include "core/load/compose_detail.hpp"
@@ -76,34 +77,8 @@ bool based_elsewhere(const std::map<std::string, Extends>& extends, std::string 
     return false;
 }
 
-}  // namespace
-
-void resolve_extends(const yaml::Source& source, ComposeFile& compose,
-                     const std::map<std::string, Extends>& extends) {
-    for (auto& service : compose.services) {
-        inherit(source, compose, extends, service);
-    }
-    for (const auto& service : compose.services) {
-        if (service.image.empty() && !service.has_build &&
-            !based_elsewhere(extends, service.name)) {
-            source.fail(service.mark, "services." + service.name,
-                        "service `" + service.name +
-                            "` has neither `image` nor `build`: compose cannot create it");
-        }
-    }
-}
-
-void check_dependencies(const yaml::Source& source, const ComposeFile& compose) {
-    const auto names = service_names(compose);
-    for (const auto& service : compose.services) {
-        for (const auto& dep : service.depends_on) {
-            if (index_of(compose, dep.service) == compose.services.size()) {
-                source.fail(
-                    dep.mark, "services." + service.name + ".depends_on",
-                    "unknown service `" + dep.service + "`" + did_you_mean(dep.service, names));
-            }
-        }
-    }
+// "a -> b -> c -> a" at the depends_on entry that closes a cycle.
+void check_cycles(const yaml::Source& source, const ComposeFile& compose) {
     // Depth-first search in file order; a grey node reached again closes a cycle.
     enum class Colour { white, grey, black };
     std::vector<Colour> colour(compose.services.size(), Colour::white);
@@ -134,6 +109,37 @@ void check_dependencies(const yaml::Source& source, const ComposeFile& compose) 
             visit(visit, i);
         }
     }
+}
+
+}  // namespace
+
+void resolve_extends(const yaml::Source& source, ComposeFile& compose,
+                     const std::map<std::string, Extends>& extends) {
+    for (auto& service : compose.services) {
+        inherit(source, compose, extends, service);
+    }
+    for (const auto& service : compose.services) {
+        if (service.image.empty() && !service.has_build &&
+            !based_elsewhere(extends, service.name)) {
+            source.fail(service.mark, "services." + service.name,
+                        "service `" + service.name +
+                            "` has neither `image` nor `build`: compose cannot create it");
+        }
+    }
+}
+
+void check_dependencies(const yaml::Source& source, const ComposeFile& compose) {
+    const auto names = service_names(compose);
+    for (const auto& service : compose.services) {
+        for (const auto& dep : service.depends_on) {
+            if (index_of(compose, dep.service) == compose.services.size()) {
+                source.fail(
+                    dep.mark, "services." + service.name + ".depends_on",
+                    "unknown service `" + dep.service + "`" + did_you_mean(dep.service, names));
+            }
+        }
+    }
+    check_cycles(source, compose);
 }
 
 }  // namespace stagehand::core::load

@@ -1,5 +1,6 @@
 #include "core/load/units.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -115,6 +116,24 @@ util::Error duration_error(std::string_view text, const std::string& why) {
 
 }  // namespace
 
+namespace {
+
+// The index in k_duration_units of `unit`, which must come after the units already used.
+util::Result<std::size_t> duration_unit(std::string_view text, std::string_view unit,
+                                        std::size_t next_unit) {
+    for (std::size_t i = next_unit; i < k_duration_units.size(); ++i) {
+        if (k_duration_units[i].name == unit) {
+            return i;
+        }
+    }
+    bool known = std::any_of(k_duration_units.begin(), k_duration_units.end(),
+                             [&](const Unit& u) { return u.name == unit; });
+    return duration_error(text, known ? "units go from largest to smallest, once each"
+                                      : "unknown unit " + quoted(unit) + "; use ms, s, m or h");
+}
+
+}  // namespace
+
 util::Result<Millis> parse_duration(std::string_view text) {
     if (text.empty()) {
         return duration_error(text, "empty");
@@ -137,34 +156,20 @@ util::Result<Millis> parse_duration(std::string_view text) {
             ++pos;
         }
         std::string_view unit = text.substr(unit_start, pos - unit_start);
-        if (unit.empty()) {
-            if (pos != text.size()) {
-                return duration_error(text, "");
-            }
-            if (next_unit != 0) {
-                return duration_error(text, "missing unit at the end");
+        if (unit.empty()) {  // a bare number: seconds, and only on its own
+            if (pos != text.size() || next_unit != 0) {
+                return duration_error(text, pos != text.size() ? "" : "missing unit at the end");
             }
             auto ms = scale(*number, 1000, max);
-            if (!ms) {
-                return duration_error(text, too_long);
-            }
-            return Millis{static_cast<std::int64_t>(*ms)};
+            return ms ? util::Result<Millis>(Millis{static_cast<std::int64_t>(*ms)})
+                      : duration_error(text, too_long);
         }
-        std::size_t index = next_unit;
-        while (index < k_duration_units.size() && k_duration_units[index].name != unit) {
-            ++index;
+        auto index = duration_unit(text, unit, next_unit);
+        if (!index) {
+            return index.error();
         }
-        if (index == k_duration_units.size()) {
-            bool known = false;
-            for (const auto& u : k_duration_units) {
-                known = known || u.name == unit;
-            }
-            return duration_error(text,
-                                  known ? "units go from largest to smallest, once each"
-                                        : "unknown unit " + quoted(unit) + "; use ms, s, m or h");
-        }
-        next_unit = index + 1;
-        auto part = scale(*number, k_duration_units[index].factor, max);
+        next_unit = *index + 1;
+        auto part = scale(*number, k_duration_units[*index].factor, max);
         if (!part || __builtin_add_overflow(total, *part, &total) || total > max) {
             return duration_error(text, too_long);
         }

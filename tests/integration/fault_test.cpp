@@ -4,6 +4,7 @@
 // the agent shows, and no later hook.
 
 #include <chrono>
+#include <regex>
 
 #include "support/stack_test.hpp"
 
@@ -89,6 +90,12 @@ TEST_P(FaultTest, OomKilledServiceFailsTheHookNamingTheOomKill) {
     const std::string tail = hook.value("tail", "");
     EXPECT_NE(verdict_of(hook).find("zookeeper"), std::string::npos) << tail;
     EXPECT_NE(tail.find("OOM"), std::string::npos) << tail;
+    // The peak reported for it cannot exceed its 48 MiB limit (a dead container's process
+    // must not be measured in whatever cgroup it is left in).
+    const std::regex peak("zookeeper: [^\n]*peak ([0-9]+) MiB");
+    for (std::sregex_iterator it(tail.begin(), tail.end(), peak), end; it != end; ++it) {
+        EXPECT_LE(std::stol((*it)[1]), 64) << "implausible peak for a 48 MiB container:\n" << tail;
+    }
     const auto killed = m_docker.service_container(m_project, "zookeeper");
     EXPECT_TRUE(killed.oom_killed);
     EXPECT_EQ(killed.exit_code, 137);

@@ -1,5 +1,7 @@
 #include "support/sim.hpp"
 
+#include <cstdlib>
+#include <iostream>
 #include <sstream>
 
 namespace stagehand::integration {
@@ -15,6 +17,12 @@ const nlohmann::json& empty_object() {
     return k_empty;
 }
 
+// STAGEHAND_IT_VERBOSE=1: print every simulator run (the tails the agent would show).
+bool verbose() {
+    const char* value = std::getenv("STAGEHAND_IT_VERBOSE");
+    return value != nullptr && std::string(value) == "1";
+}
+
 SimResult parsed(CommandResult run) {
     SimResult result;
     result.run = std::move(run);
@@ -23,6 +31,9 @@ SimResult parsed(CommandResult run) {
         if (!line.empty()) {
             result.objects.push_back(nlohmann::json::parse(line, nullptr, false));
         }
+    }
+    if (verbose()) {
+        std::cerr << result.dump();
     }
     return result;
 }
@@ -71,13 +82,29 @@ const nlohmann::json& SimResult::only_hook() const {
 
 std::string SimResult::dump() const {
     std::string text = "codedeploy-sim " + run.describe() + "\n";
+    bool unparsed = false;
     for (const auto& object : objects) {
-        if (object.is_object() && object.contains("tail")) {
-            text +=
-                "--- " + object.value("event", "?") + " tail:\n" + object.value("tail", "") + "\n";
+        if (!object.is_object()) {
+            unparsed = true;
+            continue;
+        }
+        const std::string type = object.value("type", "");
+        if (type == "hook") {
+            text += "--- " + object.value("event", "?") + ": exit " + object["exit_code"].dump() +
+                    ", signal " + object["signal"].dump() + ", agent error " +
+                    object["agent_error_code"].dump() + ", " + object["duration_ms"].dump() +
+                    " ms, pid " + object["pid"].dump() + ", tail:\n" + object.value("tail", "") +
+                    "\n";
+        } else if (type == "summary") {
+            text += "--- summary: " + object.value("status", "?") + ", failed event " +
+                    object["failed_event"].dump() + ", error " + object["error_code"].dump() +
+                    ", " + object["duration_ms"].dump() + " ms\n";
         }
     }
-    return text + "--- stdout:\n" + run.out + "--- stderr:\n" + run.err;
+    if (unparsed || objects.empty()) {
+        text += "--- stdout:\n" + run.out;
+    }
+    return run.err.empty() ? text : text + "--- stderr:\n" + run.err;
 }
 
 SimResult Sim::deploy(const DeployArgs& args, Millis limit) const {

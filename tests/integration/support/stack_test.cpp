@@ -77,6 +77,7 @@ void StackTest::SetUp() {
     fs::permissions(m_dir, fs::perms(0755));
     static int counter = 0;
     m_project = "it" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    m_projects.push_back(m_project);
     m_sim = Sim(STAGEHAND_CODEDEPLOY_SIM);
 }
 
@@ -158,7 +159,8 @@ int StackTest::free_port() {
     std::uniform_int_distribution<int> pick(20000, 29999);
     for (int attempt = 0; attempt < 100; ++attempt) {
         const int port = pick(random);
-        if (port_free(port)) {
+        if (m_ports.count(port) == 0 && port_free(port)) {
+            m_ports.insert(port);
             return port;
         }
     }
@@ -185,8 +187,10 @@ void StackTest::expect_clean_hook(const nlohmann::json& hook) const {
 
 std::string StackTest::expect_deployed(const SimResult& run) {
     const auto& summary = run.summary();
-    EXPECT_EQ(run.run.status, 0) << run.dump();
-    EXPECT_EQ(summary.value("status", ""), "Succeeded") << run.dump();
+    if (run.run.status != 0 || summary.value("status", "") != "Succeeded") {
+        ADD_FAILURE() << "the deployment failed:\n" << run.dump();
+        return summary.value("deployment_id", "");
+    }
     std::vector<std::string> events;
     for (const auto& hook : run.hooks()) {
         events.push_back(hook.value("event", ""));

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,7 @@ class StackTest : public ::testing::Test {
 
   private:
     std::vector<std::string> m_projects;
+    std::set<int> m_ports;  // handed out already: never twice in one test
     int m_deployments = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/load/units.hpp"
+#include "core/report/svg.hpp"
 #include "os/docker/cli_compose.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/fs/atomic_file.hpp"
@@ -70,6 +71,31 @@ std::string check_resume(const HookEnv& env, os::Docker& docker) {
                                  ": earlier services are not "
                                  "running: " +
                                  missing;
+}
+
+// --svg FILE: the report as a timeline picture, at FILE and next to the JSON report
+// (reports/<id>.svg, the id made a safe file name as RunState does for the .json).
+void write_report_svg(const HookEnv& env, const HookOutcome& outcome) {
+    if (!env.options.svg) {
+        return;
+    }
+    nlohmann::json hook = outcome.report;
+    hook["verdict"] = outcome.verdict;
+    hook["outcome"] = outcome.code == ExitCode::success ? "succeeded" : "failed";
+    const nlohmann::json report = {{"deployment_id", env.deployment_id},
+                                   {"project", env.inputs.project},
+                                   {"hooks", {{"after-install", hook}}}};
+    const std::string svg = core::render_report_svg(report);
+    std::string id;
+    for (const char c : env.deployment_id) {
+        id += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    }
+    for (const auto& path : {*env.options.svg, env.inputs.config.state_dir + "/reports/" +
+                                                   (id.empty() ? "unknown" : id) + ".svg"}) {
+        if (auto written = os::write_file_atomic(path, svg, 0644); !written) {
+            env.log.warn("", "could not write the SVG report: " + written.error().message);
+        }
+    }
 }
 
 }  // namespace
@@ -165,6 +191,7 @@ HookOutcome run_after_install(HookEnv& env) {
         outcome.code =
             result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
     }
+    write_report_svg(env, outcome);
     return outcome;
 }
 

@@ -111,9 +111,13 @@ fuzz() {
   STAGEHAND_FUZZ_BUILD=$PWD/$k_fuzz tests/fuzz/run.sh "$k_fuzz_seconds"
 }
 
+# `rig/world.sh down` stops what any `up` recorded. When both the daemon and the registry
+# answered before our `up` (a developer's running world), this run started nothing: leave it.
+world_was_up=false
 world_down() {
-  # Only what `up` started; a daemon or registry that was already there stays.
-  rig/world.sh down || true
+  if [[ $world_was_up == false ]]; then
+    rig/world.sh down || true
+  fi
 }
 
 [[ $(id -u) -eq 0 ]] || { echo "test-all: run as root (apt, dockerd, cgroups)" >&2; exit 1; }
@@ -132,6 +136,9 @@ if step asan-build build "$k_asan" -DSTAGEHAND_SANITIZE=ON -DCMAKE_BUILD_TYPE=De
 fi
 step fuzz fuzz || true
 
+if rig/world.sh status >/dev/null 2>&1; then
+  world_was_up=true
+fi
 trap world_down EXIT
 must world rig/world.sh up
 must t2micro rig/t2micro.sh create

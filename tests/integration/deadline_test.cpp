@@ -14,6 +14,14 @@ using std::chrono::seconds;
 const std::vector<std::string> k_small{"--peak-mib", "24",  "--steady-mib", "16",
                                        "--ramp-s",   "0.3", "--cpu-s",      "0.1"};
 
+std::string last_line(std::string text) {
+    while (!text.empty() && text.back() == '\n') {
+        text.pop_back();
+    }
+    const auto newline = text.rfind('\n');
+    return newline == std::string::npos ? text : text.substr(newline + 1);
+}
+
 class DeadlineTest : public StackTest {
   protected:
     // rabbitmq, then zookeeper that does its start work but never becomes ready.
@@ -65,8 +73,11 @@ TEST_F(DeadlineTest, SigtermMidStartEndsTheHookWithin5sWithReportAndLog) {
     EXPECT_EQ(written["hooks"]["after-install"].value("exit_code", -1), 143);
     // The agent closed its pipes with the SIGTERM: the log file holds the whole story.
     const std::string log = log_file(args.deployment_id);
-    EXPECT_NE(log.find("zookeeper"), std::string::npos) << log;
-    EXPECT_NE(log.find("FAILED"), std::string::npos) << "no verdict in the log file:\n" << log;
+    const std::string last = last_line(log);
+    EXPECT_EQ(last.rfind("FAILED", 0), 0u) << "the log file does not end with the verdict:\n"
+                                           << log;
+    EXPECT_NE(last.find("SIGTERM"), std::string::npos) << last;
+    EXPECT_NE(last.find("zookeeper"), std::string::npos) << last;
     // SIGTERM ends stagehand's own children, never the containers.
     EXPECT_TRUE(m_docker.service_container(m_project, "zookeeper").running);
 }

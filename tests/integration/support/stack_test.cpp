@@ -106,7 +106,8 @@ void StackTest::TearDown() {
         Millis(3000));
     EXPECT_TRUE(left.empty()) << "processes of this test still running:\n" << describe(left);
     expect_state_intact();
-    if (!HasFailure()) {
+    const char* keep = std::getenv("STAGEHAND_IT_KEEP");
+    if (!HasFailure() && (keep == nullptr || std::string(keep) != "1")) {
         std::error_code ec;
         fs::remove_all(m_dir, ec);
     } else {

@@ -10,7 +10,8 @@ set -euo pipefail
 
 readonly k_packages=(cmake ninja-build g++ clang libyaml-cpp-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev libproc2-dev nlohmann-json3-dev libc-ares-dev libgtest-dev file
-  docker.io docker-compose docker-registry busybox-static curl ca-certificates)
+  docker.io docker-compose docker-registry busybox-static curl ca-certificates
+  zip unzip groff-base man-db python3)  # packaging tests (bundles, man pages), bench summary
 readonly k_plugin_dir=/usr/local/lib/docker/cli-plugins
 readonly k_plugin=${k_plugin_dir}/docker-compose
 readonly k_trixie_mirror=${STAGEHAND_TRIXIE_MIRROR:-http://deb.debian.org/debian}

@@ -29,7 +29,10 @@ while [ $# -gt 0 ]; do
     *) echo "make-release.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -n "$bin" ] && [ -n "$out" ] || { echo "usage: make-release.sh --bin DIR --out DIR [--version V] [--arch A]" >&2; exit 2; }
+if [ -z "$bin" ] || [ -z "$out" ]; then
+  echo "usage: make-release.sh --bin DIR --out DIR [--version V] [--arch A]" >&2
+  exit 2
+fi
 
 fail() {
   echo "make-release.sh: $*" >&2
@@ -89,11 +92,9 @@ chmod 0755 "$root/stagehand-bundle"
 install -m 0644 "$src/packaging/examples/github-actions-deploy.yml" "$root/examples/"
 install -m 0644 "$src/docs/INSTALL.md" "$root/docs/INSTALL.md"
 install -m 0644 "$src"/docs/man/*.[15] "$root/docs/man/"
-for doc in README.md; do
-  if [ -f "$src/$doc" ]; then
-    install -m 0644 "$src/$doc" "$root/$doc"
-  fi
-done
+if [ -f "$src/README.md" ]; then
+  install -m 0644 "$src/README.md" "$root/README.md"
+fi
 
 mkdir -p "$out"
 archive=$out/$name.tar.gz

@@ -1,5 +1,6 @@
 #include "support/proc.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,8 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string cmdline_of(const fs::path& proc_dir) {
-    std::ifstream in(proc_dir / "cmdline", std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = read_proc_file((proc_dir / "cmdline").string());
     for (char& c : text) {
         c = c == '\0' ? ' ' : c;
     }
@@ -29,6 +29,20 @@ std::string cmdline_of(const fs::path& proc_dir) {
 }
 
 }  // namespace
+
+std::string read_proc_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return "";
+    }
+    std::string text;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
 
 std::vector<ProcessInfo> processes_mentioning(const std::string& token) {
     std::vector<ProcessInfo> found;

@@ -20,6 +20,10 @@ std::vector<ProcessInfo> processes_mentioning(const std::string& token);
 // The pid holding an exclusive flock on path (from /proc/locks), or 0 when nobody does.
 pid_t flock_holder(const std::string& path);
 
+// A whole /proc file via read(2) ("" when it cannot be read): a process may exit while we
+// read, and libstdc++'s filebuf throws on the ESRCH that follows.
+std::string read_proc_file(const std::string& path);
+
 // "PID cmdline" per process, for assertion messages.
 std::string describe(const std::vector<ProcessInfo>& processes);
 

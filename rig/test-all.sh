@@ -82,6 +82,7 @@ fuzz_runtime() {
   if compgen -G "/usr/lib/llvm-$major/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
     return 0
   fi
+  apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "libclang-rt-$major-dev"
 }

@@ -86,7 +86,7 @@ void end_with(Logger& log, const HookOutcome& outcome) {
     for (const auto& line : outcome.summary) {
         log.summary(line);
     }
-    log.summary(outcome.verdict);
+    log.verdict(outcome.verdict, outcome.code != ExitCode::success);
 }
 
 HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
@@ -107,7 +107,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
                    env.deployment_id);
     if (auto prepared = state.prepare(); !prepared) {
         log.error("", prepared.error().message);
-        log.summary("FAILED: " + prepared.error().message);
+        log.verdict("FAILED: " + prepared.error().message, true);
         return to_int(ExitCode::step_failed);
     }
     const auto lock_deadline =
@@ -116,7 +116,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
     if (!lock) {
         const bool cancelled = env.cancel.fired();
         const ExitCode code = cancelled ? exit_code_for(env.cancel.reason()) : ExitCode::locked;
-        log.summary("FAILED: " + lock.error().message);
+        log.verdict("FAILED: " + lock.error().message, true);
         return to_int(code);
     }
     HookOutcome outcome = run_body(definition, env);

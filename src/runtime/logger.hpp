@@ -38,6 +38,10 @@ class Logger final : public util::Log {
     // A line of the closing summary: printed as is (text) or as {"summary": ...} (json),
     // at every verbosity.
     void summary(std::string_view line);
+    // The run's last line. A failure verdict is also written to stderr: the agent reads
+    // stdout and stderr on separate pipes and does not keep their order, so an error event
+    // written to stderr just before could otherwise land after the verdict in its 2 KB tail.
+    void verdict(std::string_view line, bool failed);
     // Values never to print (compose environment values, credentials). Short values are
     // ignored: masking "1" would garble every number.
     void add_secret(std::string value);

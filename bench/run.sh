@@ -219,7 +219,8 @@ fi
 jq -n --arg stamp "$stamp" --arg bin "$bin" --arg load_before "$load_before" \
   --arg load_after "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson cpus "$(nproc)" \
   --arg kernel "$(uname -r)" --arg cgroup "$(cgroup_dir)" --argjson rounds "$rounds" \
-  --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+    [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo ' + working-tree changes')" \
   --argjson boost "$boost" --arg weight "$(cat "$weight_file")" \
   --arg docker "$(docker version -f '{{.Server.Version}}' 2>/dev/null)" \
   '{stamp: $stamp, bin: $bin, commit: $commit, rounds: $rounds, host_cpus: $cpus,

@@ -160,6 +160,13 @@ def scaling_findings(scaling, overhead):
             findings.append({"what": f"waiting CPU, 9 -> 100 services ({a['waiting']})",
                              "time_exponent": round(e, 2) if e is not None else None,
                              "superlinear": e is not None and e > 1.3})
+    if True in nine and True in hundred:
+        a, b = nine[True], hundred[True]
+        e = growth_exponent(9, max(a["seconds_to_start_them"], 0.01), 100,
+                            max(b["seconds_to_start_them"], 0.01))
+        findings.append({"what": "time to start 9 -> 100 services while all started ones are "
+                                 "probed", "time_exponent": round(e, 2) if e is not None else None,
+                         "superlinear": e is not None and e > 1.3})
     return findings
 
 
@@ -240,12 +247,17 @@ def markdown(meta, table, overhead, scaling, findings, goal_list):
     waits = (overhead or {}).get("waiting", []) + (scaling or {}).get("waiting_100", [])
     if waits:
         lines += ["", "## While waiting", "",
-                  "| who | services | waiting | CPU % of one core | RSS max MiB | threads |",
-                  "|---|---|---|---|---|---|"]
+                  "| who | services (running) | waiting | probe attempts/s | CPU % of one core "
+                  "| dockerd CPU % meanwhile | RSS max MiB | threads | s to start them |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for w in waits:
-            lines.append(f"| {w['who']} | {w['services']} | {w['waiting']} | "
-                         f"{w['cpu_percent']:.2f} | {w['rss_max_kib'] / 1024:.1f} | "
-                         f"{w.get('threads', '–')} |")
+            running = w.get("running_when_sampled")
+            count = f"{w['services']}" + (f" ({running})" if running is not None else "")
+            lines.append(f"| {w['who']} | {count} | {w['waiting']} | "
+                         f"{fmt(w.get('probe_attempts_per_s'), 1)} | "
+                         f"{w['cpu_percent']:.2f} | {fmt(w.get('dockerd_cpu_percent'), 2)} | "
+                         f"{w['rss_max_kib'] / 1024:.1f} | "
+                         f"{w.get('threads', '–')} | {w.get('seconds_to_start_them', '–')} |")
     if scaling:
         lines += ["", "## Scaling: --dry-run planning", "",
                   "| services | input KiB | wall s (median) | peak RSS MiB |", "|---|---|---|---|"]

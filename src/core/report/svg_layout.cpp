@@ -288,8 +288,8 @@ void draw_memory(SvgCanvas& canvas, const ReportView& view, const Layout& layout
     draw_lowest(canvas, view, layout);
     if (!view.memory_source.empty()) {
         const std::string source = "source: " + view.memory_source;
-        canvas.text(layout.x1, top + k_memory_height + 13,
-                    fit_text(source, layout.x1 - layout.x0, 10), {10, "end", "#777"}, source);
+        canvas.text(layout.x0, top + k_memory_height + 13,
+                    fit_text(source, layout.x1 - layout.x0, 10), {10, "start", "#777"}, source);
     }
 }
 

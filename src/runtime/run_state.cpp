@@ -106,8 +106,9 @@ util::Status RunState::write_report(const nlohmann::json& part, ExitCode code,
     report["bundle"] = bundle;
     nlohmann::json hook = part.is_object() ? part : nlohmann::json::object();
     hook["hook"] = m_hook;
-    hook["start"] = rfc3339(m_started);
-    hook["end"] = rfc3339(now);
+    // started_at/ended_at: "start" is after-install's start sequence (SPEC section 8).
+    hook["started_at"] = rfc3339(m_started);
+    hook["ended_at"] = rfc3339(now);
     hook["outcome"] = outcome_name(code);
     hook["exit_code"] = to_int(code);
     report["hooks"][m_hook] = hook;

@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "os/memory/readers.hpp"
 #include "os/memory/factory.hpp"
+#include "os/memory/readers.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -304,6 +304,25 @@ TEST(CgroupContainerMemory, ProcessGoneIsAnExpectedRace) {
     auto garbage = CgroupContainerMemory(t.root()).usage(78);
     ASSERT_FALSE(garbage.ok());
     EXPECT_NE(garbage.error().message.find("/proc/78/cgroup: line 1"), std::string::npos);
+}
+
+TEST(CgroupContainerMemory, AZombieAtTheRootCgroupIsGoneNotTheWholeHost) {
+    // cgroup v1 reports "memory:/" for an exited, unreaped container process: reading the root
+    // would give host-wide usage as that container's peak (seen in the OOM integration test).
+    TempTree t;
+    t.write("/proc/90/cgroup", "11:memory:/\n1:name=systemd:/\n");
+    t.write("/proc/self/mountinfo",
+            "30 25 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+    t.write("/sys/fs/cgroup/memory/memory.usage_in_bytes", "8000000000\n");
+    t.write("/sys/fs/cgroup/memory/memory.stat", "total_inactive_file 0\n");
+    auto v1 = CgroupContainerMemory(t.root()).usage(90);
+    ASSERT_FALSE(v1.ok());
+    EXPECT_EQ(v1.error().code, ESRCH);
+
+    t.write("/proc/91/cgroup", "0::/\n");
+    auto v2 = CgroupContainerMemory(t.root()).usage(91);
+    ASSERT_FALSE(v2.ok());
+    EXPECT_EQ(v2.error().code, ESRCH);
 }
 
 TEST(CgroupContainerMemory, ReadsThisProcessOnTheLiveHost) {

@@ -28,6 +28,14 @@ util::Result<core::Bytes> CgroupContainerMemory::usage(int container_pid) {
     if (!cgroups) {
         return util::Error{path + ": " + cgroups.error().message};
     }
+    // A container's main process always sits below the root cgroup. On cgroup v1 a zombie
+    // (an exited, not yet reaped container process) reports "memory:/", and reading the root
+    // would give host-wide usage as the container's peak: treat it as gone.
+    const bool at_root = cgroups->v1_memory ? *cgroups->v1_memory == "/"
+                                            : cgroups->unified && *cgroups->unified == "/";
+    if (at_root) {
+        return gone(container_pid);
+    }
     const auto location = locate_memory_cgroup(*cgroups, m_root, false);
     if (!location) {
         if (!path_exists(join_root(m_root, "/proc/" + std::to_string(container_pid)))) {

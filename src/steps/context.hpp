@@ -17,7 +17,7 @@ struct Context {
     os::MonoTime deadline;  // the run's deadline (SPEC section 2)
     util::Log& log;
     os::ProcessRunner& runner;
-    os::Docker* docker = nullptr;   // null in before-install when stop/prune are off
+    os::Docker* docker = nullptr;  // null in before-install when stop/prune are off
     os::Compose* compose = nullptr;
 };
 

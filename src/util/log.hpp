@@ -11,7 +11,7 @@ namespace stagehand::util {
 enum class Level { debug, info, warn, error };
 
 class Log {
-public:
+  public:
     virtual ~Log() = default;
     // service may be empty (a run-level event).
     virtual void event(Level level, std::string_view service, std::string_view message) = 0;
@@ -28,7 +28,7 @@ public:
 
 // Collects events in memory (tests, and the summary builder).
 class NullLog final : public Log {
-public:
+  public:
     void event(Level, std::string_view, std::string_view) override {}
     void progress(std::string_view, std::string_view, std::string_view) override {}
 };

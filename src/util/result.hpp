@@ -19,8 +19,8 @@ struct Error {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : m_state(std::move(value)) {}  // NOLINT: implicit by design
+  public:
+    Result(T value) : m_state(std::move(value)) {}      // NOLINT: implicit by design
     Result(Error error) : m_state(std::move(error)) {}  // NOLINT: implicit by design
 
     bool ok() const { return m_state.index() == 0; }
@@ -48,14 +48,14 @@ public:
         return std::get<1>(m_state);
     }
 
-private:
+  private:
     std::variant<T, Error> m_state;
 };
 
 // Result<void>: success or an Error.
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)), m_ok(false) {}  // NOLINT: implicit
 
@@ -66,7 +66,7 @@ public:
         return m_error;
     }
 
-private:
+  private:
     Error m_error;
     bool m_ok = true;
 };

@@ -23,9 +23,10 @@ struct ComposeService {
     std::string image;  // empty when the service only has `build`
     bool has_build = false;
     std::vector<Dependency> depends_on;
-    bool has_healthcheck = false;  // a healthcheck that is not `disable: true`
-    std::optional<Bytes> mem_limit;        // mem_limit or deploy.resources.limits.memory
-    std::optional<Bytes> mem_reservation;  // mem_reservation or deploy.resources.reservations.memory
+    bool has_healthcheck = false;    // a healthcheck that is not `disable: true`
+    std::optional<Bytes> mem_limit;  // mem_limit or deploy.resources.limits.memory
+    std::optional<Bytes>
+        mem_reservation;  // mem_reservation or deploy.resources.reservations.memory
     std::optional<std::string> cgroup_parent;
     std::optional<std::string> restart;
     SourceMark mark;  // where the service's key is
@@ -34,8 +35,8 @@ struct ComposeService {
 };
 
 struct ComposeFile {
-    std::string path;  // absolute
-    std::optional<std::string> name;  // top-level `name`
+    std::string path;                      // absolute
+    std::optional<std::string> name;       // top-level `name`
     std::vector<ComposeService> services;  // in file order
     // Values of `environment` entries: never printed (SPEC section 2, "Secrets never appear").
     std::vector<std::string> secret_values;

@@ -25,8 +25,8 @@ struct MemorySource {
 };
 
 struct StageFile {
-    std::string source;       // bundle-relative
-    std::string destination;  // absolute, normalised
+    std::string source;            // bundle-relative
+    std::string destination;       // absolute, normalised
     std::optional<unsigned> mode;  // permission bits; nullopt keeps the source's mode
     std::optional<std::string> owner;
     std::optional<std::string> group;
@@ -58,7 +58,7 @@ struct ServiceOverrides {
 };
 
 struct StartupConfig {
-    std::vector<std::string> services;  // empty: all, in dependency order
+    std::vector<std::string> services;      // empty: all, in dependency order
     std::vector<SourceMark> service_marks;  // parallel to `services`
     Gate gate = Gate::adaptive;
     Millis sleep{60 * 1000};

@@ -13,9 +13,9 @@
 namespace stagehand::core {
 
 struct Diagnostic {
-    SourceMark at;          // file, line, column (line 0: no position)
-    std::string key;        // dotted path: "startup.per_service.kafka.need"
-    std::string message;    // what was expected, what was found, and a suggestion
+    SourceMark at;            // file, line, column (line 0: no position)
+    std::string key;          // dotted path: "startup.per_service.kafka.need"
+    std::string message;      // what was expected, what was found, and a suggestion
     std::string source_line;  // the offending line of the file, when known
 
     // "file:line:col: error: key: message" plus the source line and a caret.
@@ -24,11 +24,11 @@ struct Diagnostic {
 
 // Thrown by the loaders and the planner; caught once in the hook's main (exit 2).
 class InputError : public std::runtime_error {
-public:
+  public:
     explicit InputError(Diagnostic diagnostic);
     const Diagnostic& diagnostic() const { return m_diagnostic; }
 
-private:
+  private:
     Diagnostic m_diagnostic;
 };
 

@@ -13,14 +13,14 @@
 namespace stagehand::os {
 
 struct MemorySnapshot {
-    core::Bytes total = 0;      // MemTotal, or the cgroup limit
-    core::Bytes available = 0;  // MemAvailable, or limit - usage + inactive file cache
+    core::Bytes total = 0;                 // MemTotal, or the cgroup limit
+    core::Bytes available = 0;             // MemAvailable, or limit - usage + inactive file cache
     std::optional<double> psi_some_avg10;  // percent; nullopt where the kernel has no PSI
-    std::string source;  // "meminfo" or "cgroup v1 /sys/fs/cgroup/memory/t2micro"
+    std::string source;                    // "meminfo" or "cgroup v1 /sys/fs/cgroup/memory/t2micro"
 };
 
 class MemoryReader {
-public:
+  public:
     virtual ~MemoryReader() = default;
     virtual util::Result<MemorySnapshot> read() = 0;
     virtual std::string describe() const = 0;
@@ -29,7 +29,7 @@ public:
 // Memory in use by one container, found through its main process's cgroup
 // (/proc/<pid>/cgroup), which works for cgroupfs and systemd drivers, v1 and v2.
 class ContainerMemory {
-public:
+  public:
     virtual ~ContainerMemory() = default;
     // Bytes charged to the container's cgroup (usage minus inactive file cache).
     virtual util::Result<core::Bytes> usage(int container_pid) = 0;
@@ -43,7 +43,7 @@ struct ProcessUsage {
 
 // The largest processes on the host (libproc2's process table), to say what holds memory.
 class ProcessTable {
-public:
+  public:
     virtual ~ProcessTable() = default;
     virtual util::Result<std::vector<ProcessUsage>> largest(int count) = 0;
 };

@@ -19,13 +19,13 @@ namespace stagehand::os {
 struct ProcessSpec {
     std::vector<std::string> argv;  // argv[0] is looked up on PATH, then /usr/bin, /usr/local/bin
     std::vector<std::pair<std::string, std::string>> env;  // added to / overriding ours
-    std::string cwd;  // empty: inherit
+    std::string cwd;                                       // empty: inherit
     std::size_t max_output = 1 << 20;  // bytes kept per stream; the rest is dropped (tail kept)
 };
 
 struct ProcessOutcome {
-    int exit_code = -1;  // valid when signal == 0 and neither flag is set
-    int signal = 0;      // the signal that ended it, 0 if it exited
+    int exit_code = -1;      // valid when signal == 0 and neither flag is set
+    int signal = 0;          // the signal that ended it, 0 if it exited
     bool timed_out = false;  // the deadline passed; the group was ended (TERM, grace, KILL)
     bool cancelled = false;  // Cancel fired; the group was ended
     std::string out;
@@ -39,7 +39,7 @@ struct ProcessOutcome {
 // A child whose stdout is read line by line while it runs (e.g. `docker events`).
 // The destructor ends the process group and reaps it.
 class LineStream {
-public:
+  public:
     virtual ~LineStream() = default;
     // Readable (POLLIN) when lines or EOF may be available; poll it next to Cancel::fd().
     virtual int fd() const = 0;
@@ -51,7 +51,7 @@ public:
 };
 
 class ProcessRunner {
-public:
+  public:
     virtual ~ProcessRunner() = default;
     // Runs to completion, the deadline, or cancellation. An error only when the process could
     // not be started at all (e.g. the executable is missing: message names it).

@@ -11,7 +11,7 @@ namespace stagehand::os {
 enum class CancelReason { none = 0, sigint = 2, sigterm = 15, deadline = 124 };
 
 class Cancel {
-public:
+  public:
     Cancel();
     ~Cancel();
     Cancel(const Cancel&) = delete;
@@ -24,7 +24,7 @@ public:
     // Readable (POLLIN) once fired.
     int fd() const { return m_fd; }
 
-private:
+  private:
     int m_fd = -1;
     mutable std::atomic<int> m_reason{0};
 };

@@ -115,21 +115,21 @@ idle_stagehand() {
   local n=$1 concurrency=$2 dir=$raw/idle-$1-c$2 pid started children
   make_idle_bundle "$n" "$concurrency" "$dir"
   reset_world "$dir/bundle/docker-compose.yml" "$k_idle_project"
-  # -v: every failed probe attempt is logged ("ready probe: ..."), which counts them.
-  DEPLOYMENT_ID=bench-idle-$n-c$concurrency "$bin/after-install" --bundle "$dir/bundle" -v \
-    >"$dir/stdout" 2>&1 &
+  local id=bench-idle-$n-c$concurrency
+  DEPLOYMENT_ID=$id "$bin/after-install" --bundle "$dir/bundle" >"$dir/stdout" 2>&1 &
   pid=$!
   started=$(wait_running "$concurrency" 600)
   local running
   running=$(idle_running)
   sleep 3  # the last docker compose child exits; the window holds waiting only
-  local sample dockerd_before probes_before
+  # The run's log file gets every line at every level: how fast it grows while waiting.
+  local sample dockerd_before lines_before
   dockerd_before=$(dockerd_ticks)
-  probes_before=$(grep -c 'ready probe:' "$dir/stdout" || true)
+  lines_before=$(cat "$dir/log/$id.log" 2>/dev/null | wc -l)
   sample=$(sample_process "$pid" "$k_sample_s")
   sample=$(with_dockerd "$sample" "$dockerd_before")
-  sample=$(jq --argjson p $(($(grep -c 'ready probe:' "$dir/stdout" || true) - probes_before)) \
-    '. + {probe_attempts_per_s: ($p / .seconds)}' <<<"$sample")
+  sample=$(jq --argjson l $(($(cat "$dir/log/$id.log" 2>/dev/null | wc -l) - lines_before)) \
+    '. + {log_lines_per_s: ($l / .seconds)}' <<<"$sample")
   children=$(($(proc_tree "$pid" | wc -l) - 1))
   local threads
   threads=$(awk '$1 == "Threads:" {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)

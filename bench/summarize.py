@@ -247,14 +247,14 @@ def markdown(meta, table, overhead, scaling, findings, goal_list):
     waits = (overhead or {}).get("waiting", []) + (scaling or {}).get("waiting_100", [])
     if waits:
         lines += ["", "## While waiting", "",
-                  "| who | services (running) | waiting | probe attempts/s | CPU % of one core "
+                  "| who | services (running) | waiting | log lines/s | CPU % of one core "
                   "| dockerd CPU % meanwhile | RSS max MiB | threads | s to start them |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for w in waits:
             running = w.get("running_when_sampled")
             count = f"{w['services']}" + (f" ({running})" if running is not None else "")
             lines.append(f"| {w['who']} | {count} | {w['waiting']} | "
-                         f"{fmt(w.get('probe_attempts_per_s'), 1)} | "
+                         f"{fmt(w.get('log_lines_per_s'), 1)} | "
                          f"{w['cpu_percent']:.2f} | {fmt(w.get('dockerd_cpu_percent'), 2)} | "
                          f"{w['rss_max_kib'] / 1024:.1f} | "
                          f"{w.get('threads', '–')} | {w.get('seconds_to_start_them', '–')} |")

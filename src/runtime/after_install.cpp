@@ -159,17 +159,19 @@ HookOutcome run_after_install(HookEnv& env) {
         service_names.push_back(service.name);
     }
     steps::ProbeRunner probes(env.clock, **docker, runner, resolver, inputs.project, service_names);
-    steps::StartHost host{**docker,
-                          **compose,
-                          **memory,
-                          container_memory,
-                          processes,
-                          [&](const core::ServicePlan& service, std::string& error) {
-                              auto attempt = probes.attempt(service.name, *service.ready, nullptr,
-                                                            env.deadline, env.cancel);
-                              error = attempt.error;
-                              return attempt.passed;
-                          }};
+    steps::StartHost host{
+        **docker,
+        **compose,
+        **memory,
+        container_memory,
+        processes,
+        [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
+            std::string& error) {
+            auto attempt =
+                probes.attempt(service.name, *service.ready, &containers, env.deadline, env.cancel);
+            error = attempt.error;
+            return attempt.passed;
+        }};
     const auto start_began = env.clock.now();
     const auto result = steps::run_start(plan, inputs.project, context, host);
 

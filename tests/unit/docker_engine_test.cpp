@@ -198,6 +198,17 @@ TEST_F(DockerEngine, ContainersEventsAndLogs) {
     EXPECT_EQ(c.image, m_image);
     EXPECT_TRUE(c.image_id.starts_with("sha256:"));
     EXPECT_TRUE(parse_rfc3339(c.started_at).has_value()) << c.started_at;
+    // The one-request list agrees with list + inspect on what it reports.
+    auto listed = m_docker->list_containers(project(), in(10s), m_cancel);
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().id, id);
+    EXPECT_EQ(listed->front().service, "web");
+    EXPECT_EQ(listed->front().status, "running");
+    EXPECT_TRUE(listed->front().running);
+    EXPECT_EQ(listed->front().image, m_image);
+    EXPECT_EQ(listed->front().host_network, c.host_network);
+    EXPECT_EQ(listed->front().ip_address, c.ip_address);
 
     // Output may lag the start a little: wait for both lines.
     std::vector<std::string> lines;

@@ -119,6 +119,32 @@ TEST(DockerJsonList, ContainerIds) {
     EXPECT_EQ(*odd, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(DockerJsonList, StatesFromTheListAlone) {
+    auto list = parse_container_list(fixture("containers_list.json"));
+    ASSERT_TRUE(list.ok()) << list.error().message;
+    ASSERT_EQ(list->size(), 5u);
+    const auto& oom = (*list)[0];
+    EXPECT_EQ(oom.name, "shfix_oom_1");
+    EXPECT_EQ(oom.service, "oom");
+    EXPECT_EQ(oom.status, "exited");
+    EXPECT_FALSE(oom.running);
+    EXPECT_EQ(oom.image, "127.0.0.1:5055/sh-test/busybox:1");
+    EXPECT_FALSE(oom.config_hash.empty());
+    const auto& web = (*list)[1];
+    EXPECT_TRUE(web.running);
+    EXPECT_FALSE(web.restarting);
+    EXPECT_EQ(web.ip_address, "172.17.0.3");
+    EXPECT_TRUE((*list)[3].host_network);
+    EXPECT_EQ((*list)[3].ip_address, "");
+
+    EXPECT_FALSE(parse_container_list("{}").ok());
+    auto odd = parse_container_list(R"([{"Id":"a","State":"restarting","Names":[]},3,{"Id":""}])");
+    ASSERT_TRUE(odd.ok());
+    ASSERT_EQ(odd->size(), 1u);
+    EXPECT_TRUE(odd->front().restarting);
+    EXPECT_FALSE(odd->front().running);
+}
+
 TEST(DockerJsonEvents, CapturedStreamMapsActions) {
     const std::string text = fixture("events_unfiltered.jsonl");
     std::map<std::string, int> actions;

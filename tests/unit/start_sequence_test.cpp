@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/gate/gate.hpp"
+#include "steps/probe/probe_runner.hpp"
 #include "steps/start/start_report.hpp"
 #include "steps/start/start_sequence.hpp"
 
@@ -38,6 +39,9 @@ class SimHost final : public os::Docker,
     core::Bytes base = 0;  // the cgroup holds only the containers
     int oom_kills = 0;
     core::Bytes peak_used = 0;
+    int lists = 0;        // project_containers calls (a list + an inspect per container)
+    int light_lists = 0;  // list_containers calls (one request)
+    int inspects = 0;     // inspect calls
     std::vector<std::string> started;
 
     // --- the simulation
@@ -108,6 +112,15 @@ class SimHost final : public os::Docker,
     util::Result<std::vector<os::ContainerState>> project_containers(const std::string&,
                                                                      os::MonoTime,
                                                                      const os::Cancel&) override {
+        ++lists;
+        return states();
+    }
+    util::Result<std::vector<os::ContainerState>> list_containers(const std::string&, os::MonoTime,
+                                                                  const os::Cancel&) override {
+        ++light_lists;
+        return states();
+    }
+    std::vector<os::ContainerState> states() {
         step();
         std::vector<os::ContainerState> out;
         for (const auto& [name, run] : m_running) {
@@ -124,9 +137,15 @@ class SimHost final : public os::Docker,
         }
         return out;
     }
-    util::Result<os::ContainerState> inspect(const std::string&, os::MonoTime,
+    util::Result<os::ContainerState> inspect(const std::string& id, os::MonoTime,
                                              const os::Cancel&) override {
-        return util::Error{"unused"};
+        ++inspects;
+        for (auto& state : states()) {
+            if (state.id == id) {
+                return state;
+            }
+        }
+        return util::Error{"no such container: " + id, ENOENT};
     }
     util::Result<std::vector<std::string>> logs_tail(const std::string& id, int, os::MonoTime,
                                                      const os::Cancel&) override {
@@ -287,6 +306,8 @@ struct SimRun {
     os::Cancel cancel;
     util::NullLog log;
     StartResult result;
+    int probe_calls = 0;
+    int probes_with_running_container = 0;  // the snapshot a probe got held its container
 };
 
 void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
@@ -302,11 +323,36 @@ void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
     Context context{r.clock, r.cancel, r.clock.now() + std::chrono::minutes(10), r.log, runner,
                     &host,   &host};
     StartHost start_host{
-        host, host, host, host, host, [&](const core::ServicePlan& service, std::string& error) {
+        host,
+        host,
+        host,
+        host,
+        host,
+        [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
+            std::string& error) {
+            ++r.probe_calls;
+            const auto* own = service_container(containers, service.name);
+            r.probes_with_running_container += own != nullptr && own->running;
             error = "not ready";
             return host.ready(service.name);
         }};
     r.result = run_start(plan, "randhand", context, start_host);
+}
+
+// Ready probes resolve service names from the watch's snapshot, and the watch follows events
+// with one inspect each: waiting costs no Docker listing per probe attempt (it used to cost a
+// list plus an inspect per container, per attempt: quadratic in the number of services).
+TEST(StartSequence, ProbesGetTheWatchedContainersWithoutADockerListPerAttempt) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 2));
+    ASSERT_TRUE(r.result.ok) << r.result.failure;
+    ASSERT_GT(r.probe_calls, 50);
+    EXPECT_EQ(r.probes_with_running_container, r.probe_calls);
+    // One listing to begin with, one after each start; the periodic check is a light list.
+    EXPECT_LE(host.lists, 1 + 9);
+    EXPECT_GT(host.light_lists, 0);
+    EXPECT_LT(host.inspects, r.probe_calls / 2);
 }
 
 TEST(StartSequence, ReferenceStackStartsWithoutOomAndInDependencyOrder) {
@@ -369,6 +415,30 @@ TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
     EXPECT_EQ(host.started.back(), "kafka");
     const auto verdict = start_verdict(r.result);
     EXPECT_EQ(verdict, "FAILED: kafka exited with code 3");
+}
+
+TEST(StartSequence, TimeoutNamesTheLastProbeErrorAndCountsAttempts) {
+    auto services = reference_workload();
+    services["zookeeper"].cpu = std::chrono::hours(1);  // never ready
+    SimRun r;
+    SimHost host(r.clock, services);
+    run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failed_service, "zookeeper");
+    const auto& record = r.result.services[4];
+    ASSERT_EQ(record.name, "zookeeper");
+    // Every poll (250 ms) for 5 s, then a twentieth of the time it has been starting, at most
+    // 2 s apart: about 20 + 20 ln 8 + 10 = 72 attempts in 60 s, where every poll would be 240.
+    EXPECT_GT(record.probe_attempts, 55);
+    EXPECT_LT(record.probe_attempts, 90);
+    EXPECT_EQ(record.probe_error, "not ready");
+    const bool named = std::any_of(r.result.diagnosis.begin(), r.result.diagnosis.end(),
+                                   [](const std::string& line) {
+                                       return line.find("zookeeper: ready probe, ") == 0 &&
+                                              line.find("last: not ready") != std::string::npos;
+                                   });
+    EXPECT_TRUE(named) << testing::PrintToString(r.result.diagnosis);
+    EXPECT_EQ(start_report_json(r.result)["services"][4]["probe_error"], "not ready");
 }
 
 TEST(StartSequence, ServiceThatCanNeverFitFailsNamingTheShortfall) {

@@ -70,6 +70,14 @@ class Docker {
     virtual util::Result<std::vector<ContainerState>> project_containers(const std::string& project,
                                                                          MonoTime deadline,
                                                                          const Cancel& cancel) = 0;
+    // The project's containers as one list call reports them: id, service, status, running,
+    // restarting, image, address; no exit code, pid or health (inspect has those). One call
+    // however many containers: what a periodic check while waiting can afford.
+    virtual util::Result<std::vector<ContainerState>> list_containers(const std::string& project,
+                                                                      MonoTime deadline,
+                                                                      const Cancel& cancel) {
+        return project_containers(project, deadline, cancel);
+    }
     virtual util::Result<ContainerState> inspect(const std::string& container_id, MonoTime deadline,
                                                  const Cancel& cancel) = 0;
     // Last `lines` lines of the container's output (stdout and stderr) since its start.

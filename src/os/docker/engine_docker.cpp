@@ -121,6 +121,20 @@ util::Result<std::vector<ContainerState>> EngineDocker::project_containers(
     return containers;
 }
 
+util::Result<std::vector<ContainerState>> EngineDocker::list_containers(const std::string& project,
+                                                                        MonoTime deadline,
+                                                                        const Cancel& cancel) {
+    auto response =
+        get("/containers/json?all=1&filters=" + project_filter(project, false), deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 200) {
+        return http_error("failed to list the containers of project " + project, *response);
+    }
+    return parse_container_list(response->body);
+}
+
 util::Result<ContainerState> EngineDocker::inspect(const std::string& container_id,
                                                    MonoTime deadline, const Cancel& cancel) {
     auto response = get("/containers/" + url_encode_path(container_id) + "/json", deadline, cancel);

@@ -29,6 +29,9 @@ class EngineDocker final : public Docker {
     util::Result<std::vector<ContainerState>> project_containers(const std::string& project,
                                                                  MonoTime deadline,
                                                                  const Cancel& cancel) override;
+    util::Result<std::vector<ContainerState>> list_containers(const std::string& project,
+                                                              MonoTime deadline,
+                                                              const Cancel& cancel) override;
     util::Result<ContainerState> inspect(const std::string& container_id, MonoTime deadline,
                                          const Cancel& cancel) override;
     util::Result<std::vector<std::string>> logs_tail(const std::string& container_id, int lines,

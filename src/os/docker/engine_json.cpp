@@ -152,6 +152,38 @@ util::Result<std::vector<std::string>> parse_container_ids(std::string_view text
     return ids;
 }
 
+util::Result<std::vector<ContainerState>> parse_container_list(std::string_view text) {
+    const json j = parse(text);
+    if (!j.is_array()) {
+        return util::Error{"unexpected container list answer from Docker: not a JSON array"};
+    }
+    std::vector<ContainerState> containers;
+    for (const auto& item : j) {
+        ContainerState c;
+        c.id = string_at(item, "Id");
+        if (c.id.empty()) {
+            continue;
+        }
+        const auto names = strings_at(item, "Names");
+        if (!names.empty()) {
+            c.name = names.front().substr(names.front().rfind('/') + 1);
+        }
+        c.status = string_at(item, "State");
+        c.running = c.status == "running";
+        c.restarting = c.status == "restarting";
+        c.image = string_at(item, "Image");
+        const json& labels = object_at(item, "Labels");
+        c.service = string_at(labels, "com.docker.compose.service");
+        c.config_hash = string_at(labels, "com.docker.compose.config-hash");
+        c.host_network = string_at(object_at(item, "HostConfig"), "NetworkMode") == "host";
+        if (!c.host_network) {
+            c.ip_address = first_address(object_at(object_at(item, "NetworkSettings"), "Networks"));
+        }
+        containers.push_back(std::move(c));
+    }
+    return containers;
+}
+
 std::optional<DockerEvent> parse_event(std::string_view line) {
     const json j = parse(line);
     if (!j.is_object() || string_at(j, "Type") != "container") {

@@ -32,6 +32,15 @@ util::Result<ContainerState> parse_container_inspect(std::string_view json);
 // GET /containers/json: [{"Id":"..", ...}, ...] -> the ids. Error: not a JSON array.
 util::Result<std::vector<std::string>> parse_container_ids(std::string_view json);
 
+// GET /containers/json: the states the list itself reports, without an inspect per
+// container: id, name, service, status ("State": running, restarting, exited, created, ...),
+// running/restarting, image, host networking and address. Exit code, pid, health, restart
+// count and times are left empty. Error: not a JSON array.
+// [{"Id":"8eeb..","Names":["/shfix_web_1"],"Image":"127.0.0.1:5055/sh-test/busybox:1",
+//   "Labels":{"com.docker.compose.service":"web"},"State":"running",
+//   "HostConfig":{"NetworkMode":"host"},"NetworkSettings":{"Networks":{}}}]
+util::Result<std::vector<ContainerState>> parse_container_list(std::string_view json);
+
 // One line of GET /events:
 // {"Type":"container","Action":"health_status: healthy","Actor":{"ID":"8eeb..",
 //  "Attributes":{"com.docker.compose.service":"web","exitCode":"3"}},"timeNano":1795..}

@@ -15,7 +15,10 @@ util::Error gone(int pid) {
 
 }  // namespace
 
-util::Result<core::Bytes> CgroupContainerMemory::usage(int container_pid) {
+util::Result<CgroupContainerMemory::Located> CgroupContainerMemory::locate(int container_pid) {
+    if (const auto known = m_located.find(container_pid); known != m_located.end()) {
+        return known->second;
+    }
     const std::string path =
         join_root(m_root, "/proc/" + std::to_string(container_pid) + "/cgroup");
     auto text = read_text_file(path);
@@ -44,14 +47,26 @@ util::Result<core::Bytes> CgroupContainerMemory::usage(int container_pid) {
         return util::Error{"process " + std::to_string(container_pid) +
                            " is in no memory cgroup (see " + path + ")"};
     }
-    const std::string dir = join_root(m_root, location->folder);
-    const CgroupFileNames& names = file_names(location->version);
+    Located found{join_root(m_root, location->folder), location->version};
+    m_located[container_pid] = found;
+    return found;
+}
+
+util::Result<core::Bytes> CgroupContainerMemory::usage(int container_pid) {
+    auto located = locate(container_pid);
+    if (!located) {
+        return located.error();
+    }
+    const std::string& dir = located->dir;
+    const CgroupFileNames& names = file_names(located->version);
     auto used = read_and_parse(dir + "/" + names.usage, parse_cgroup_bytes);
     auto inactive = read_and_parse(dir + "/memory.stat", [&](std::string_view stat) {
         return parse_keyed_value(stat, names.inactive_key);
     });
     if (!used || !inactive) {
-        // Docker removes the cgroup as the container exits: a race, not a failure.
+        // Docker removes the cgroup as the container exits: a race, not a failure. The pid
+        // may be reused later by another process: forget where this one lived.
+        m_located.erase(container_pid);
         if (!is_directory(dir)) {
             return gone(container_pid);
         }

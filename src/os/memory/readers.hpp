@@ -3,6 +3,7 @@
 // cgroup v1 and v2 memory files, PSI. Every path is taken under a `root` folder ("/" on a
 // host; a fixture tree in tests).
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,10 +76,20 @@ class CgroupContainerMemory final : public ContainerMemory {
     explicit CgroupContainerMemory(std::string root = "/") : m_root(std::move(root)) {}
     // Error (code ESRCH) when the process is gone: an expected race with a container that
     // just exited. Other errors: no memory cgroup found, files unreadable or malformed.
+    // The cgroup folder of each pid is found once (its /proc/PID/cgroup and the mount table)
+    // and remembered: a container's process never changes cgroup, and on a host sampling
+    // 100 containers every poll the lookups cost more than the reads. Not thread-safe.
     util::Result<core::Bytes> usage(int container_pid) override;
 
   private:
+    struct Located {
+        std::string dir;
+        CgroupVersion version;
+    };
+    util::Result<Located> locate(int container_pid);
+
     std::string m_root;
+    std::map<int, Located> m_located;
 };
 
 }  // namespace stagehand::os

@@ -108,16 +108,20 @@ util::Result<std::vector<os::IpAddress>> ProbeRunner::addresses(
     if (auto literal = os::parse_ip_literal(host)) {
         return std::vector<os::IpAddress>{*literal};
     }
+    const bool is_service = std::find(m_compose_services.begin(), m_compose_services.end(), host) !=
+                            m_compose_services.end();
     std::vector<os::ContainerState> fetched;
-    if (containers == nullptr) {
+    const os::ContainerState* c = containers ? service_container(*containers, host) : nullptr;
+    // No snapshot, or a service it does not cover (the start loop's holds the planned ones).
+    if (c == nullptr && (containers == nullptr || is_service)) {
         auto listed = fetch(deadline, cancel);
         if (!listed) {
             return listed.error();
         }
         fetched = std::move(*listed);
-        containers = &fetched;
+        c = service_container(fetched, host);
     }
-    if (const os::ContainerState* c = service_container(*containers, host)) {
+    if (c != nullptr) {
         if (!c->running || c->restarting) {
             return util::Error{"service " + host + " is not running (" + describe_state(*c) + ")"};
         }
@@ -131,8 +135,7 @@ util::Result<std::vector<os::IpAddress>> ProbeRunner::addresses(
         return util::Error{"service " + host + " has an unusable address \"" + c->ip_address +
                            "\""};
     }
-    if (std::find(m_compose_services.begin(), m_compose_services.end(), host) !=
-        m_compose_services.end()) {
+    if (is_service) {
         return util::Error{"service " + host + " has no container"};
     }
     return m_resolver.resolve(host, deadline, cancel);

@@ -1,5 +1,8 @@
 #include "steps/start/container_watch.hpp"
 
+#include <algorithm>
+#include <cerrno>
+
 namespace stagehand::steps {
 
 ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
@@ -12,7 +15,8 @@ ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project,
       m_ids(plan.services.size()),
       m_previous_ids(plan.services.size()),
       m_was_running(plan.services.size(), false),
-      m_pids(plan.services.size(), 0) {}
+      m_pids(plan.services.size(), 0),
+      m_states(plan.services.size()) {}
 
 std::optional<std::size_t> ContainerWatch::index_of_service(const std::string& name) const {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
@@ -60,6 +64,7 @@ int ContainerWatch::event_fd() const {
 void ContainerWatch::apply_state(std::size_t service, const os::ContainerState& state,
                                  core::Snapshot& snapshot) {
     auto& facts = snapshot.services[service];
+    m_states[service] = state;
     m_ids[service] = state.id;
     m_pids[service] = state.pid;
     facts.exists = true;
@@ -80,20 +85,25 @@ util::Result<int> ContainerWatch::apply_events(core::Snapshot& snapshot) {
         return 0;
     }
     int ooms = 0;
-    std::vector<std::size_t> touched;
+    // Service index -> the container its latest event named: one inspect per touched service.
+    std::map<std::size_t, std::string> touched;
     for (const auto& event : m_events->take_events()) {
         const auto index = index_of_service(event.service);
         if (!index || snapshot.services[*index].phase == core::Phase::pending) {
             continue;  // not ours, or a container we have not started (e.g. being replaced)
         }
+        if (event.container_id == m_previous_ids[*index] &&
+            m_ids[*index] != m_previous_ids[*index]) {
+            continue;  // the container this run replaced, going away
+        }
         if (event.action.rfind("health_status", 0) == 0) {
             snapshot.services[*index].health = event.health;
         }
-        touched.push_back(*index);
+        touched[*index] = event.container_id;
     }
-    for (auto index : touched) {
+    for (const auto& [index, container_id] : touched) {
         const bool was_oom = snapshot.services[index].oom_killed;
-        auto status = refresh(index, snapshot);
+        auto status = refresh(index, snapshot, container_id);
         ooms += !was_oom && snapshot.services[index].oom_killed ? 1 : 0;
         if (!status) {
             m_context.log.debug(m_plan.services[index].name, status.error().message);
@@ -107,21 +117,43 @@ util::Result<int> ContainerWatch::apply_events(core::Snapshot& snapshot) {
 }
 
 util::Status ContainerWatch::refresh_all(core::Snapshot& snapshot) {
-    auto containers = m_docker.project_containers(m_project, m_context.deadline, m_context.cancel);
-    if (!containers) {
-        return containers.error();
+    auto listed = m_docker.list_containers(m_project, m_context.deadline, m_context.cancel);
+    if (!listed) {
+        return listed.error();
     }
-    for (const auto& container : *containers) {
-        const auto index = index_of_service(container.service);
-        if (index && snapshot.services[*index].phase != core::Phase::pending &&
-            container.id == m_ids[*index]) {
-            apply_state(*index, container, snapshot);
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        if (snapshot.services[i].phase == core::Phase::pending) {
+            continue;
+        }
+        const auto current = std::find_if(listed->begin(), listed->end(),
+                                          [&](const auto& c) { return c.id == m_ids[i]; });
+        const bool newer = std::any_of(listed->begin(), listed->end(), [&](const auto& c) {
+            return c.service == m_plan.services[i].name && c.id != m_ids[i] &&
+                   c.id != m_previous_ids[i];
+        });
+        if (current != listed->end() && !newer && current->status == m_states[i].status) {
+            continue;  // as the events left it
+        }
+        if (auto status = refresh(i, snapshot); !status) {
+            return status;
         }
     }
     return {};
 }
 
-util::Status ContainerWatch::refresh(std::size_t service, core::Snapshot& snapshot) {
+util::Status ContainerWatch::refresh(std::size_t service, core::Snapshot& snapshot,
+                                     const std::string& container_id) {
+    if (!container_id.empty()) {
+        auto state = m_docker.inspect(container_id, m_context.deadline, m_context.cancel);
+        if (state) {
+            apply_state(service, *state, snapshot);
+            return {};
+        }
+        if (state.error().code != ENOENT) {
+            return state.error();
+        }
+        // Removed since the event: find what the service has now.
+    }
     auto containers = m_docker.project_containers(m_project, m_context.deadline, m_context.cancel);
     if (!containers) {
         return containers.error();
@@ -152,10 +184,11 @@ core::Bytes ContainerWatch::current_usage(std::size_t service) {
     return usage ? *usage : 0;
 }
 
-void ContainerWatch::sample_memory(core::Snapshot& snapshot) {
+void ContainerWatch::sample_memory(core::Snapshot& snapshot,
+                                   const std::function<bool(std::size_t)>& due) {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         auto& facts = snapshot.services[i];
-        if (facts.phase == core::Phase::pending || m_pids[i] <= 0 || !facts.running) {
+        if (facts.phase == core::Phase::pending || m_pids[i] <= 0 || !facts.running || !due(i)) {
             continue;
         }
         auto usage = m_memory.usage(m_pids[i]);

@@ -4,6 +4,7 @@
 // inspect for every service on every tick -- on a one-vCPU host that cost grows with the
 // stack. Memory comes from the containers' cgroup files, which are cheap to read.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,13 +30,21 @@ class ContainerWatch {
     // Applies pending events (inspecting the containers they name). Returns the number of
     // OOM kills seen. Error when the event stream ended (the daemon went away).
     util::Result<int> apply_events(core::Snapshot& snapshot);
-    // Re-reads every started service's container with one list call: a safety net for an
-    // event the stream lost (e.g. across a daemon hiccup).
+    // Checks every started service's container with one list call, inspecting only those
+    // whose state moved: a safety net for an event the stream lost (e.g. across a daemon
+    // hiccup) that costs one request however many services wait.
     util::Status refresh_all(core::Snapshot& snapshot);
-    // Re-reads one service's container after starting it.
-    util::Status refresh(std::size_t service, core::Snapshot& snapshot);
-    // Adds a memory sample for every started service with a live container.
-    void sample_memory(core::Snapshot& snapshot);
+    // Re-reads one service's container: the one `container_id` names (an event's, one
+    // inspect), or with none the newest of the service's containers (list + inspects: after
+    // starting it, or when the named one is gone).
+    util::Status refresh(std::size_t service, core::Snapshot& snapshot,
+                         const std::string& container_id = "");
+    // The latest state of each planned service's container, by plan index (an empty id: none
+    // seen yet). Ready probes resolve service names from it: it follows every start, restart
+    // and recreate through the event stream, so it is as current as an inspect per attempt.
+    const std::vector<os::ContainerState>& containers() const { return m_states; }
+    // Adds a memory sample for every started service with a live container that `due` picks.
+    void sample_memory(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
     const std::string& container_id(std::size_t service) const { return m_ids[service]; }
     // Container id the service had before this run (empty if none).
     const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
@@ -58,6 +67,7 @@ class ContainerWatch {
     std::vector<std::string> m_previous_ids;
     std::vector<bool> m_was_running;
     std::vector<int> m_pids;
+    std::vector<os::ContainerState> m_states;
 };
 
 }  // namespace stagehand::steps

@@ -27,6 +27,8 @@ struct ServiceRecord {
     core::Millis ready_at{-1};
     core::Bytes peak = 0;
     std::vector<WaitRecord> waits;
+    int probe_attempts = 0;
+    std::string probe_error;  // the latest failed attempt's reason ("" once it passed)
     std::string container_id;
     bool unchanged = false;  // compose left the running container as it was
     std::string outcome;     // ready, completed, gave up, failed, not started

@@ -105,6 +105,8 @@ nlohmann::json start_report_json(const StartResult& result) {
                             {"start_ms", record.started_at.count()},
                             {"ready_ms", record.ready_at.count()},
                             {"peak_bytes", record.peak},
+                            {"probe_attempts", record.probe_attempts},
+                            {"probe_error", record.probe_error},
                             {"container", record.container_id},
                             {"unchanged", record.unchanged},
                             {"outcome", record.outcome},

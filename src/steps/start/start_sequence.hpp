@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/plan/plan.hpp"
 #include "os/docker/docker.hpp"
@@ -14,7 +15,11 @@
 namespace stagehand::steps {
 
 // One attempt of a service's ready probe: true when it passed; `error` says why not.
-using ReadyProbe = std::function<bool(const core::ServicePlan&, std::string& error)>;
+// `containers`: the watch's current state of the planned services' containers, which a probe
+// resolves service names from (no Docker call per attempt).
+using ReadyProbe =
+    std::function<bool(const core::ServicePlan&, const std::vector<os::ContainerState>& containers,
+                       std::string& error)>;
 
 struct StartHost {
     os::Docker& docker;

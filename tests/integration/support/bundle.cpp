@@ -51,9 +51,8 @@ std::string service_yaml(const ServiceSpec& service) {
     }
     command.insert(command.end(), service.args.begin(), service.args.end());
     std::string text = "  " + service.name + ":\n    image: " + service.image +
-                       "\n    network_mode: host\n    restart: \"no\"\n"
-                       "    stop_grace_period: 2s\n    command: " +
-                       flow_list(command) + "\n";
+                       "\n    network_mode: host\n    restart: " + quoted(service.restart) +
+                       "\n    stop_grace_period: 2s\n    command: " + flow_list(command) + "\n";
     if (!service.depends_on.empty()) {
         text += "    depends_on: " + flow_list(service.depends_on) + "\n";
     }
@@ -71,6 +70,22 @@ std::string ready_probe(const ServiceSpec& service) {
         return "{ tcp: \"" + service.name + ":" + std::to_string(service.port) + "\" }";
     }
     return "{ log: \"" + service.name + " ready in\" }";
+}
+
+// stage: keys other than `clean`, only those the stack sets.
+std::string stage_yaml(const StackSpec& stack) {
+    std::string text = stack.stage_stop ? "  stop: true\n" : "";
+    if (!stack.staged_files.empty()) {
+        text += "  backups: " + std::to_string(stack.backups) + "\n  files:\n";
+    }
+    for (const auto& file : stack.staged_files) {
+        text += "    - source: " + file.source +
+                "\n      destination: " + file.destination.string() + "\n";
+        if (!file.mode.empty()) {
+            text += "      mode: " + quoted(file.mode) + "\n";
+        }
+    }
+    return text;
 }
 
 }  // namespace
@@ -109,15 +124,23 @@ std::string stagehand_yaml(const StackSpec& stack) {
         "\n  command: " + quoted(stack.compose_command) +
         "\nstate_dir: " + stack.state_dir.string() + "\nlog_dir: " + stack.log_dir.string() +
         "\nlock_timeout: " + stack.lock_timeout + "\nstage:\n  clean: [" +
-        stack.install_dir.string() + "]\npull:\n  retries: " + std::to_string(stack.pull_retries) +
+        stack.install_dir.string() + "]\n" + stage_yaml(stack) +
+        "pull:\n  retries: " + std::to_string(stack.pull_retries) +
         "\n  timeout: 60s\nstartup:\n  gate: adaptive\n  settle: 500ms\n"
         "  poll: 200ms\n  timeout: " +
         stack.startup_timeout + "\n  per_service:\n";
     for (const auto& service : stack.services) {
         text += "    " + service.name + ":\n      ready: " + ready_probe(service) + "\n";
     }
-    return text + "validate:\n  timeout: " + stack.validate_timeout +
-           "\n  interval: 500ms\n  stable: " + stack.validate_stable + "\n";
+    text += "validate:\n  timeout: " + stack.validate_timeout +
+            "\n  interval: 500ms\n  stable: " + stack.validate_stable + "\n";
+    if (!stack.validate_checks.empty()) {
+        text += "  checks:\n";
+        for (const auto& check : stack.validate_checks) {
+            text += "    - " + check + "\n";
+        }
+    }
+    return text;
 }
 
 fs::path write_bundle(const fs::path& dir, const StackSpec& stack, const HookBinaries& hooks) {
@@ -128,6 +151,10 @@ fs::path write_bundle(const fs::path& dir, const StackSpec& stack, const HookBin
     // What CodeDeploy installs (appspec `files`): a small payload, not the hooks, so the
     // agent's copy stays fast.
     write_text(dir / "app" / "revision.txt", stack.project + "\n");
+    for (const auto& file : stack.staged_files) {
+        write_text(dir / file.source, file.content);
+        fs::permissions(dir / file.source, fs::perms(0644));
+    }
     for (const auto& hook : k_hooks) {
         // A hard link when possible: the executables are large and every bundle needs them.
         std::error_code ec;

@@ -26,11 +26,20 @@ struct ServiceSpec {
     std::vector<std::string> depends_on;
     std::vector<std::string> compose_extra;  // more compose keys, e.g. "mem_limit: 32m"
     std::string ready;  // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
+    std::string restart = "no";  // compose restart policy
 };
 
 // A ServiceSpec with only the common fields set.
 ServiceSpec service(std::string name, std::string image, int port,
                     std::vector<std::string> args = {});
+
+// A stage.files entry; write_bundle puts `content` at `source` in the bundle.
+struct StagedFile {
+    std::string source;  // bundle-relative
+    fs::path destination;
+    std::string mode;  // "0640"; "": keep the source's mode
+    std::string content;
+};
 
 struct StackSpec {
     std::string project;
@@ -46,6 +55,10 @@ struct StackSpec {
     std::string startup_timeout = "60s";
     std::string validate_stable = "1s";
     std::string validate_timeout = "30s";
+    std::vector<std::string> validate_checks;  // validate.checks items (flow YAML); none: default
+    std::vector<StagedFile> staged_files;      // stage.files
+    int backups = 3;                           // stage.backups
+    bool stage_stop = false;                   // stage.stop
 };
 
 // The three hook executables to put into bundles (build/<dir>/bin).

@@ -12,6 +12,7 @@
 #include "runtime/run_state.hpp"
 #include "runtime/signals.hpp"
 #include "stagehand/version.hpp"
+#include "util/sanitize.hpp"
 
 namespace stagehand::runtime {
 
@@ -78,7 +79,13 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
 
 int input_failure(const HookDefinition& definition, const core::InputError& error) {
     print_to(2, error.diagnostic().format() + "\n");
-    print_to(2, definition.program + ": invalid input, nothing was changed (exit 2)\n");
+    // The verdict names the cause on its own line too: the caret lines above may be all the
+    // agent's 2 KB tail has room for besides it.
+    std::string cause = error.diagnostic().format();
+    cause = cause.substr(0, cause.find('\n'));
+    print_to(2, "FAILED: " + definition.program +
+                    ": invalid input, nothing was changed (exit 2): " +
+                    util::sanitize_line(cause, 700) + "\n");
     return to_int(ExitCode::bad_input);
 }
 

@@ -35,17 +35,17 @@ std::string services_of(const ImagePull& item) {
 // Images in order of first appearance, each with the services that use it.
 std::vector<ImagePull> deduplicate(const std::vector<PullImage>& images) {
     std::vector<ImagePull> out;
-    for (const auto& [service, image] : images) {
-        if (image.empty()) {
+    for (const auto& wanted : images) {  // not a structured binding: clang 14 cannot capture one
+        if (wanted.image.empty()) {
             continue;
         }
         auto it = std::find_if(out.begin(), out.end(),
-                               [&](const ImagePull& p) { return p.image == image; });
+                               [&](const ImagePull& p) { return p.image == wanted.image; });
         if (it == out.end()) {
-            out.push_back(ImagePull{image, {}, PullStatus::skipped, 0, {}, 0, {}});
+            out.push_back(ImagePull{wanted.image, {}, PullStatus::skipped, 0, {}, 0, {}});
             it = out.end() - 1;
         }
-        it->services.push_back(service);
+        it->services.push_back(wanted.service);
     }
     return out;
 }

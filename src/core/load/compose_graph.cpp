@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "core/load/compose_detail.hpp"
 #include "core/load/suggest.hpp"
@@ -17,17 +18,28 @@ std::vector<std::string> service_names(const ComposeFile& compose) {
     return names;
 }
 
-std::size_t index_of(const ComposeFile& compose, const std::string& name) {
-    for (std::size_t i = 0; i < compose.services.size(); ++i) {
-        if (compose.services[i].name == name) {
-            return i;
+// Service name -> position in the file, built once per check: a lookup per dependency
+// would otherwise scan the file (quadratic in a thousand-service file).
+class NameIndex {
+  public:
+    explicit NameIndex(const ComposeFile& compose) : m_size(compose.services.size()) {
+        for (std::size_t i = 0; i < compose.services.size(); ++i) {
+            m_index.emplace(compose.services[i].name, i);
         }
     }
-    return compose.services.size();
-}
+    // The service's position; the number of services when there is none by that name.
+    std::size_t operator()(const std::string& name) const {
+        const auto it = m_index.find(name);
+        return it == m_index.end() ? m_size : it->second;
+    }
+
+  private:
+    std::unordered_map<std::string, std::size_t> m_index;
+    std::size_t m_size;
+};
 
 // Fills what `service` leaves unset from its base chain; depth-limited against loops.
-void inherit(const yaml::Source& source, ComposeFile& compose,
+void inherit(const yaml::Source& source, ComposeFile& compose, const NameIndex& index_of,
              const std::map<std::string, Extends>& extends, ComposeService& service) {
     std::string current = service.name;
     bool healthcheck_set = extends.at(current).healthcheck_set;
@@ -36,7 +48,7 @@ void inherit(const yaml::Source& source, ComposeFile& compose,
         if (link.service.empty() || link.other_file) {
             return;
         }
-        std::size_t base_index = index_of(compose, link.service);
+        std::size_t base_index = index_of(link.service);
         if (base_index == compose.services.size()) {
             source.fail(link.mark, "services." + current + ".extends",
                         "unknown service `" + link.service + "`" +
@@ -79,6 +91,7 @@ bool based_elsewhere(const std::map<std::string, Extends>& extends, std::string 
 
 // "a -> b -> c -> a" at the depends_on entry that closes a cycle.
 void check_cycles(const yaml::Source& source, const ComposeFile& compose) {
+    const NameIndex index_of(compose);
     // Depth-first search in file order; a grey node reached again closes a cycle.
     enum class Colour { white, grey, black };
     std::vector<Colour> colour(compose.services.size(), Colour::white);
@@ -87,7 +100,7 @@ void check_cycles(const yaml::Source& source, const ComposeFile& compose) {
         colour[node] = Colour::grey;
         path.push_back(node);
         for (const auto& dep : compose.services[node].depends_on) {
-            std::size_t next = index_of(compose, dep.service);
+            std::size_t next = index_of(dep.service);
             if (colour[next] == Colour::grey) {
                 std::string cycle;
                 auto start = std::find(path.begin(), path.end(), next);
@@ -115,8 +128,9 @@ void check_cycles(const yaml::Source& source, const ComposeFile& compose) {
 
 void resolve_extends(const yaml::Source& source, ComposeFile& compose,
                      const std::map<std::string, Extends>& extends) {
+    const NameIndex index_of(compose);
     for (auto& service : compose.services) {
-        inherit(source, compose, extends, service);
+        inherit(source, compose, index_of, extends, service);
     }
     for (const auto& service : compose.services) {
         if (service.image.empty() && !service.has_build &&
@@ -130,9 +144,10 @@ void resolve_extends(const yaml::Source& source, ComposeFile& compose,
 
 void check_dependencies(const yaml::Source& source, const ComposeFile& compose) {
     const auto names = service_names(compose);
+    const NameIndex index_of(compose);
     for (const auto& service : compose.services) {
         for (const auto& dep : service.depends_on) {
-            if (index_of(compose, dep.service) == compose.services.size()) {
+            if (index_of(dep.service) == compose.services.size()) {
                 source.fail(
                     dep.mark, "services." + service.name + ".depends_on",
                     "unknown service `" + dep.service + "`" + did_you_mean(dep.service, names));

@@ -1,6 +1,8 @@
 #include "core/load/cross_check.hpp"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/load/suggest.hpp"
 #include "core/load/yaml_access.hpp"
@@ -14,39 +16,38 @@ class Checker {
         : m_config(config), m_compose(compose) {
         for (const auto& s : compose.services) {
             m_names.push_back(s.name);
+            m_services.emplace(s.name, &s);
         }
     }
 
-    void require_service(const std::string& name, const SourceMark& at,
-                         const std::string& key) const {
-        if (m_compose.find(name) == nullptr) {
+    // Maps, not scans: a file of a thousand services must not cost a million comparisons.
+    const ComposeService& require_service(const std::string& name, const SourceMark& at,
+                                          const std::string& key) const {
+        const auto it = m_services.find(name);
+        if (it == m_services.end()) {
             fail(at, key,
                  "unknown service `" + name + "` (not in " + m_compose.path + ")" +
                      did_you_mean(name, m_names));
         }
+        return *it->second;
     }
 
     void check_start_order() const {
         const auto& services = m_config.startup.services;
+        const std::unordered_set<std::string> listed(services.begin(), services.end());
+        std::unordered_map<std::string, std::size_t> first_at;
         for (std::size_t i = 0; i < services.size(); ++i) {
             const SourceMark at = mark(i);
             const std::string key = "startup.services[" + std::to_string(i) + "]";
-            require_service(services[i], at, key);
-            auto first = std::find(services.begin(), services.end(), services[i]);
-            if (first != services.begin() + static_cast<std::ptrdiff_t>(i)) {
+            const ComposeService& service = require_service(services[i], at, key);
+            if (const auto [first, fresh] = first_at.emplace(services[i], i); !fresh) {
                 fail(at, key,
                      "service `" + services[i] + "` is listed twice (first at line " +
-                         std::to_string(
-                             mark(static_cast<std::size_t>(first - services.begin())).line) +
-                         ")");
+                         std::to_string(mark(first->second).line) + ")");
             }
-            for (const auto& dep : m_compose.find(services[i])->depends_on) {
-                auto pos =
-                    std::find(services.begin(), services.begin() + static_cast<std::ptrdiff_t>(i),
-                              dep.service);
-                if (pos == services.begin() + static_cast<std::ptrdiff_t>(i)) {
-                    bool later =
-                        std::find(services.begin(), services.end(), dep.service) != services.end();
+            for (const auto& dep : service.depends_on) {
+                if (first_at.count(dep.service) == 0) {
+                    const bool later = listed.count(dep.service) != 0;
                     fail(at, key,
                          "`" + services[i] + "` depends_on `" + dep.service + "`, which is " +
                              (later ? "listed after it" : "not in the list") + ": list `" +
@@ -69,6 +70,7 @@ class Checker {
     const Config& m_config;
     const ComposeFile& m_compose;
     std::vector<std::string> m_names;
+    std::unordered_map<std::string, const ComposeService*> m_services;
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "core/plan/plan.hpp"
 
 #include <algorithm>
+#include <queue>
 #include <set>
+#include <unordered_map>
 
 #include "core/model/diagnostic.hpp"
 
@@ -50,33 +52,47 @@ std::vector<std::string> start_order(const ComposeFile& compose, const StartupCo
         return startup.services;
     }
     // Kahn's algorithm, always taking the earliest service in file order whose dependencies
-    // are placed, so ties keep the order the operator wrote. Cycles were rejected by the
-    // loader; anything left over is appended in file order as a safety net.
-    std::vector<std::string> order;
-    std::set<std::string> placed;
+    // are placed, so ties keep the order the operator wrote: a min-heap of the file positions
+    // whose dependencies are all placed, O((services + dependencies) log services). Cycles
+    // were rejected by the loader; anything left over is appended in file order as a safety
+    // net (a dependency on a service not in the file is never placed).
     const auto& services = compose.services;
-    while (order.size() < services.size()) {
-        bool progressed = false;
-        for (const auto& service : services) {
-            if (placed.count(service.name) != 0) {
-                continue;
-            }
-            const bool deps_placed =
-                std::all_of(service.depends_on.begin(), service.depends_on.end(),
-                            [&](const Dependency& d) { return placed.count(d.service) != 0; });
-            if (deps_placed) {
-                order.push_back(service.name);
-                placed.insert(service.name);
-                progressed = true;
-                break;
+    std::unordered_map<std::string, std::size_t> position;
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        position.emplace(services[i].name, i);
+    }
+    std::vector<std::size_t> waiting_on(services.size(), 0);
+    std::vector<std::vector<std::size_t>> dependents(services.size());
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        for (const auto& dependency : services[i].depends_on) {
+            ++waiting_on[i];
+            if (auto it = position.find(dependency.service); it != position.end()) {
+                dependents[it->second].push_back(i);
             }
         }
-        if (!progressed) {
-            for (const auto& service : services) {
-                if (placed.insert(service.name).second) {
-                    order.push_back(service.name);
-                }
+    }
+    std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> placeable;
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        if (waiting_on[i] == 0) {
+            placeable.push(i);
+        }
+    }
+    std::vector<std::string> order;
+    std::vector<bool> placed(services.size(), false);
+    while (!placeable.empty()) {
+        const std::size_t next = placeable.top();
+        placeable.pop();
+        order.push_back(services[next].name);
+        placed[next] = true;
+        for (const std::size_t dependent : dependents[next]) {
+            if (--waiting_on[dependent] == 0) {
+                placeable.push(dependent);
             }
+        }
+    }
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        if (!placed[i]) {
+            order.push_back(services[i].name);
         }
     }
     return order;
@@ -192,8 +208,12 @@ StartPlan plan_start(const Config& config, const ComposeFile& compose, const Pro
     plan.poll = startup.poll;
     std::set<std::string> selected(order.begin(), order.end());
     std::set<std::string> external;
+    std::unordered_map<std::string, const ComposeService*> by_name;
+    for (const auto& service : compose.services) {
+        by_name.emplace(service.name, &service);
+    }
     for (const auto& name : order) {
-        const auto* service = compose.find(name);
+        const auto* service = by_name.at(name);
         plan.services.push_back(plan_service(*service, compose, profiles, startup));
         for (const auto& dep : service->depends_on) {
             if (selected.count(dep.service) == 0) {

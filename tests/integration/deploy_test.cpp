@@ -9,11 +9,10 @@
 namespace stagehand::integration {
 namespace {
 
-class DeployTest : public StackTest, public ::testing::WithParamInterface<std::string> {
+class DeployTest : public PerComposeTest {
   protected:
     void SetUp() override {
-        m_compose_command = GetParam();
-        StackTest::SetUp();
+        PerComposeTest::SetUp();
         for (int& port : m_ports) {
             port = free_port();
         }

@@ -14,13 +14,8 @@ namespace {
 const std::vector<std::string> k_small{"--peak-mib", "24",  "--steady-mib", "16",
                                        "--ramp-s",   "0.3", "--cpu-s",      "0.1"};
 
-class FaultTest : public StackTest, public ::testing::WithParamInterface<std::string> {
+class FaultTest : public PerComposeTest {
   protected:
-    void SetUp() override {
-        m_compose_command = GetParam();
-        StackTest::SetUp();
-    }
-
     // rabbitmq (healthy), then `faulty`, then gesture-service, which must never be started.
     StackSpec stack_with(ServiceSpec faulty) {
         auto rabbitmq = service("rabbitmq", standin_image("rabbitmq"), free_port(), k_small);

@@ -39,11 +39,10 @@ std::string sha256_of(const fs::path& path) {
     return run.ok() ? run.out.substr(0, 64) : "sha256sum failed: " + run.describe();
 }
 
-class StagingTest : public StackTest, public ::testing::WithParamInterface<std::string> {
+class StagingTest : public PerComposeTest {
   protected:
     void SetUp() override {
-        m_compose_command = GetParam();
-        StackTest::SetUp();
+        PerComposeTest::SetUp();
         m_dest = m_dir / "conf" / "app.conf";
         m_port = free_port();
     }

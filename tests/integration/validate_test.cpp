@@ -18,13 +18,8 @@ std::vector<std::string> with_small(std::vector<std::string> args) {
     return args;
 }
 
-class ValidateTest : public StackTest, public ::testing::WithParamInterface<std::string> {
+class ValidateTest : public PerComposeTest {
   protected:
-    void SetUp() override {
-        m_compose_command = GetParam();
-        StackTest::SetUp();
-    }
-
     // rabbitmq (healthy), then `subject`, started last.
     StackSpec stack_with(ServiceSpec subject) {
         auto rabbitmq = service("rabbitmq", standin_image("rabbitmq"), free_port(), k_small);

@@ -106,19 +106,6 @@ TEST(DockerJsonInspect, HostileInput) {
     EXPECT_EQ(parse_container_inspect(R"({"Id":"x","State":{"ExitCode":-1}})")->exit_code, -1);
 }
 
-TEST(DockerJsonList, ContainerIds) {
-    auto ids = parse_container_ids(fixture("containers_list.json"));
-    ASSERT_TRUE(ids.ok());
-    EXPECT_EQ(ids->size(), 5u);
-    EXPECT_EQ(ids->front(), "bc66fc3e7ceb58a00b8fdb7501871c873e838060636d32529fe7ab0137fdd42e");
-
-    EXPECT_FALSE(parse_container_ids("{}").ok());
-    EXPECT_FALSE(parse_container_ids("nope").ok());
-    auto odd = parse_container_ids(R"([{"Id":"a"},{"Id":3},"x",null,{"Id":"b"}])");
-    ASSERT_TRUE(odd.ok());
-    EXPECT_EQ(*odd, (std::vector<std::string>{"a", "b"}));
-}
-
 TEST(DockerJsonList, StatesFromTheListAlone) {
     auto list = parse_container_list(fixture("containers_list.json"));
     ASSERT_TRUE(list.ok()) << list.error().message;

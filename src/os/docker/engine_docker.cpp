@@ -96,21 +96,13 @@ util::Status EngineDocker::ping(MonoTime deadline, const Cancel& cancel) {
 
 util::Result<std::vector<ContainerState>> EngineDocker::project_containers(
     const std::string& project, MonoTime deadline, const Cancel& cancel) {
-    auto response =
-        get("/containers/json?all=1&filters=" + project_filter(project, false), deadline, cancel);
-    if (!response) {
-        return response.error();
-    }
-    if (response->status != 200) {
-        return http_error("failed to list the containers of project " + project, *response);
-    }
-    auto ids = parse_container_ids(response->body);
-    if (!ids) {
-        return ids.error();
+    auto listed = list_containers(project, deadline, cancel);
+    if (!listed) {
+        return listed.error();
     }
     std::vector<ContainerState> containers;
-    for (const auto& id : *ids) {
-        auto state = inspect(id, deadline, cancel);
+    for (const auto& summary : *listed) {
+        auto state = inspect(summary.id, deadline, cancel);
         if (state) {
             containers.push_back(std::move(state).value());
         } else if (state.error().code != ENOENT) {

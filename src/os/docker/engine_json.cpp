@@ -88,6 +88,18 @@ std::string first_address(const json& networks) {
     return {};
 }
 
+// What inspect and the list both carry the same way: the compose labels, and HostConfig /
+// NetworkSettings at the top of `container`.
+void read_compose_facts(const json& labels, const json& container, ContainerState& c) {
+    c.service = string_at(labels, "com.docker.compose.service");
+    c.config_hash = string_at(labels, "com.docker.compose.config-hash");
+    c.host_network = string_at(object_at(container, "HostConfig"), "NetworkMode") == "host";
+    if (!c.host_network) {
+        c.ip_address =
+            first_address(object_at(object_at(container, "NetworkSettings"), "Networks"));
+    }
+}
+
 std::string trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) {
@@ -127,29 +139,8 @@ util::Result<ContainerState> parse_container_inspect(std::string_view text) {
     const json& config = object_at(j, "Config");
     c.image = string_at(config, "Image");
     c.image_id = string_at(j, "Image");
-    const json& labels = object_at(config, "Labels");
-    c.service = string_at(labels, "com.docker.compose.service");
-    c.config_hash = string_at(labels, "com.docker.compose.config-hash");
-    c.host_network = string_at(object_at(j, "HostConfig"), "NetworkMode") == "host";
-    if (!c.host_network) {
-        c.ip_address = first_address(object_at(object_at(j, "NetworkSettings"), "Networks"));
-    }
+    read_compose_facts(object_at(config, "Labels"), j, c);
     return c;
-}
-
-util::Result<std::vector<std::string>> parse_container_ids(std::string_view text) {
-    const json j = parse(text);
-    if (!j.is_array()) {
-        return util::Error{"unexpected container list answer from Docker: not a JSON array"};
-    }
-    std::vector<std::string> ids;
-    for (const auto& item : j) {
-        std::string id = string_at(item, "Id");
-        if (!id.empty()) {
-            ids.push_back(std::move(id));
-        }
-    }
-    return ids;
 }
 
 util::Result<std::vector<ContainerState>> parse_container_list(std::string_view text) {
@@ -172,13 +163,7 @@ util::Result<std::vector<ContainerState>> parse_container_list(std::string_view 
         c.running = c.status == "running";
         c.restarting = c.status == "restarting";
         c.image = string_at(item, "Image");
-        const json& labels = object_at(item, "Labels");
-        c.service = string_at(labels, "com.docker.compose.service");
-        c.config_hash = string_at(labels, "com.docker.compose.config-hash");
-        c.host_network = string_at(object_at(item, "HostConfig"), "NetworkMode") == "host";
-        if (!c.host_network) {
-            c.ip_address = first_address(object_at(object_at(item, "NetworkSettings"), "Networks"));
-        }
+        read_compose_facts(object_at(item, "Labels"), item, c);
         containers.push_back(std::move(c));
     }
     return containers;

@@ -29,9 +29,6 @@ namespace stagehand::os {
 // Error: not a JSON object, or no "Id".
 util::Result<ContainerState> parse_container_inspect(std::string_view json);
 
-// GET /containers/json: [{"Id":"..", ...}, ...] -> the ids. Error: not a JSON array.
-util::Result<std::vector<std::string>> parse_container_ids(std::string_view json);
-
 // GET /containers/json: the states the list itself reports, without an inspect per
 // container: id, name, service, status ("State": running, restarting, exited, created, ...),
 // running/restarting, image, host networking and address. Exit code, pid, health, restart

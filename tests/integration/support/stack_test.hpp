@@ -63,6 +63,15 @@ class StackTest : public ::testing::Test {
     int m_deployments = 0;
 };
 
+// A StackTest run once per compose generation (the parameter is the compose command).
+class PerComposeTest : public StackTest, public ::testing::WithParamInterface<std::string> {
+  protected:
+    void SetUp() override {
+        m_compose_command = GetParam();
+        StackTest::SetUp();
+    }
+};
+
 // The compose generations the deployment tests run under, for INSTANTIATE_TEST_SUITE_P.
 std::vector<std::string> compose_generations();
 // "docker compose" -> "v2", "docker-compose" -> "v1" (a valid test name suffix).

@@ -54,11 +54,8 @@ struct NoRunner final : os::ProcessRunner {
 core::StagePlan validated_plan(HookEnv& env, steps::StageStep& step) {
     auto validation = step.validate();
     if (!validation) {
-        core::Diagnostic diagnostic;
-        diagnostic.at.file = env.inputs.bundle.root;
-        diagnostic.key = "stage";
-        diagnostic.message = validation.error().message;
-        throw core::InputError(std::move(diagnostic));
+        // The host could not be examined (not a rule the input broke): a failed step.
+        throw HostCheckError("cannot examine the host for staging: " + validation.error().message);
     }
     if (!validation->ok()) {
         // The first problem decides the exit; the others go to the log so one run shows all.

@@ -102,6 +102,8 @@ HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
     } catch (const core::InputError& error) {
         // Input problems found late (e.g. a --from service that is not running yet).
         return HookOutcome{ExitCode::bad_input, {}, "FAILED: " + error.diagnostic().format(), {}};
+    } catch (const HostCheckError& error) {
+        return HookOutcome{ExitCode::step_failed, {}, std::string("FAILED: ") + error.what(), {}};
     } catch (const std::exception& error) {
         return HookOutcome{
             ExitCode::step_failed, {}, std::string("FAILED: internal error: ") + error.what(), {}};
@@ -211,6 +213,10 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
         }
     } catch (const core::InputError& error) {
         return input_failure(definition, error);
+    } catch (const HostCheckError& error) {
+        print_to(2, "FAILED: " + definition.program + ": " +
+                        util::sanitize_line(error.what(), 900) + " (nothing was changed)\n");
+        return to_int(ExitCode::step_failed);
     }
     open_log_file(log, inputs, env.deployment_id, definition.program);
     log.info("", definition.program + " " + k_version + ": bundle " + inputs.bundle.root +

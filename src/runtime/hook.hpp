@@ -4,6 +4,7 @@
 // the report and the log file, and map the result to an exit code (SPEC section 2).
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,13 @@ struct HookOutcome {
     nlohmann::json report;             // this hook's part of the deployment report
 };
 
+// A check of the host that could not be made (a folder unreadable, a stat failing): not bad
+// input but a failed step (exit 1). Nothing was changed when a preflight throws it.
+class HostCheckError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 struct HookDefinition {
     std::string program;  // "after-install"
     HookOptions accepted;
@@ -46,7 +54,8 @@ struct HookDefinition {
     std::function<void(HookEnv&)> dry_run;
     std::function<HookOutcome(HookEnv&)> run;
     // Host-dependent input checks (e.g. staging safety rules) run before anything is written,
-    // not even the log file or the lock; throws core::InputError (exit 2). May be empty.
+    // not even the log file or the lock; throws core::InputError (exit 2), or HostCheckError
+    // (exit 1) when the host could not be examined. May be empty.
     std::function<void(HookEnv&)> preflight = nullptr;
 };
 

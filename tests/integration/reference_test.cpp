@@ -65,7 +65,7 @@ class ReferenceTest : public StackTest {
         rewrite(config, "project: randhand", "project: " + m_project);
         rewrite(config, "/var/lib/stagehand", (m_dir / "state").string());
         rewrite(config, "/var/log/stagehand", (m_dir / "log").string());
-        rewrite(config, "cgroup:/sys/fs/cgroup/memory/stagehand-t2micro", "cgroup:" + m_cgroup_dir);
+        rewrite(config, "cgroup:stagehand-t2micro", "cgroup:" + m_cgroup_dir);
         rewrite(compose, "cgroup_parent: /stagehand-t2micro", "cgroup_parent: /" + m_cgroup);
         for (const int port : k_reference_ports) {
             // "8888" in a command, :8888 in an address or URL; never part of a longer number.

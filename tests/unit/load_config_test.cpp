@@ -86,8 +86,10 @@ const BadRow k_bad[] = {
      "expected true or false, got \"yes\""},
     {"memory_source", "version: 1\nstartup:\n  memory_source: cgroups\n", 3, 18,
      "startup.memory_source", "expected one of auto, meminfo, cgroup:<folder>"},
-    {"memory_source relative", "version: 1\nstartup:\n  memory_source: cgroup:sys/fs\n", 3, 18,
-     "startup.memory_source", "absolute path"},
+    {"memory_source dot dot", "version: 1\nstartup:\n  memory_source: cgroup:a/../b\n", 3, 18,
+     "startup.memory_source", "without \".\" or \"..\" components"},
+    {"memory_source root", "version: 1\nstartup:\n  memory_source: cgroup:/\n", 3, 18,
+     "startup.memory_source", "the hierarchy's root"},
     {"reserve percent", "version: 1\nstartup:\n  reserve: 120%\n", 3, 12, "startup.reserve",
      "between 0% and 100%"},
     {"default_need size", "version: 1\nstartup:\n  default_need: lots\n", 3, 17,
@@ -265,6 +267,13 @@ TEST(LoadConfig, FullSpecExampleLoads) {
     EXPECT_EQ(gateway.probe.body, "\"status\":\"UP\"");
     EXPECT_EQ(gateway.probe.timeout, Millis{2000});
     EXPECT_EQ(c.validate.checks[1].probe.kind, ProbeKind::tcp);
+}
+
+TEST(LoadConfig, RelativeCgroupFolderStaysRelativeForTheHostToResolve) {
+    Config c =
+        load_config_text("version: 1\nstartup:\n  memory_source: cgroup:app//t2micro/\n", "s.yml");
+    EXPECT_EQ(c.startup.memory_source.kind, MemorySourceKind::cgroup);
+    EXPECT_EQ(c.startup.memory_source.cgroup_path, "app/t2micro");
 }
 
 TEST(LoadConfig, AbsentKeysKeepDefaults) {

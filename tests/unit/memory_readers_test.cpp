@@ -218,6 +218,14 @@ TEST(DetectMemorySource, ChoosesPerHost) {
          "cgroup v1"},
         {"t2micro-v2", cgroup_source("/sys/fs/cgroup/stagehand-t2micro/"),
          CgroupLocation{CgroupVersion::v2, "/sys/fs/cgroup/stagehand-t2micro/"}, "limit 1024 MiB"},
+        // A relative folder: the same stagehand.yml on a v1 and on a v2 host.
+        {"t2micro-v1", cgroup_source("stagehand-t2micro"),
+         CgroupLocation{CgroupVersion::v1, "/sys/fs/cgroup/memory/stagehand-t2micro"},
+         "limit 1024 MiB"},
+        {"t2micro-v2", cgroup_source("stagehand-t2micro"),
+         CgroupLocation{CgroupVersion::v2, "/sys/fs/cgroup/stagehand-t2micro"}, "limit 1024 MiB"},
+        {"al2023", cgroup_source("system.slice"),
+         CgroupLocation{CgroupVersion::v2, "/sys/fs/cgroup/system.slice"}, "no limit"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.tree + " " + c.source.cgroup_path);
@@ -235,8 +243,8 @@ TEST(DetectMemorySource, ChoosesPerHost) {
 TEST(DetectMemorySource, ExplicitCgroupErrorsNameTheFolderAndWhatIsMissing) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"/sys/fs/cgroup/nope", "memory_source cgroup:/sys/fs/cgroup/nope: no such folder"},
-        {"sys/fs/cgroup/half", "expected an absolute folder"},
-        {"", "expected an absolute folder"},
+        {"nope", "memory_source cgroup:nope: no such folder under /sys/fs/cgroup"},
+        {"", "expected a folder"},
         {"/sys/fs/cgroup/not-a-cgroup", "not a memory cgroup"},
         {"/sys/fs/cgroup/half",
          "cgroup:/sys/fs/cgroup/half: missing memory.current, memory.stat (is the memory "

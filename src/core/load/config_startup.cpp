@@ -33,14 +33,21 @@ MemorySource read_memory_source(const Field& field) {
     }
     const std::string prefix = "cgroup:";
     if (text.rfind(prefix, 0) == 0) {
-        auto path = yaml::normalise_absolute_path(std::string_view(text).substr(prefix.size()));
-        if (!path) {
+        // An absolute folder, or one relative to the host's memory hierarchy (resolved when
+        // the hook runs: /sys/fs/cgroup/memory/NAME on v1, /sys/fs/cgroup/NAME on v2), so one
+        // stagehand.yml serves hosts of either version.
+        const std::string_view folder = std::string_view(text).substr(prefix.size());
+        const bool relative = !folder.empty() && folder.front() != '/';
+        auto path = yaml::normalise_absolute_path(relative ? "/" + std::string(folder)
+                                                           : std::string(folder));
+        if (!path || *path == "/") {
             field.fail(
-                "expected cgroup:<absolute cgroup folder> like "
-                "cgroup:/sys/fs/cgroup/system.slice: " +
-                path.error().message);
+                "expected cgroup:<cgroup folder> like cgroup:/sys/fs/cgroup/system.slice or "
+                "cgroup:system.slice: " +
+                (path ? std::string("the hierarchy's root is not a folder to watch")
+                      : path.error().message));
         }
-        return MemorySource{MemorySourceKind::cgroup, *path};
+        return MemorySource{MemorySourceKind::cgroup, relative ? path->substr(1) : *path};
     }
     field.fail("expected one of auto, meminfo, cgroup:<folder>, got " +
                yaml::describe_found(field.node()) +

@@ -56,6 +56,10 @@ util::Result<std::optional<CgroupBinding>> tightest_limit(const std::string& dir
                                                           CgroupVersion version,
                                                           const std::string& root);
 
+// "cgroup.controllers" of a v2 hierarchy root lists "memory" only where the memory
+// controller is bound to v2 (not on hybrid hosts, whose memory controller is on v1).
+bool controllers_include_memory(const std::string& dir);
+
 // Resolves a process's cgroup paths to a memory cgroup folder under `root`: the v1 memory
 // hierarchy (/sys/fs/cgroup/memory) first, else v2 at /sys/fs/cgroup or, on hybrid hosts,
 // /sys/fs/cgroup/unified when it carries the memory controller. With `mount_root_fallback`,

@@ -9,6 +9,21 @@ namespace stagehand::os {
 
 namespace {
 
+// `path` of a cgroup inside the hierarchy mounted at `base` (host paths).
+std::optional<std::string> resolve_in(const std::string& root, const std::string& base,
+                                      const std::string& path, bool mount_root_fallback) {
+    if (!is_directory(join_root(root, base))) {
+        return std::nullopt;
+    }
+    const std::string folder = path == "/" ? base : base + path;
+    if (is_directory(join_root(root, folder))) {
+        return folder;
+    }
+    return mount_root_fallback ? std::optional<std::string>(base) : std::nullopt;
+}
+
+}  // namespace
+
 // "cgroup.controllers" of a v2 hierarchy root lists "memory" only where the memory
 // controller is bound to v2 (not on hybrid hosts, whose memory controller is on v1).
 bool controllers_include_memory(const std::string& dir) {
@@ -31,21 +46,6 @@ bool controllers_include_memory(const std::string& dir) {
     }
     return false;
 }
-
-// `path` of a cgroup inside the hierarchy mounted at `base` (host paths).
-std::optional<std::string> resolve_in(const std::string& root, const std::string& base,
-                                      const std::string& path, bool mount_root_fallback) {
-    if (!is_directory(join_root(root, base))) {
-        return std::nullopt;
-    }
-    const std::string folder = path == "/" ? base : base + path;
-    if (is_directory(join_root(root, folder))) {
-        return folder;
-    }
-    return mount_root_fallback ? std::optional<std::string>(base) : std::nullopt;
-}
-
-}  // namespace
 
 std::string describe(const CgroupLocation& location) {
     return std::string(location.version == CgroupVersion::v1 ? "cgroup v1 " : "cgroup v2 ") +

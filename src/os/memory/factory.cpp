@@ -69,13 +69,42 @@ std::optional<CgroupVersion> version_of(const std::string& dir) {
     return std::nullopt;
 }
 
+// A relative folder lives in this host's memory hierarchy: the v1 memory controller's, else
+// the v2 one (at /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host).
+util::Result<std::string> resolve_folder(const std::string& folder, const std::string& root) {
+    if (folder.front() == '/') {
+        return folder;
+    }
+    std::vector<std::string> tried;
+    for (const std::string base :
+         {"/sys/fs/cgroup/memory", "/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+        const bool v2_base = base != "/sys/fs/cgroup/memory";
+        if (!is_directory(join_root(root, base)) ||
+            (v2_base && !controllers_include_memory(join_root(root, base)))) {
+            continue;
+        }
+        tried.push_back(base);
+        if (is_directory(join_root(root, base + "/" + folder))) {
+            return base + "/" + folder;
+        }
+    }
+    if (tried.empty()) {
+        return util::Error{"this host has no memory cgroup hierarchy"};
+    }
+    return util::Error{"no such folder under " + join(tried)};
+}
+
 util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
                                                  const std::string& root) {
     const std::string label = "memory_source cgroup:" + folder;
-    if (folder.empty() || folder.front() != '/') {
-        return util::Error{label + ": expected an absolute folder"};
+    if (folder.empty()) {
+        return util::Error{label + ": expected a folder"};
     }
-    const std::string dir = join_root(root, folder);
+    auto absolute = resolve_folder(folder, root);
+    if (!absolute) {
+        return util::Error{label + ": " + absolute.error().message};
+    }
+    const std::string dir = join_root(root, *absolute);
     if (!is_directory(dir)) {
         return util::Error{label + ": no such folder"};
     }
@@ -102,7 +131,7 @@ util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
     if (!binding) {
         return util::Error{label + ": " + binding.error().message};
     }
-    const CgroupLocation location{*version, folder};
+    const CgroupLocation location{*version, *absolute};
     const std::string limit =
         *binding ? "limit " + mib((*binding)->limit) : "no limit: the host's figures apply";
     return MemorySourceChoice{location, describe(location) + " (memory_source, " + limit + ")"};

@@ -15,29 +15,13 @@ readonly k_hooks=(before-install after-install validate-service)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unset LIFECYCLE_EVENT DEPLOYMENT_ID APPLICATION_NAME
-passed=0
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $what" >&2
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/packaging/checks.sh
+source "$(dirname "$0")/checks.sh"
 run_maker() {  # run_maker NAME ARGS...: exit code in $rc, output in $tmp/NAME.{out,err}
   local name=$1
   shift
   rc=0
   "$maker" --hooks "$hooks" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
-}
-contains() {  # contains FILE TEXT
-  grep -qF -- "$2" "$1" || { echo "--- $1 lacks: $2" >&2; cat "$1" >&2; return 1; }
-}
-lacks() {  # lacks FILE TEXT
-  ! grep -qF -- "$2" "$1" || { echo "--- $1 has: $2" >&2; return 1; }
 }
 no_archives() {  # no_archives DIR
   [ -z "$(ls -A "$1" 2>/dev/null)" ] || { echo "--- $1 not empty:" >&2; ls -l "$1" >&2; return 1; }
@@ -200,5 +184,4 @@ run_maker help --help
 check "--help exits 0" test "$rc" -eq 0
 check "--help shows usage" contains "$tmp/help.out" "usage: stagehand-bundle"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

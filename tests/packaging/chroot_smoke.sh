@@ -28,22 +28,9 @@ done
 readonly k_hooks=(before-install after-install validate-service)
 readonly k_smoke=/tmp/stagehand-smoke  # inside the chroot
 
-passed=0
-failed=0
+# shellcheck source=tests/packaging/checks.sh
+source "$(dirname "$0")/checks.sh"
 summary=()
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $what" >&2
-    failed=$((failed + 1))
-  fi
-}
-contains() {  # contains FILE TEXT
-  grep -qF -- "$2" "$1" || { echo "--- $1 lacks: $2" >&2; cat "$1" >&2; return 1; }
-}
 
 # Runs a command inside the chroot with a clean environment, from / (as the agent does).
 in_chroot() {  # in_chroot ROOT COMMAND...
@@ -150,5 +137,4 @@ echo "executables: $(file -L "$hooks/after-install" | sed 's/^[^:]*: //')"
 for line in "${summary[@]}"; do
   echo "  $line"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

@@ -7,18 +7,8 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 man_dir=$src/docs/man
 hooks=
 [ "${1:-}" = --hooks ] && hooks=${2:?}
-passed=0
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $what" >&2
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/packaging/checks.sh
+source "$(dirname "$0")/checks.sh"
 
 no_warnings() {  # no_warnings PAGE
   local out
@@ -69,5 +59,4 @@ keys_documented() {
   [ -z "$missing" ] || { echo "stagehand.yml.5: undocumented keys:$missing" >&2; return 1; }
 }
 check "stagehand.yml.5 documents every key" keys_documented
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

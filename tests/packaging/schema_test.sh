@@ -53,18 +53,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unset LIFECYCLE_EVENT DEPLOYMENT_ID APPLICATION_NAME
-passed=0
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $what" >&2
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/packaging/checks.sh
+source "$(dirname "$0")/checks.sh"
 
 # A bundle with the fixture compose file (the services the test configs name).
 fixture_bundle=$tmp/fixture
@@ -152,8 +142,7 @@ if [ -n "$hooks" ]; then
   done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
+checks_summary || exit 1
 if [ -z "$modules" ]; then
   echo "SKIP: ajv-cli is not installed; run with --install for the schema half" >&2
   exit 77

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "docker_test_support.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/docker/engine_events.hpp"
 
@@ -23,26 +24,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-MonoTime in(std::chrono::milliseconds ms) {
-    return std::chrono::steady_clock::now() + ms;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-// A temp folder removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "sh-docker-XXXXXX").string();
-        path = ::mkdtemp(templ.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using testing_support::contains;
+using testing_support::in;
+using testing_support::TempDir;
 
 // A listening unix socket that is never accepted: connect and write succeed (backlog), the
 // answer never comes -- a daemon that hangs.

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "docker_test_support.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/docker/engine_json.hpp"
 #include "os/process/posix_runner.hpp"
@@ -27,26 +28,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-MonoTime in(std::chrono::milliseconds ms) {
-    return std::chrono::steady_clock::now() + ms;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-// A temp folder removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "sh-docker-XXXXXX").string();
-        path = ::mkdtemp(templ.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using testing_support::contains;
+using testing_support::in;
+using testing_support::TempDir;
 
 std::string env_or(const char* name, const char* fallback) {
     const char* value = std::getenv(name);

@@ -254,6 +254,15 @@ class Supervisor {
     }
 
     void handle_leftovers() {
+        if (m_outcome.sigkill_sent) {
+            // Members of a group that was just sent SIGKILL stay visible for a moment while
+            // the kernel tears them down (on a busy host, longer): they cannot outlive the
+            // hook, so they are not leftovers. Count once they had up to a second to go.
+            const auto until = Clock::now() + milliseconds(1000);
+            while (count_group_members(m_pid) > 0 && Clock::now() < until) {
+                ::usleep(10'000);
+            }
+        }
         m_outcome.leftover_processes = count_group_members(m_pid);
         if (m_outcome.leftover_processes == 0 || !m_spec.hard_kill_after_s) {
             return;

@@ -79,7 +79,7 @@ TEST(NetTcp, UnroutableAddressEndsWithinTimeout) {
 // A listener whose accept queue is full drops further SYNs (Linux), so the next connect
 // hangs like one to a black-holed address: the deadline must end it.
 TEST(NetTcp, BlackholedConnectTimesOut) {
-    OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -89,7 +89,7 @@ TEST(NetTcp, BlackholedConnectTimesOut) {
     ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&sin), &length), 0);
     const int port = ntohs(sin.sin_port);
     Cancel cancel;
-    std::vector<OwnedFd> fillers;
+    std::vector<UniqueFd> fillers;
     const auto timeout = milliseconds(300);
     for (int i = 0; i < 8; ++i) {  // fill the queue until a connect hangs
         const auto start = std::chrono::steady_clock::now();

@@ -13,8 +13,8 @@
 #include <string>
 #include <thread>
 
-#include "os/fs/owned_fd.hpp"
 #include "os/net/resolver.hpp"
+#include "os/sys/unique_fd.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -132,7 +132,7 @@ class FakeDns {
 
     std::map<std::string, Record> m_records;
     bool m_silent;
-    OwnedFd m_sock;
+    UniqueFd m_sock;
     int m_port = 0;
     Cancel m_stop;
     std::atomic<int> m_queries{0};

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <thread>
 
-#include "os/fs/owned_fd.hpp"
 #include "os/sys/cancel.hpp"
+#include "os/sys/unique_fd.hpp"
 
 namespace stagehand::testing {
 
@@ -122,7 +122,7 @@ class TestServer {
             if (fds[1].revents != 0) {
                 return;
             }
-            os::OwnedFd conn(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            os::UniqueFd conn(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
             if (!conn.valid()) {
                 continue;
             }
@@ -132,7 +132,7 @@ class TestServer {
     }
 
     Handler m_handler;
-    os::OwnedFd m_listen;
+    os::UniqueFd m_listen;
     os::Cancel m_stop;
     int m_port = 0;
     std::atomic<int> m_accepted{0};
@@ -158,7 +158,7 @@ class ClosedPort {
     int port() const { return m_port; }
 
   private:
-    os::OwnedFd m_sock;
+    os::UniqueFd m_sock;
     int m_port = 0;
 };
 

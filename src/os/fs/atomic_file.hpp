@@ -51,7 +51,7 @@ class AtomicFile {
     FileSystem* m_fs;
     std::string m_target;
     std::string m_temp_path;
-    OwnedFd m_fd;
+    UniqueFd m_fd;
     std::optional<std::pair<uid_t, gid_t>> m_owner;
     unsigned m_mode = 0644;
     bool m_committed = false;

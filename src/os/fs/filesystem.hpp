@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "os/fs/owned_fd.hpp"
+#include "os/sys/unique_fd.hpp"
 #include "util/result.hpp"
 
 namespace stagehand::os {
@@ -34,7 +34,7 @@ struct FileInfo {
 
 // A freshly created temp file: open for writing, not yet in place.
 struct TempFile {
-    OwnedFd fd;
+    UniqueFd fd;
     std::string path;
 };
 

@@ -33,12 +33,12 @@ void write_holder(int fd, const std::string& text) {
     }
 }
 
-util::Result<OwnedFd> open_lock_file(const std::string& path) {
+util::Result<UniqueFd> open_lock_file(const std::string& path) {
     PosixFileSystem fs;
     if (auto st = fs.make_dirs(parent_path(path), 0755); !st) {
         return st.error();
     }
-    OwnedFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd.valid()) {
         return util::errno_error("failed to open the lock file " + path, errno);
     }

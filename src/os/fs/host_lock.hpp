@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "os/fs/owned_fd.hpp"
 #include "os/sys/cancel.hpp"
 #include "os/sys/clock.hpp"
+#include "os/sys/unique_fd.hpp"
 #include "util/result.hpp"
 
 namespace stagehand::os {
@@ -61,10 +61,10 @@ class HostLock {
     const std::string& path() const { return m_path; }
 
   private:
-    HostLock(std::string path, OwnedFd fd) : m_path(std::move(path)), m_fd(std::move(fd)) {}
+    HostLock(std::string path, UniqueFd fd) : m_path(std::move(path)), m_fd(std::move(fd)) {}
 
     std::string m_path;
-    OwnedFd m_fd;
+    UniqueFd m_fd;
 };
 
 }  // namespace stagehand::os

@@ -67,7 +67,7 @@ std::string random_suffix() {
 
 // The entry names of an open folder (no "." or ".."), sorted. Takes `fd` over: closedir
 // closes it. Pass a duplicate when the caller still needs its own fd.
-util::Result<std::vector<std::string>> names_in(OwnedFd fd, const std::string& shown) {
+util::Result<std::vector<std::string>> names_in(UniqueFd fd, const std::string& shown) {
     if (!fd.valid()) {
         return errno_error("failed to list " + shown, errno);
     }
@@ -101,7 +101,7 @@ util::Status empty_dir_fd(int dir_fd, dev_t dev, const std::string& shown, int d
                            ELOOP};
     }
     // F_DUPFD_CLOEXEC, not dup(): every fd we hold stays close-on-exec.
-    auto names = names_in(OwnedFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)), shown);
+    auto names = names_in(UniqueFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)), shown);
     if (!names) {
         return names.error();
     }
@@ -120,7 +120,7 @@ util::Status empty_dir_fd(int dir_fd, dev_t dev, const std::string& shown, int d
                     "refusing to remove " + child + ": it is a mount point (another filesystem)",
                     EXDEV};
             }
-            OwnedFd sub(
+            UniqueFd sub(
                 ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!sub.valid()) {
                 return errno_error("failed to open " + child, errno);
@@ -163,7 +163,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
 }
 
 util::Result<std::string> PosixFileSystem::read_file(const std::string& path) {
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd.valid()) {
         return errno_error("failed to open " + path, errno);
     }
@@ -203,8 +203,8 @@ util::Result<FileInfo> PosixFileSystem::lstat(const std::string& path) {
 util::Result<TempFile> PosixFileSystem::create_temp(const std::string& dir, unsigned mode) {
     for (int attempt = 0; attempt < 16; ++attempt) {
         std::string path = join_path(dir, std::string(k_temp_prefix) + random_suffix());
-        OwnedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                          static_cast<mode_t>(mode)));
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                           static_cast<mode_t>(mode)));
         if (fd.valid()) {
             return TempFile{std::move(fd), std::move(path)};
         }
@@ -266,7 +266,7 @@ util::Status PosixFileSystem::unlink(const std::string& path) {
 }
 
 util::Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::string& path) {
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
         return errno_error("failed to open " + path, errno);
     }
@@ -276,7 +276,7 @@ util::Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::stri
 util::Status PosixFileSystem::empty_dir(const std::string& dir) {
     // O_NOFOLLOW: the folder itself must not be a symlink either (the safety rules refuse
     // that earlier; this is the last line of defence).
-    OwnedFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
         const int err = errno;
         struct stat link {};
@@ -325,7 +325,7 @@ util::Result<std::string> PosixFileSystem::real_path(const std::string& path) {
 }
 
 util::Status PosixFileSystem::fsync_dir(const std::string& dir) {
-    OwnedFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
         return errno_error("failed to open " + dir, errno);
     }

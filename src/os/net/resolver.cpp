@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "os/fs/owned_fd.hpp"
 #include "os/net/hosts.hpp"
+#include "os/sys/unique_fd.hpp"
 
 namespace stagehand::os {
 
@@ -22,7 +22,7 @@ constexpr std::size_t k_max_hosts_file = 1 << 20;  // a hosts file beyond 1 MiB 
 
 // The hosts file's text; a missing or unreadable file reads as empty (like glibc).
 std::string read_hosts_file(const std::string& path) {
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string text;
     if (!fd.valid()) {
         return text;

@@ -33,10 +33,10 @@ util::Status wait_fd(int fd, short events, MonoTime deadline, const Cancel& canc
     }
 }
 
-util::Result<OwnedFd> tcp_connect(const IpAddress& address, int port, MonoTime deadline,
-                                  const Cancel& cancel) {
+util::Result<UniqueFd> tcp_connect(const IpAddress& address, int port, MonoTime deadline,
+                                   const Cancel& cancel) {
     const std::string what = "connect to " + format_endpoint(address, port);
-    OwnedFd sock(::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    UniqueFd sock(::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!sock.valid()) {
         return util::errno_error(what + ": socket", errno);
     }

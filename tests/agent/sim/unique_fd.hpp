@@ -1,42 +1,11 @@
 #pragma once
-// RAII owner of one file descriptor.
+// The simulator owns its descriptors with stagehand's own RAII owner (src/os/sys): closed on
+// destruction, movable, not copyable.
 
-#include <unistd.h>
-
-#include <utility>
+#include "os/sys/unique_fd.hpp"
 
 namespace stagehand::agent {
 
-// Closes its descriptor on destruction; movable, not copyable.
-class UniqueFd {
-  public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : m_fd(fd) {}
-    UniqueFd(UniqueFd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset(std::exchange(other.m_fd, -1));
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() { reset(); }
-
-    int get() const { return m_fd; }
-    bool valid() const { return m_fd >= 0; }
-    // Gives up ownership without closing.
-    int release() { return std::exchange(m_fd, -1); }
-    // Closes the current descriptor (if any) and owns fd instead.
-    void reset(int fd = -1) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = fd;
-    }
-
-  private:
-    int m_fd = -1;
-};
+using os::UniqueFd;
 
 }  // namespace stagehand::agent

@@ -27,6 +27,11 @@ Millis recheck_interval(Millis starting_for, Millis poll) {
     return std::clamp(starting_for / 20, poll, std::max(poll, k_max_recheck));
 }
 
+// "12 attempts, last: connect to 127.0.0.1:9092: Connection refused"
+std::string probe_attempts_text(const ServiceRecord& record) {
+    return std::to_string(record.probe_attempts) + " attempts, last: " + record.probe_error;
+}
+
 class StartLoop {
   public:
     StartLoop(const core::StartPlan& plan, const std::string& project, Context& context,
@@ -340,9 +345,7 @@ void StartLoop::diagnose_container(std::size_t index) {
                                  ", peak " + core::format_mib(state.peak));
     const auto& record = m_result.services[index];
     if (!record.probe_error.empty()) {
-        m_result.diagnosis.push_back(name + ": ready probe, " +
-                                     std::to_string(record.probe_attempts) +
-                                     " attempts, last: " + record.probe_error);
+        m_result.diagnosis.push_back(name + ": ready probe, " + probe_attempts_text(record));
     }
     const auto& id = m_watch.container_id(index);
     if (id.empty()) {
@@ -394,20 +397,17 @@ StartResult StartLoop::interrupted() {
     const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
                              : reason == os::CancelReason::sigint ? "interrupted (SIGINT)"
                                                                   : "interrupted (SIGTERM)";
-    auto result =
-        failed(decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
-               what + awaited);
     // What the services still starting were stuck on.
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
-        const auto& record = result.services[i];
+        const auto& record = m_result.services[i];
         if (m_snapshot.services[i].phase == core::Phase::starting && !record.probe_error.empty()) {
-            result.diagnosis.push_back(record.name + ": not ready, ready probe " +
-                                       std::to_string(record.probe_attempts) +
-                                       " attempts, last: " + record.probe_error);
+            m_result.diagnosis.push_back(record.name + ": not ready, ready probe " +
+                                         probe_attempts_text(record));
         }
     }
-    m_result.diagnosis = result.diagnosis;
-    return result;
+    return failed(
+        decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
+        what + awaited);
 }
 
 }  // namespace

@@ -12,10 +12,8 @@ ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project,
       m_context(context),
       m_docker(docker),
       m_memory(memory),
-      m_ids(plan.services.size()),
       m_previous_ids(plan.services.size()),
       m_was_running(plan.services.size(), false),
-      m_pids(plan.services.size(), 0),
       m_states(plan.services.size()) {}
 
 std::optional<std::size_t> ContainerWatch::index_of_service(const std::string& name) const {
@@ -50,8 +48,7 @@ util::Status ContainerWatch::begin(core::Snapshot& snapshot) {
         if (auto index = index_of_service(container.service)) {
             m_previous_ids[*index] = container.id;
             m_was_running[*index] = container.running && !container.restarting;
-            m_ids[*index] = container.id;
-            m_pids[*index] = container.pid;
+            m_states[*index] = container;
         }
     }
     return {};
@@ -65,8 +62,6 @@ void ContainerWatch::apply_state(std::size_t service, const os::ContainerState& 
                                  core::Snapshot& snapshot) {
     auto& facts = snapshot.services[service];
     m_states[service] = state;
-    m_ids[service] = state.id;
-    m_pids[service] = state.pid;
     facts.exists = true;
     facts.running = state.running;
     facts.restarting = state.restarting;
@@ -93,7 +88,7 @@ util::Result<int> ContainerWatch::apply_events(core::Snapshot& snapshot) {
             continue;  // not ours, or a container we have not started (e.g. being replaced)
         }
         if (event.container_id == m_previous_ids[*index] &&
-            m_ids[*index] != m_previous_ids[*index]) {
+            m_states[*index].id != m_previous_ids[*index]) {
             continue;  // the container this run replaced, going away
         }
         if (event.action.rfind("health_status", 0) == 0) {
@@ -126,9 +121,9 @@ util::Status ContainerWatch::refresh_all(core::Snapshot& snapshot) {
             continue;
         }
         const auto current = std::find_if(listed->begin(), listed->end(),
-                                          [&](const auto& c) { return c.id == m_ids[i]; });
+                                          [&](const auto& c) { return c.id == m_states[i].id; });
         const bool newer = std::any_of(listed->begin(), listed->end(), [&](const auto& c) {
-            return c.service == m_plan.services[i].name && c.id != m_ids[i] &&
+            return c.service == m_plan.services[i].name && c.id != m_states[i].id &&
                    c.id != m_previous_ids[i];
         });
         if (current != listed->end() && !newer && current->status == m_states[i].status) {
@@ -177,10 +172,10 @@ util::Status ContainerWatch::refresh(std::size_t service, core::Snapshot& snapsh
 }
 
 core::Bytes ContainerWatch::current_usage(std::size_t service) {
-    if (m_pids[service] <= 0) {
+    if (m_states[service].pid <= 0) {
         return 0;
     }
-    auto usage = m_memory.usage(m_pids[service]);
+    auto usage = m_memory.usage(m_states[service].pid);
     return usage ? *usage : 0;
 }
 
@@ -188,10 +183,11 @@ void ContainerWatch::sample_memory(core::Snapshot& snapshot,
                                    const std::function<bool(std::size_t)>& due) {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         auto& facts = snapshot.services[i];
-        if (facts.phase == core::Phase::pending || m_pids[i] <= 0 || !facts.running || !due(i)) {
+        if (facts.phase == core::Phase::pending || m_states[i].pid <= 0 || !facts.running ||
+            !due(i)) {
             continue;
         }
-        auto usage = m_memory.usage(m_pids[i]);
+        auto usage = m_memory.usage(m_states[i].pid);
         if (!usage) {
             // The container may have just exited: an expected race, not an error.
             m_context.log.debug(m_plan.services[i].name, usage.error().message);

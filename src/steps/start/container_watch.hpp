@@ -45,7 +45,7 @@ class ContainerWatch {
     const std::vector<os::ContainerState>& containers() const { return m_states; }
     // Adds a memory sample for every started service with a live container that `due` picks.
     void sample_memory(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
-    const std::string& container_id(std::size_t service) const { return m_ids[service]; }
+    const std::string& container_id(std::size_t service) const { return m_states[service].id; }
     // Container id the service had before this run (empty if none).
     const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
     bool was_running(std::size_t service) const { return m_was_running[service]; }
@@ -63,10 +63,8 @@ class ContainerWatch {
     os::Docker& m_docker;
     os::ContainerMemory& m_memory;
     std::unique_ptr<os::EventStream> m_events;
-    std::vector<std::string> m_ids;
     std::vector<std::string> m_previous_ids;
     std::vector<bool> m_was_running;
-    std::vector<int> m_pids;
     std::vector<os::ContainerState> m_states;
 };
 

@@ -70,4 +70,10 @@ std::optional<CgroupLocation> locate_memory_cgroup(const ProcCgroup& cgroups,
                                                    const std::string& root,
                                                    bool mount_root_fallback);
 
+// The memory cgroup of a running process, from its /proc/PID/cgroup under `root` (a
+// container's main process: cgroupfs or systemd driver, v1 or v2). Error with code ESRCH when
+// the process is gone (or a v1 zombie, which reports the root cgroup); other errors: no
+// memory cgroup found, /proc unreadable or malformed.
+util::Result<CgroupLocation> locate_process_cgroup(int pid, const std::string& root);
+
 }  // namespace stagehand::os

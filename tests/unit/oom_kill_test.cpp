@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include "core/oom/oom_kill.hpp"
+#include "fake_oom_counters.hpp"
 #include "os/memory/oom_counters.hpp"
 #include "os/memory/oom_parsers.hpp"
+#include "steps/oom/oom_watch.hpp"
 
 namespace stagehand {
 namespace {
@@ -191,6 +193,64 @@ TEST(OomKill, V2NearestParentThatCountedNoKillRulesItOut) {
     auto counted = after;
     counted.levels[1].oom_kill = 6;
     EXPECT_EQ(core::classify_oom(before, counted, {137, false}).kind, OomKind::system_wide);
+}
+
+TEST(OomKill, NeverSeenRunningTheHostsCountAndDockersFlagDecide) {
+    // Killed within a moment of its start, before its cgroup was read.
+    const core::OomCounters before{0, 3, {}};
+    const core::OomCounters after{0, 4, {}};
+    EXPECT_EQ(core::classify_oom(before, after, {137, false}).kind, OomKind::system_wide);
+    const auto flagged = core::classify_oom(before, after, {137, true});
+    EXPECT_EQ(flagged.kind, OomKind::reported);
+    EXPECT_EQ(core::describe_exit("kafka", flagged, 137),
+              "kafka was killed by the kernel's OOM killer (a cgroup memory limit, as Docker's "
+              "OOMKilled flag says)");
+    EXPECT_EQ(core::classify_oom(before, before, {137, true}).kind, OomKind::not_oom);
+}
+
+os::ContainerState container(bool running, int exit_code, const std::string& finished) {
+    os::ContainerState state;
+    state.id = "c1";
+    state.service = "chat-service";
+    state.running = running;
+    state.pid = running ? 77 : 0;
+    state.exit_code = exit_code;
+    state.finished_at = finished;
+    return state;
+}
+
+TEST(OomWatch, ReadsWhileRunningAndClassifiesEachDeathOnce) {
+    testing::FakeOomCounters kernel;
+    util::NullLog log;
+    steps::OomWatch watch(&kernel, log);
+    watch.tick(core::Millis(0), 400 * core::k_mib);
+    EXPECT_EQ(watch.observe(container(true, 0, ""), core::Millis(0)).kind, OomKind::none);
+    EXPECT_EQ(kernel.reads, 1);
+    watch.observe(container(true, 0, ""), core::Millis(1000));
+    EXPECT_EQ(kernel.reads, 1) << "read again before the refresh interval";
+    watch.tick(core::Millis(2000), 38 * core::k_mib);
+    kernel.oom_kill();
+    const auto dead = container(false, 137, "2024-05-01T10:00:02Z");
+    const auto verdict = watch.observe(dead, core::Millis(2500));
+    EXPECT_EQ(verdict.kind, OomKind::system_wide);
+    EXPECT_EQ(verdict.available, 38 * core::k_mib);
+    const int rereads = kernel.rereads;
+    EXPECT_EQ(watch.observe(dead, core::Millis(3000)).kind, OomKind::system_wide);
+    EXPECT_EQ(kernel.rereads, rereads) << "one death, one classification";
+}
+
+TEST(OomWatch, ContainerDeadAtFirstSightIsJudgedOnTheHostsCount) {
+    testing::FakeOomCounters kernel;
+    util::NullLog log;
+    steps::OomWatch watch(&kernel, log);
+    watch.tick(core::Millis(0), std::nullopt);
+    kernel.oom_kill();
+    EXPECT_EQ(watch.observe(container(false, 137, "t1"), core::Millis(500)).kind,
+              OomKind::system_wide);
+    steps::OomWatch quiet(&kernel, log);
+    quiet.tick(core::Millis(0), std::nullopt);
+    EXPECT_EQ(quiet.observe(container(false, 137, "t1"), core::Millis(500)).kind, OomKind::not_oom);
+    EXPECT_EQ(quiet.observe(container(false, 1, "t2"), core::Millis(600)).kind, OomKind::none);
 }
 
 TEST(OomKill, KindNames) {

@@ -135,12 +135,13 @@ bool is_oom_kill(OomKind kind) {
 // 1. Only a death by SIGKILL (exit 137) can be an OOM kill. A container that merely shares a
 //    limited parent (Docker 20.10 on v1 flags it OOMKilled too) and exits later for another
 //    reason is not a victim.
-// 2. With no counters from before (never seen running, or no /proc/vmstat oom_kill), Docker's
+// 2. With no counters from before (no /proc/vmstat oom_kill, kernels before 4.13), Docker's
 //    flag is all there is: `reported` when set, else a plain SIGKILL.
 // 3. /proc/vmstat oom_kill did not grow: the kernel killed nobody, someone else sent SIGKILL.
 // 4. The container's own counters (v2: its nearest readable cgroup's) did not grow: the
 //    kernel's kill was elsewhere; this SIGKILL was someone else's.
-// 5. Which limit: v2 from the memory.events oom counters, v1 from Docker's flag (see v1_limit).
+// 5. Which limit: v2 from the memory.events oom counters, v1 from Docker's flag (see v1_limit);
+//    with the host's count only (its cgroup never read), from Docker's flag.
 // 6. Otherwise no limit on its path was reached: the host ran out of memory (system-wide).
 OomVerdict classify_oom(const std::optional<OomCounters>& before, const OomCounters& after,
                         const ExitFacts& exit) {
@@ -154,12 +155,15 @@ OomVerdict classify_oom(const std::optional<OomCounters>& before, const OomCount
     if (!grew(before->host_oom_kill, after.host_oom_kill) || victim_ruled_out(*before, after)) {
         return OomVerdict{OomKind::not_oom, "", 0, std::nullopt};
     }
-    if (!before->levels.empty()) {
-        auto limit =
-            before->cgroup_version == 2 ? v2_limit(*before, after) : v1_limit(*before, exit);
-        if (limit) {
-            return *limit;
-        }
+    if (before->levels.empty()) {
+        // Its cgroup was never read (it died within a moment of its start): which limit, if
+        // any, only Docker's flag can say.
+        return OomVerdict{exit.docker_oom_killed ? OomKind::reported : OomKind::system_wide, "", 0,
+                          std::nullopt};
+    }
+    auto limit = before->cgroup_version == 2 ? v2_limit(*before, after) : v1_limit(*before, exit);
+    if (limit) {
+        return *limit;
     }
     return OomVerdict{OomKind::system_wide, "", 0, std::nullopt};
 }
@@ -177,7 +181,7 @@ std::string describe_exit(const std::string& service, const OomVerdict& verdict,
             return killed + " (the limit of its parent cgroup " + verdict.limit_cgroup + ": " +
                    format_mib(verdict.limit) + ")";
         case OomKind::reported:
-            return killed + " (Docker's OOMKilled; no kernel counters to say which limit)";
+            return killed + " (a cgroup memory limit, as Docker's OOMKilled flag says)";
         case OomKind::not_oom:
             return service + " was killed by SIGKILL (exit code " + std::to_string(exit_code) +
                    ", not by the OOM killer)";

@@ -22,7 +22,7 @@ enum class OomKind {
     system_wide,   // the host ran out of memory: no cgroup limit on its path was reached
     own_limit,     // its own cgroup's memory limit (compose mem_limit)
     parent_limit,  // the limit of a parent cgroup it shares with others (cgroup_parent)
-    reported,      // no kernel counters to read: Docker's OOMKilled flag with exit 137
+    reported,      // a limit, as Docker's OOMKilled flag says: its cgroup was never read
 };
 
 // "none", "not_oom", "system_wide", "own_limit", "parent_limit", "reported" (the report's

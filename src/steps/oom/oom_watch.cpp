@@ -19,7 +19,11 @@ core::OomVerdict OomWatch::observe(const os::ContainerState& state, core::Millis
     if (state.id.empty()) {
         return {};
     }
-    Tracked& tracked = m_tracked[state.id];
+    auto [entry, first_seen] = m_tracked.try_emplace(state.id);
+    Tracked& tracked = entry->second;
+    if (first_seen) {
+        tracked.host_before = m_host_kills;
+    }
     if (state.running && !state.restarting && state.pid > 0) {
         if (m_reader != nullptr &&
             (tracked.pid != state.pid || now - tracked.read_at >= k_refresh)) {
@@ -52,20 +56,32 @@ core::OomVerdict OomWatch::classify(Tracked& tracked, const os::ContainerState& 
     if (m_reader == nullptr) {
         return core::classify_oom(std::nullopt, {}, exit);
     }
-    const core::OomCounters after =
-        m_reader->read_again(tracked.before.value_or(core::OomCounters{}));
-    auto verdict = core::classify_oom(tracked.before, after, exit);
+    // Never seen running (it died within a moment of its start): the host's count from
+    // before is all the baseline there is.
+    std::optional<core::OomCounters> before = tracked.before;
+    if (!before && tracked.host_before) {
+        before = core::OomCounters{0, tracked.host_before, {}};
+    }
+    const core::OomCounters after = m_reader->read_again(before.value_or(core::OomCounters{}));
+    auto verdict = core::classify_oom(before, after, exit);
     if (verdict.kind == core::OomKind::system_wide) {
         verdict.available = lowest_available();
     }
     // A restart under `restart:` gets a new process: its counters are read afresh.
     tracked.pid = 0;
     tracked.before.reset();
+    tracked.host_before = after.host_oom_kill;
     return verdict;
 }
 
-void OomWatch::note_available(core::Millis now, core::Bytes available) {
-    m_available.emplace_back(now, available);
+void OomWatch::tick(core::Millis now, std::optional<core::Bytes> available) {
+    if (m_reader != nullptr) {
+        // Only /proc/vmstat: a read_again of no cgroup.
+        m_host_kills = m_reader->read_again(core::OomCounters{}).host_oom_kill;
+    }
+    if (available) {
+        m_available.emplace_back(now, *available);
+    }
     while (!m_available.empty() && m_available.front().first < now - k_available_window) {
         m_available.pop_front();
     }

@@ -28,16 +28,19 @@ class OomWatch {
     // Returns the verdict for a dead container, kind none otherwise.
     core::OomVerdict observe(const os::ContainerState& state, core::Millis now);
 
-    // The memory available at `now` (the gate's figure): a system-wide verdict says how low
-    // it was in the seconds before the kill.
-    void note_available(core::Millis now, core::Bytes available);
+    // Once per round of the step, before its observations: the host's OOM-kill count now (the
+    // baseline of a container that dies before its own counters could be read) and the
+    // memory available (the gate's figure, nullopt in validate) that a system-wide verdict
+    // quotes as the lowest of the last seconds.
+    void tick(core::Millis now, std::optional<core::Bytes> available);
 
   private:
     struct Tracked {
         int pid = 0;
         core::Millis read_at{-1};
         std::optional<core::OomCounters> before;
-        std::optional<std::string> death;  // FinishedAt of the death classified below
+        std::optional<std::int64_t> host_before;  // the host's count when first seen
+        std::optional<std::string> death;         // FinishedAt of the death classified below
         core::OomVerdict verdict;
     };
     core::OomVerdict classify(Tracked& tracked, const os::ContainerState& state);
@@ -46,6 +49,7 @@ class OomWatch {
     os::OomCounterReader* m_reader;
     util::Log& m_log;
     std::map<std::string, Tracked> m_tracked;  // by container id
+    std::optional<std::int64_t> m_host_kills;  // at the latest tick
     std::deque<std::pair<core::Millis, core::Bytes>> m_available;
 };
 

@@ -185,7 +185,7 @@ core::Bytes ContainerWatch::current_usage(std::size_t service) {
 
 void ContainerWatch::sample_memory(core::Snapshot& snapshot,
                                    const std::function<bool(std::size_t)>& due) {
-    m_oom.note_available(snapshot.now, snapshot.available);
+    m_oom.tick(snapshot.now, snapshot.available);
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         auto& facts = snapshot.services[i];
         if (facts.phase == core::Phase::pending || m_states[i].pid <= 0 || !facts.running) {

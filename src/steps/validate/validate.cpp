@@ -119,6 +119,7 @@ class Validator {
         auto listed = m_ctx.docker->project_containers(
             m_plan.project, std::min(m_ctx.deadline, now + k_docker_timeout), m_ctx.cancel);
         const std::vector<os::ContainerState>* snapshot = nullptr;
+        m_oom.tick(elapsed(now), std::nullopt);
         if (listed) {
             snapshot = &*listed;
             for (auto& s : m_states) {

@@ -118,7 +118,7 @@ TEST_P(ValidateTest, ContainerKilledBySigkillIsNamedSoNotAnOomKill) {
     auto victim = service("zookeeper", standin_image("zookeeper"), free_port(), k_small);
     victim.ready = "{ running: true }";
     auto spec = stack_with(victim);
-    spec.validate_stable = "30s";
+    spec.validate_stable = "20s";
     // Once validate-service runs, someone kills the container: exit 137, and the kernel's
     // OOM killer had no part in it.
     std::atomic<bool> done{false};

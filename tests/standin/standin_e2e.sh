@@ -132,11 +132,11 @@ hwm=$(sed -n 's/^pk peak [0-9]* bytes (VmHWM \([0-9]*\) bytes)$/\1/p' "$T/out")
 pass "peak: $(grep 'pk peak' "$T/out")"
 
 # listen early: the port accepts connections while the CPU work still runs; ready later.
-"$S" --name early --cpu-s 2 --port "$PORT" --listen early >"$T/out" 2>&1 &
+"$S" --name early --cpu-s 1 --port "$PORT" --listen early >"$T/out" 2>&1 &
 p=$!; pids+=("$p")
 wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || fail "early: port not open"
 grep -q 'early ready' "$T/out" && fail "early: ready already, the test proves nothing"
-wait_for 10 grep -q 'early ready in' "$T/out" || fail "early: no ready line"
+wait_for 20 grep -q 'early ready in' "$T/out" || fail "early: no ready line"
 "$S" --probe "http://127.0.0.1:$PORT/" >/dev/null || fail "early: not serving once ready"
 kill -TERM "$p"; wait "$p" || true
 pass "listen early: port open before ready, serves after"

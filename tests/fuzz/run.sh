@@ -2,8 +2,9 @@
 # Usage: tests/fuzz/run.sh DURATION
 # Builds the fuzzers (clang, libFuzzer + ASan + UBSan) in build/fuzz and runs each of
 # fuzz_config, fuzz_compose and fuzz_appspec (seeded with the samples in tests/fixtures/load)
-# and fuzz_oom_counters (seeded with the /proc/vmstat and cgroup OOM-counter fixtures) for
-# DURATION seconds (the corpus in build/fuzz/corpus grows from run to run).
+# and fuzz_kernel (seeded with the /proc and cgroup captures in tests/fixtures/proc,
+# tests/fixtures/net and tests/fixtures/memory/oom/files) for DURATION seconds (the corpus in build/fuzz/corpus grows from run to
+# run). STAGEHAND_FUZZ_TARGETS limits the run to some of them.
 # Exit 0: nothing found. Exit 1: a fuzzer found a crash, a sanitizer report or an unexpected
 # exception; the input is kept in build/fuzz/findings/<target>/ and the log is printed.
 # Exit 2: bad usage or the build failed.
@@ -19,7 +20,7 @@ esac
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STAGEHAND_FUZZ_BUILD:-$src/build/fuzz}
-targets=${STAGEHAND_FUZZ_TARGETS:-fuzz_config fuzz_compose fuzz_appspec fuzz_oom_counters}
+targets="${STAGEHAND_FUZZ_TARGETS:-fuzz_config fuzz_compose fuzz_appspec fuzz_kernel}"
 
 if ! CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -DSTAGEHAND_FUZZ=ON \
     -DSTAGEHAND_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1; then
@@ -38,15 +39,17 @@ for target in $targets; do
     findings=$build/findings/$target
     log=$build/$target.log
     mkdir -p "$corpus" "$findings"
-    dict=-dict="$src/tests/fuzz/yaml.dict"
-    if [ "$target" = fuzz_oom_counters ]; then
-        cp "$src"/tests/fixtures/proc/vmstat/*.txt "$src"/tests/fixtures/memory/oom/files/* \
-            "$src"/tests/fixtures/memory/captured/*/memory.oom_control "$corpus"/
-        dict=-dict="$src/tests/fuzz/oom.dict"
+    if [ "$target" = fuzz_kernel ]; then
+        find "$src/tests/fixtures/proc" "$src/tests/fixtures/net" \
+            "$src/tests/fixtures/memory/oom/files" -type f -size -4k |
+            while read -r seed; do cp "$seed" "$corpus/seed-$(echo "$seed" | cksum | cut -d' ' -f1)"; done
+        dict=
     else
         cp "$src"/tests/fixtures/load/*.yml "$corpus"/
+        dict=-dict=$src/tests/fuzz/yaml.dict
     fi
-    if "$build/tests/fuzz/$target" "$corpus" "$dict" \
+    # shellcheck disable=SC2086 # $dict is empty or one word
+    if "$build/tests/fuzz/$target" "$corpus" $dict \
         -max_total_time="$duration" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -226,6 +226,13 @@ class SimHost final : public os::Docker,
         }
         return util::Error{"no such pid"};
     }
+    util::Result<std::optional<core::Bytes>> peak(int) override {
+        return std::optional<core::Bytes>{};
+    }
+    util::Result<std::uint64_t> cpu_usage_ns(int) override { return std::uint64_t{0}; }
+    util::Result<std::vector<std::uint16_t>> listening_ports(int) override {
+        return std::vector<std::uint16_t>{};
+    }
 
     // --- os::OomCounterReader: a host without cgroup limits (v2, systemd driver), where every
     // kill is system-wide; a dead container's cgroup is gone.

@@ -48,10 +48,11 @@ void read_level(core::OomLevel& level, int version, const std::string& root) {
 }  // namespace
 
 util::Result<core::OomCounters> KernelOomCounters::read(int container_pid) {
-    auto location = locate_process_cgroup(container_pid, m_root);
-    if (!location) {
-        return location.error();
+    auto process = locate_process_cgroup(container_pid, m_root);
+    if (!process) {
+        return process.error();
     }
+    const CgroupLocation* location = &process->memory;
     core::OomCounters counters;
     counters.cgroup_version = location->version == CgroupVersion::v1 ? 1 : 2;
     counters.host_oom_kill = host_oom_kills(m_root);

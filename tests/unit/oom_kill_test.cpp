@@ -173,7 +173,12 @@ TEST(OomKill, WithoutCountersDockersFlagIsAllThereIs) {
     core::OomCounters after;
     after.host_oom_kill = 3;
     EXPECT_EQ(core::classify_oom(std::nullopt, after, {137, true}).kind, OomKind::reported);
-    EXPECT_EQ(core::classify_oom(std::nullopt, after, {137, false}).kind, OomKind::not_oom);
+    const auto unknown = core::classify_oom(std::nullopt, after, {137, false});
+    EXPECT_EQ(unknown.kind, OomKind::unknown);
+    EXPECT_FALSE(core::is_oom_kill(unknown.kind));
+    EXPECT_EQ(core::describe_exit("db", unknown, 137),
+              "db was killed by SIGKILL (exit code 137; no OOM counters from before it died to "
+              "tell whether the OOM killer did it)");
     core::OomCounters before;  // a kernel without /proc/vmstat oom_kill (before 4.13)
     EXPECT_EQ(core::classify_oom(before, after, {137, true}).kind, OomKind::reported);
     EXPECT_EQ(core::describe_exit("db", {OomKind::none, "", 0, std::nullopt}, 3),

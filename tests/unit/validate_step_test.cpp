@@ -320,6 +320,24 @@ TEST_F(ValidateTest, PlainSigkillIsACrashNotAnOomKill) {
               "killer)");
 }
 
+TEST_F(ValidateTest, ContainerDeadBeforeValidationBeganIsNotJudgedOnLaterCounts) {
+    three_services(*this, docker, plan);
+    testing::FakeOomCounters kernel;
+    oom_counters = &kernel;
+    // Killed between after-install and validate-service: no counters from before its death.
+    docker.update("k1", [](os::ContainerState& c) {
+        c.running = false;
+        c.status = "exited";
+        c.exit_code = 137;
+        c.pid = 0;
+    });
+    const auto outcome = run([](auto&&...) { return pass(); });
+    const auto& kafka = check(outcome, "kafka", core::ProbeKind::tcp);
+    EXPECT_EQ(kafka.failure, CheckFailure::crashed);
+    EXPECT_EQ(kafka.oom.kind, core::OomKind::unknown);
+    EXPECT_EQ(kernel.reads, 2);  // web and db, running; never kafka
+}
+
 TEST_F(ValidateTest, V1BystanderFlaggedOomKilledButRunningStillPasses) {
     three_services(*this, docker, plan);
     testing::FakeOomCounters kernel;

@@ -114,6 +114,8 @@ const char* to_string(OomKind kind) {
             return "none";
         case OomKind::not_oom:
             return "not_oom";
+        case OomKind::unknown:
+            return "unknown";
         case OomKind::system_wide:
             return "system_wide";
         case OomKind::own_limit:
@@ -136,7 +138,8 @@ bool is_oom_kill(OomKind kind) {
 //    limited parent (Docker 20.10 on v1 flags it OOMKilled too) and exits later for another
 //    reason is not a victim.
 // 2. With no counters from before (no /proc/vmstat oom_kill, kernels before 4.13), Docker's
-//    flag is all there is: `reported` when set, else a plain SIGKILL.
+//    flag is all there is: `reported` when set, else `unknown` (a SIGKILL, cause not known:
+//    it was dead when first seen, or the kernel has no counters).
 // 3. /proc/vmstat oom_kill did not grow: the kernel killed nobody, someone else sent SIGKILL.
 // 4. The container's own counters (v2: its nearest readable cgroup's) did not grow: the
 //    kernel's kill was elsewhere; this SIGKILL was someone else's.
@@ -149,7 +152,7 @@ OomVerdict classify_oom(const std::optional<OomCounters>& before, const OomCount
         return {};
     }
     if (!before || !before->host_oom_kill || !after.host_oom_kill) {
-        return OomVerdict{exit.docker_oom_killed ? OomKind::reported : OomKind::not_oom, "", 0,
+        return OomVerdict{exit.docker_oom_killed ? OomKind::reported : OomKind::unknown, "", 0,
                           std::nullopt};
     }
     if (!grew(before->host_oom_kill, after.host_oom_kill) || victim_ruled_out(*before, after)) {
@@ -185,6 +188,9 @@ std::string describe_exit(const std::string& service, const OomVerdict& verdict,
         case OomKind::not_oom:
             return service + " was killed by SIGKILL (exit code " + std::to_string(exit_code) +
                    ", not by the OOM killer)";
+        case OomKind::unknown:
+            return service + " was killed by SIGKILL (exit code " + std::to_string(exit_code) +
+                   "; no OOM counters from before it died to tell whether the OOM killer did it)";
         case OomKind::none:
             break;
     }

@@ -23,10 +23,11 @@ enum class OomKind {
     own_limit,     // its own cgroup's memory limit (compose mem_limit)
     parent_limit,  // the limit of a parent cgroup it shares with others (cgroup_parent)
     reported,      // a limit, as Docker's OOMKilled flag says: its cgroup was never read
+    unknown,       // SIGKILL, no counters from before its death and no flag: cannot tell
 };
 
-// "none", "not_oom", "system_wide", "own_limit", "parent_limit", "reported" (the report's
-// oom_kill field).
+// "none", "not_oom", "system_wide", "own_limit", "parent_limit", "reported", "unknown" (the
+// report's oom_kill field).
 const char* to_string(OomKind kind);
 
 // True for the kinds that are an OOM kill.
@@ -79,6 +80,8 @@ OomVerdict classify_oom(const std::optional<OomCounters>& before, const OomCount
 //   "chat-service was killed by the kernel's OOM killer (the limit of its parent cgroup
 //    /stagehand-t2micro: 1024 MiB)"
 //   "chat-service was killed by SIGKILL (exit code 137, not by the OOM killer)"
+//   "chat-service was killed by SIGKILL (exit code 137; no OOM counters from before it died
+//    to tell whether the OOM killer did it)"
 //   "chat-service exited with code 3" (kind none)
 std::string describe_exit(const std::string& service, const OomVerdict& verdict, int exit_code);
 

@@ -119,7 +119,6 @@ class Validator {
         auto listed = m_ctx.docker->project_containers(
             m_plan.project, std::min(m_ctx.deadline, now + k_docker_timeout), m_ctx.cancel);
         const std::vector<os::ContainerState>* snapshot = nullptr;
-        m_oom.tick(elapsed(now), std::nullopt);
         if (listed) {
             snapshot = &*listed;
             for (auto& s : m_states) {
@@ -127,6 +126,10 @@ class Validator {
                     watch(s, service_container(*snapshot, s.check->service), now);
                 }
             }
+            // After the round's observations: a container already dead at the first round
+            // may have died before validate-service began, so the host's count from now is
+            // no baseline for it; for one recreated later, the previous round's count is.
+            m_oom.tick(elapsed(now), std::nullopt);
         } else {
             m_ctx.log.debug("", "listing containers failed: " + listed.error().message);
         }

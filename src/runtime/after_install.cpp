@@ -100,6 +100,10 @@ void write_report_svg(const HookEnv& env, const HookOutcome& outcome) {
 
 }  // namespace
 
+void preflight_after_install(HookEnv& env) {
+    check_memory_source(env.inputs.config);
+}
+
 void plan_after_install(HookEnv& env) {
     const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
     const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,

@@ -119,7 +119,7 @@ HookOutcome run_after_install(HookEnv& env) {
     const auto plan =
         core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
 
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return fail_with(docker.error().message);

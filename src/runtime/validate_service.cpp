@@ -80,7 +80,7 @@ void plan_validate_service(HookEnv& env) {
 HookOutcome run_validate_service(HookEnv& env) {
     const auto& inputs = env.inputs;
     const auto plan = validate_plan(env);
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + docker.error().message, {}};

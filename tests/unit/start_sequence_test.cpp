@@ -3,6 +3,7 @@
 // Time is a FakeClock, so a 30 s deployment runs in milliseconds.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "core/gate/gate.hpp"
@@ -327,6 +328,7 @@ struct SimRun {
     StartResult result;
     int probe_calls = 0;
     int probes_with_running_container = 0;  // the snapshot a probe got held its container
+    std::function<void(const std::string&)> on_probe;  // called with the service probed
 };
 
 void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
@@ -350,6 +352,9 @@ void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
         [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
             std::string& error) {
             ++r.probe_calls;
+            if (r.on_probe) {
+                r.on_probe(service.name);
+            }
             const auto* own = service_container(containers, service.name);
             r.probes_with_running_container += own != nullptr && own->running;
             error = "not ready";
@@ -515,6 +520,35 @@ TEST(StartSequence, CancelStopsPromptlyNamingTheWait) {
     EXPECT_TRUE(r.result.interrupted);
     EXPECT_NE(r.result.failure.find("SIGTERM"), std::string::npos);
     EXPECT_TRUE(host.started.empty());
+}
+
+// Issue 13.3: a SIGTERM (or the deadline) while chat-service was starting blamed the next
+// service in line ("gesture-service ... waiting for 1 service(s) still starting"); the verdict
+// must name what was awaited and its last probe error.
+TEST(StartSequence, InterruptedVerdictNamesTheServiceAwaitedAndItsLastProbeError) {
+    auto services = reference_workload();
+    services["chat-service"].cpu = std::chrono::hours(1);  // never ready
+    for (const auto reason : {os::CancelReason::sigterm, os::CancelReason::deadline}) {
+        SimRun r;
+        int chat_probes = 0;
+        r.on_probe = [&](const std::string& name) {
+            if (name == "chat-service" && ++chat_probes == 8) {
+                r.cancel.fire(reason);
+            }
+        };
+        SimHost host(r.clock, services);
+        run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+        ASSERT_TRUE(r.result.interrupted);
+        EXPECT_EQ(r.result.failed_service, "chat-service");
+        const auto verdict = start_verdict(r.result);
+        const std::string what = reason == os::CancelReason::sigterm
+                                     ? "FAILED: interrupted (SIGTERM)"
+                                     : "FAILED: deadline passed";
+        EXPECT_EQ(verdict.rfind(what, 0), 0u) << verdict;
+        EXPECT_NE(verdict.find("chat-service not ready"), std::string::npos) << verdict;
+        EXPECT_NE(verdict.find("8 attempts, last: not ready"), std::string::npos) << verdict;
+        EXPECT_EQ(verdict.find("gesture-service"), std::string::npos) << verdict;
+    }
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
         parsed.options =
             parse_options(std::vector<std::string>(argv + 1, argv + argc), definition.accepted);
     } catch (const UsageError& error) {
-        print_to(2, definition.program + ": " + error.what() + "\n" +
+        print_to(2, definition.program + ": " + util::sanitize_line(error.what(), 900) + "\n" +
                         usage(definition.program, definition.accepted));
         parsed.exit_now = to_int(ExitCode::bad_input);
         return parsed;

@@ -135,7 +135,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
     // The report first: a warning about it (state_dir full) must come before the verdict,
     // which is the last line the agent's 2 KB tail shows.
     if (auto written = state.write_report(outcome.report, outcome.code, env.inputs.bundle.root,
-                                          env.clock.wall_now());
+                                          env.clock.wall_now(), log);
         !written) {
         log.warn("", "could not write the deployment report: " + written.error().message);
     }

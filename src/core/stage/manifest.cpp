@@ -93,8 +93,17 @@ util::Result<StagingManifest> manifest_from_json(std::string_view text) {
             m.projects[name] = std::move(pm);
         }
         return m;
+    } catch (const nlohmann::json::parse_error& e) {
+        // Not e.what(): it quotes the bytes it stopped at, binary junk included.
+        return util::Error{"not valid JSON (byte " + std::to_string(e.byte) + ")", EINVAL};
     } catch (const std::exception& e) {
-        return util::Error{std::string("not a staging manifest: ") + e.what(), EINVAL};
+        // "[json.exception.type_error.302] type must be string, but is number": the part
+        // after the bracket is what a reader can use.
+        std::string why = e.what();
+        if (why.rfind("[json.exception.", 0) == 0 && why.find("] ") != std::string::npos) {
+            why = why.substr(why.find("] ") + 2);
+        }
+        return util::Error{"not a staging manifest: " + why, EINVAL};
     }
 }
 

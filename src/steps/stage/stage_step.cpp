@@ -4,6 +4,7 @@
 
 #include "core/stage/manifest.hpp"
 #include "os/fs/atomic_file.hpp"
+#include "os/fs/state_file.hpp"
 #include "steps/stage/installer.hpp"
 
 namespace stagehand::steps {
@@ -22,27 +23,16 @@ std::vector<core::ManifestFile> manifest_files(const core::StagePlan& plan) {
     return out;
 }
 
-// Reads the previous manifest. A missing one is empty; a damaged one is kept aside (never
-// silently lost) and staging goes on with an empty one; a read error fails: rewriting the
-// file without what it held would lose the other projects' entries.
+// Reads the previous manifest. A missing one is empty; a damaged one is moved aside
+// (os/fs/state_file.hpp) and staging goes on with an empty one; a read error fails: rewriting
+// the file without what it held would lose the other projects' entries.
 util::Result<core::StagingManifest> read_manifest(os::FileSystem& fs, util::Log& log,
                                                   const std::string& path) {
-    auto text = fs.read_file(path);
-    if (!text) {
-        if (text.error().code == ENOENT) {
-            return core::StagingManifest{};
-        }
-        return text.error();
+    auto read = os::read_state_file<core::StagingManifest>(fs, log, path, core::manifest_from_json);
+    if (!read) {
+        return read.error();
     }
-    auto manifest = core::manifest_from_json(*text);
-    if (!manifest) {
-        log.warn("", path + ": " + manifest.error().message + "; kept as " + path + ".damaged");
-        if (auto st = os::write_file_atomic(fs, path + ".damaged", *text, 0600); !st) {
-            return st.error();
-        }
-        return core::StagingManifest{};
-    }
-    return manifest;
+    return read->value_or(core::StagingManifest{});
 }
 
 }  // namespace

@@ -128,6 +128,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
         log.verdict("FAILED: " + lock.error().message, true);
         return to_int(code);
     }
+    state.tidy(log);
     HookOutcome outcome = run_body(definition, env);
     if (env.cancel.fired() && outcome.code == ExitCode::success) {
         outcome.code = exit_code_for(env.cancel.reason());

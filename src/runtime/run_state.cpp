@@ -1,5 +1,7 @@
 #include "runtime/run_state.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <filesystem>
 #include <functional>
@@ -137,6 +139,20 @@ util::Status RunState::prepare() {
                            "/reports: " + ec.message()};
     }
     return {};
+}
+
+void RunState::tidy(util::Log& log) {
+    os::PosixFileSystem fs;
+    for (const auto& folder : {m_state_dir, os::join_path(m_state_dir, "reports")}) {
+        const auto sweep = os::remove_stale_temp_files(fs, folder, ::geteuid());
+        for (const auto& path : sweep.removed) {
+            log.info("", "removed " + path + ", a temporary file left by an interrupted run");
+        }
+        for (const auto& problem : sweep.failures) {
+            log.warn("",
+                     "could not remove a temporary file left by an interrupted run: " + problem);
+        }
+    }
 }
 
 util::Result<os::HostLock> RunState::lock(os::MonoTime deadline, const os::Cancel& cancel,

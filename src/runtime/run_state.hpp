@@ -24,6 +24,9 @@ class RunState {
 
     // Creates state_dir and its reports/ folder.
     util::Status prepare();
+    // Under the host lock: removes the temp files a killed run left in state_dir and its
+    // reports/ folder (os::remove_stale_temp_files), one line each in `log`.
+    void tidy(util::Log& log);
     // Waits for the host lock (saying who holds it) until `deadline`.
     util::Result<os::HostLock> lock(os::MonoTime deadline, const os::Cancel& cancel, Logger& log);
     // Merges this hook's part into reports/<deployment id>.json. A damaged report is set

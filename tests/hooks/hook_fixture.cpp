@@ -137,9 +137,7 @@ HookRun HookTest::run(const std::string& hook, std::vector<std::string> args,
     std::vector<std::string> argv{"/bin/sh",       "-c",       "exec \"$0\" \"$@\" 2>&1",
                                   hook_path(hook), "--bundle", m_bundle.string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> environment{
-        "DOCKER_HOST=unix://" + (m_dir / "no-docker.sock").string(),
-        "DEPLOYMENT_ID=" + m_deployment_id, "NO_COLOR=1"};
+    std::vector<std::string> environment = hook_env();
     environment.insert(environment.end(), env.begin(), env.end());
     const auto result = integration::run_command(argv, k_hook_limit, environment);
     HookRun out;
@@ -151,6 +149,11 @@ HookRun HookTest::run(const std::string& hook, std::vector<std::string> args,
         out.lines.push_back(line);
     }
     return out;
+}
+
+std::vector<std::string> HookTest::hook_env() const {
+    return {"DOCKER_HOST=unix://" + (m_dir / "no-docker.sock").string(),
+            "DEPLOYMENT_ID=" + m_deployment_id, "NO_COLOR=1"};
 }
 
 void HookTest::mount_tmpfs(const fs::path& at, const std::string& options) {

@@ -36,6 +36,8 @@ class HookTest : public ::testing::Test {
     // that does not exist, DEPLOYMENT_ID is m_deployment_id, plus `env` ("K=V").
     HookRun run(const std::string& hook, std::vector<std::string> args = {},
                 const std::vector<std::string>& env = {});
+    // The environment run() adds to ours.
+    std::vector<std::string> hook_env() const;
     // The absolute path of a hook executable of the build.
     static std::string hook_path(const std::string& hook);
 

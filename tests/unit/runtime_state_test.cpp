@@ -142,5 +142,23 @@ TEST_F(RuntimeState, ReportWithInvalidUtf8IsWrittenNotThrown) {
     EXPECT_EQ(report["hooks"]["after-install"]["image"], "caf\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// A SIGKILL while a report or profiles.json was being written leaves a temp file; the next
+// run removes it under the lock, and only files of that exact name pattern (issue 13 item 12).
+TEST_F(RuntimeState, TidyRemovesTempFilesOfAKilledRun) {
+    RunState state(m_state, "after-install", "proj", "d-1");
+    ASSERT_TRUE(state.prepare());
+    const std::string in_state = m_state + "/.stagehand-tmp-0123456789abcdef";
+    const std::string in_reports = m_state + "/reports/.stagehand-tmp-abcdefghijklmnop";
+    const std::string look_alike = m_state + "/.stagehand-tmp-keep";
+    write(in_state, "{\"pro");
+    write(in_reports, "{\"hoo");
+    write(look_alike, "mine");
+    state.tidy(m_log);
+    EXPECT_FALSE(stdfs::exists(in_state));
+    EXPECT_FALSE(stdfs::exists(in_reports));
+    EXPECT_TRUE(stdfs::exists(look_alike));
+    EXPECT_TRUE(m_log.warnings.empty());
+}
+
 }  // namespace
 }  // namespace stagehand::runtime

@@ -10,7 +10,7 @@
 namespace stagehand::hooks_test {
 namespace {
 
-class HookOutputTest : public HookTest {
+class HostileInputTest : public HookTest {
   protected:
     // Every hook refuses the bundle with exit 2 and clean output; returns their runs.
     std::vector<HookRun> expect_refused_by_every_hook() {
@@ -29,7 +29,7 @@ class HookOutputTest : public HookTest {
     }
 };
 
-TEST_F(HookOutputTest, NewlineInAServiceKeyForgesNoVerdictLine) {
+TEST_F(HostileInputTest, NewlineInAServiceKeyForgesNoVerdictLine) {
     write_bundle_file("docker-compose.yml",
                       "services:\n  \"a\\nFAILED: fake verdict\":\n    image: nginx:1\n");
     for (const auto& result : expect_refused_by_every_hook()) {
@@ -42,7 +42,7 @@ TEST_F(HookOutputTest, NewlineInAServiceKeyForgesNoVerdictLine) {
     }
 }
 
-TEST_F(HookOutputTest, ControlCharactersInAServiceNameAreRefusedWhereTheyAre) {
+TEST_F(HostileInputTest, ControlCharactersInAServiceNameAreRefusedWhereTheyAre) {
     write_bundle_file("docker-compose.yml",
                       "services:\n  web:\n    image: nginx:1\n  \"w\\e[2Jo\\trk\\x01\":\n"
                       "    image: nginx:1\n");
@@ -52,14 +52,14 @@ TEST_F(HookOutputTest, ControlCharactersInAServiceNameAreRefusedWhereTheyAre) {
     }
 }
 
-TEST_F(HookOutputTest, InvalidUtf8ServiceNameKeepsTheOutputValid) {
+TEST_F(HostileInputTest, InvalidUtf8ServiceNameKeepsTheOutputValid) {
     write_bundle_file("docker-compose.yml", "services:\n  caf\xe9\xff:\n    image: nginx:1\n");
     for (const auto& result : expect_refused_by_every_hook()) {
         EXPECT_TRUE(result.has_line_containing("docker-compose.yml:2:3: error:")) << result.output;
     }
 }
 
-TEST_F(HookOutputTest, BinaryLineInTheConfigKeepsTheOutputValid) {
+TEST_F(HostileInputTest, BinaryLineInTheConfigKeepsTheOutputValid) {
     write_config(std::string("startup:\n  gate: \"fa\x01\x1b]0;title\x07st\xff\xfe\x80\"\n"));
     for (const auto& result : expect_refused_by_every_hook()) {
         EXPECT_TRUE(result.has_line_containing("stagehand.yml:5:9: error: startup.gate"))
@@ -67,14 +67,14 @@ TEST_F(HookOutputTest, BinaryLineInTheConfigKeepsTheOutputValid) {
     }
 }
 
-TEST_F(HookOutputTest, NulInTheConfigKeepsTheOutputValid) {
+TEST_F(HostileInputTest, NulInTheConfigKeepsTheOutputValid) {
     write_config(std::string("startup:\n  gate: fa\0st\n", 23));
     for (const auto& result : expect_refused_by_every_hook()) {
         EXPECT_TRUE(result.has_line_containing("stagehand.yml:")) << result.output;
     }
 }
 
-TEST_F(HookOutputTest, DryRunPrintsHostileValuesSanitised) {
+TEST_F(HostileInputTest, DryRunPrintsHostileValuesSanitised) {
     write_bundle_file("docker-compose.yml",
                       "services:\n  web:\n    image: \"ng\\e[31mred\\x01\xff\xfe\\u0085x\"\n");
     for (const auto& hook : k_hooks) {

@@ -225,6 +225,13 @@ class SimHost final : public os::Docker,
         }
         return util::Error{"no such pid"};
     }
+    util::Result<std::optional<core::Bytes>> peak(int) override {
+        return std::optional<core::Bytes>{};
+    }
+    util::Result<std::uint64_t> cpu_usage_ns(int) override { return std::uint64_t{0}; }
+    util::Result<std::vector<std::uint16_t>> listening_ports(int) override {
+        return std::vector<std::uint16_t>{};
+    }
 
     // --- os::ProcessTable
     util::Result<std::vector<os::ProcessUsage>> largest(int) override {

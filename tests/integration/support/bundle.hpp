@@ -55,10 +55,11 @@ struct StackSpec {
     std::string startup_timeout = "60s";
     std::string validate_stable = "1s";
     std::string validate_timeout = "30s";
-    std::vector<std::string> validate_checks;  // validate.checks items (flow YAML); none: default
-    std::vector<StagedFile> staged_files;      // stage.files
-    int backups = 3;                           // stage.backups
-    bool stage_stop = false;                   // stage.stop
+    std::vector<std::string>
+        validate_checks;  // validate.checks items (flow YAML), added to the baseline
+    std::vector<StagedFile> staged_files;  // stage.files
+    int backups = 3;                       // stage.backups
+    bool stage_stop = false;               // stage.stop
 };
 
 // The three hook executables to put into bundles (build/<dir>/bin).

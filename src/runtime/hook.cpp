@@ -155,7 +155,8 @@ void open_log_file(Logger& log, const Inputs& inputs, const std::string& deploym
         return;
     }
     std::string error;
-    if (!log.open_file(inputs.config.log_dir + "/" + deployment_id + ".log", error)) {
+    if (!log.open_file(inputs.config.log_dir + "/" + safe_file_name(deployment_id) + ".log",
+                       error)) {
         log.warn("", error + " (continuing without a log file)");
         return;
     }

@@ -102,7 +102,8 @@ const char* outcome_name(ExitCode code) {
     return "failed";
 }
 
-// Deployment ids come from the environment: keep them to a safe file name.
+}  // namespace
+
 std::string safe_file_name(const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -110,8 +111,6 @@ std::string safe_file_name(const std::string& text) {
     }
     return out.empty() ? "unknown" : out;
 }
-
-}  // namespace
 
 std::string rfc3339(os::WallTime time) {
     const std::time_t t = std::chrono::system_clock::to_time_t(time);

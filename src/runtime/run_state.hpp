@@ -54,6 +54,10 @@ core::Profiles read_profiles(const std::string& state_dir, const std::string& pr
 util::Status write_profiles(const std::string& state_dir, const std::string& project,
                             const core::Profiles& profiles, util::Log& log);
 
+// A deployment id (from the environment) as a file name of its own: letters, digits, '-'
+// and '_' kept, anything else '_' ("../x" cannot leave log_dir or reports/).
+std::string safe_file_name(const std::string& text);
+
 // "2026-11-25T16:33:46Z"
 std::string rfc3339(os::WallTime time);
 

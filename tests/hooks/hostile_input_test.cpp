@@ -74,20 +74,58 @@ TEST_F(HostileInputTest, NulInTheConfigKeepsTheOutputValid) {
     }
 }
 
+// Values that pass validation but hold hostile bytes: the bundle's folder name (an escape
+// sequence, a control character, invalid UTF-8) and a staged file's destination (invalid
+// UTF-8, which Linux allows in a path), echoed by the plan.
 TEST_F(HostileInputTest, DryRunPrintsHostileValuesSanitised) {
-    write_bundle_file("docker-compose.yml",
-                      "services:\n  web:\n    image: \"ng\\e[31mred\\x01\xff\xfe\\u0085x\"\n");
+    const fs::path hostile = m_dir / "bundle-\x1b[31m\x01\xff\xfe\xc2\x85x";
+    fs::rename(m_bundle, hostile);
+    m_bundle = hostile;
+    write_bundle_file("docker-compose.yml", "name: app\nservices:\n  web:\n    image: nginx:1\n");
+    write_bundle_file("deploy/a.conf", "a\n");
+    write_config("stage:\n  files:\n    - source: deploy/a.conf\n      destination: \"" +
+                 (m_dir / "conf").string() + "/a\xff\xfe.conf\"\n");
     for (const auto& hook : k_hooks) {
         SCOPED_TRACE(hook);
-        auto text = run(hook, {"--dry-run"});
+        const auto text = run(hook, {"--dry-run"});
         EXPECT_EQ(text.status, 0) << text.output;
         expect_clean_lines(text);  // a plan has no verdict
+        EXPECT_TRUE(text.has_line_containing("bundle-\xEF\xBF\xBD")) << text.output;
         const auto json = run(hook, {"--dry-run", "--log-format", "json"});
         EXPECT_EQ(json.status, 0) << json.output;
         for (const auto& line : json.lines) {
             EXPECT_TRUE(valid_utf8(line)) << ::testing::PrintToString(line);
             EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
         }
+    }
+}
+
+TEST_F(HostileInputTest, InvalidImageReferenceIsRefusedWhereItIs) {
+    write_bundle_file("docker-compose.yml",
+                      "services:\n  web:\n    image: \"ng\\e[31mred\\x01\xff\xfe\"\n");
+    for (const auto& result : expect_refused_by_every_hook()) {
+        EXPECT_TRUE(
+            result.has_line_containing("docker-compose.yml:3:12: error: services.web.image"))
+            << result.output;
+    }
+}
+
+// DEPLOYMENT_ID comes from the environment: it names the log file and goes into the lock
+// file, the report and the output.
+TEST_F(HostileInputTest, HostileDeploymentIdStaysInItsPlace) {
+    m_deployment_id = "../escaped-\xff\x1b[2J";
+    const auto result = run("before-install");
+    EXPECT_EQ(result.status, 0) << result.output;
+    expect_clean_output(result);
+    EXPECT_FALSE(fs::exists(m_dir / "escaped-\xff\x1b[2J.log"));
+    std::size_t logs = 0;
+    for (const auto& entry : fs::directory_iterator(m_log)) {
+        EXPECT_TRUE(valid_utf8(entry.path().filename().string())) << entry.path();
+        ++logs;
+    }
+    EXPECT_EQ(logs, 1u);
+    for (const auto& entry : fs::directory_iterator(m_state / "reports")) {
+        EXPECT_FALSE(nlohmann::json::parse(read_file(entry.path()), nullptr, false).is_discarded());
     }
 }
 

@@ -70,7 +70,10 @@ std::string manifest_to_json(const StagingManifest& manifest) {
                               {"previous_images", p.previous_images},
                               {"image_history", p.image_history}};
     }
-    return Json{{"version", 1}, {"projects", projects}}.dump(2) + "\n";
+    // A destination path may be any bytes Linux allows: U+FFFD rather than a throwing dump.
+    return Json{{"version", 1}, {"projects", projects}}.dump(2, ' ', false,
+                                                             Json::error_handler_t::replace) +
+           "\n";
 }
 
 util::Result<StagingManifest> manifest_from_json(std::string_view text) {

@@ -106,7 +106,8 @@ void preflight_after_install(HookEnv& env) {
 }
 
 void plan_after_install(HookEnv& env) {
-    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
+    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project, env.log,
+                                        os::OnDamage::leave_in_place);
     const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
@@ -116,7 +117,7 @@ void plan_after_install(HookEnv& env) {
 
 HookOutcome run_after_install(HookEnv& env) {
     const auto& inputs = env.inputs;
-    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project);
+    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project, env.log);
     const auto plan =
         core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
 
@@ -192,7 +193,7 @@ HookOutcome run_after_install(HookEnv& env) {
     outcome.verdict = steps::start_verdict(result);
     if (result.ok) {
         if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
-                                        steps::learned_profiles(result));
+                                        steps::learned_profiles(result), env.log);
             !saved) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }

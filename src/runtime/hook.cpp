@@ -62,7 +62,7 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
         parsed.options =
             parse_options(std::vector<std::string>(argv + 1, argv + argc), definition.accepted);
     } catch (const UsageError& error) {
-        print_to(2, definition.program + ": " + error.what() + "\n" +
+        print_to(2, definition.program + ": " + util::sanitize_line(error.what(), 900) + "\n" +
                         usage(definition.program, definition.accepted));
         parsed.exit_now = to_int(ExitCode::bad_input);
         return parsed;
@@ -128,16 +128,19 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
         log.verdict("FAILED: " + lock.error().message);
         return to_int(code);
     }
+    state.tidy(log);
     HookOutcome outcome = run_body(definition, env);
     if (env.cancel.fired() && outcome.code == ExitCode::success) {
         outcome.code = exit_code_for(env.cancel.reason());
     }
-    end_with(log, outcome);
+    // The report first: a warning about it (state_dir full) must come before the verdict,
+    // which is the last line the agent's 2 KB tail shows.
     if (auto written = state.write_report(outcome.report, outcome.code, env.inputs.bundle.root,
-                                          env.clock.wall_now());
+                                          env.clock.wall_now(), log);
         !written) {
         log.warn("", "could not write the deployment report: " + written.error().message);
     }
+    end_with(log, outcome);
     return to_int(outcome.code);
 }
 
@@ -145,8 +148,15 @@ void open_log_file(Logger& log, const Inputs& inputs, const std::string& deploym
                    const std::string& program) {
     std::error_code ec;
     fs::create_directories(inputs.config.log_dir, ec);
+    if (ec) {
+        // Said as it is (a read-only parent is EROFS), not as the ENOENT open() would add.
+        log.warn("", "cannot create log folder " + inputs.config.log_dir + ": " + ec.message() +
+                         " (continuing without a log file)");
+        return;
+    }
     std::string error;
-    if (!log.open_file(inputs.config.log_dir + "/" + deployment_id + ".log", error)) {
+    if (!log.open_file(inputs.config.log_dir + "/" + safe_file_name(deployment_id) + ".log",
+                       error)) {
         log.warn("", error + " (continuing without a log file)");
         return;
     }

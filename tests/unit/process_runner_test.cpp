@@ -400,7 +400,20 @@ TEST(ProcessRunner, LeaderExitWhileGrandchildHoldsPipes) {
     EXPECT_EQ(outcome.exit_code, 0);
     const auto pids = pids_in(outcome.out);
     ASSERT_EQ(pids.size(), 1U);
-    ::kill(pids[0], SIGKILL);
+    // The leader exited: what is left of its group ends with it (SPEC section 2).
+    EXPECT_TRUE(wait_until([&] { return process_gone(pids[0]); }, 2s)) << "sleep survived";
+}
+
+TEST(ProcessRunner, LeaderExitEndsItsBackgroundChildren) {
+    PosixProcessRunner runner;
+    // A probe script's `sleep 300 &` with its output elsewhere: the pipes close at once.
+    const auto outcome =
+        run_ok(runner, cmd({"sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $$ $!; exit 3"}));
+    EXPECT_EQ(outcome.exit_code, 3);
+    const auto pids = pids_in(outcome.out);
+    ASSERT_EQ(pids.size(), 2U) << outcome.out;
+    EXPECT_TRUE(wait_until([&] { return process_gone(pids[1]); }, 2s)) << "sleep survived";
+    EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 2s));
 }
 
 TEST(ProcessRunner, ConcurrentRunsKeepTheirOwnOutput) {

@@ -157,7 +157,7 @@ util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, Mo
     const Ending ending = wait_for_child(child, capture, deadline, cancel);
     int status = 0;
     if (ending == Ending::exited) {
-        status = child.reap();
+        status = reap_and_end_group(child);
     } else {
         outcome.timed_out = ending == Ending::deadline;
         outcome.cancelled = ending == Ending::cancelled;

@@ -110,6 +110,27 @@ HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
     }
 }
 
+// A body that returned a step failure after SIGTERM / SIGINT / the deadline fired: some call
+// it made was cut short and reported "cancelled". Exit with the interruption's code and say
+// so first in the verdict (issue 13: such runs ended with exit 1 and a wrong cause).
+void cancellation_wins(HookOutcome& outcome, os::CancelReason reason) {
+    const ExitCode code = exit_code_for(reason);
+    if (outcome.code == ExitCode::step_failed) {
+        const std::string text = interruption_text(reason);
+        if (outcome.verdict.find(text) == std::string::npos) {
+            const std::string prefix = "FAILED: ";
+            std::string rest = outcome.verdict;
+            if (rest.rfind(prefix, 0) == 0) {
+                rest.erase(0, prefix.size());
+            }
+            outcome.verdict = prefix + text + (rest.empty() ? "" : ": " + rest);
+        }
+        outcome.code = code;
+    } else if (outcome.code == ExitCode::success) {
+        outcome.code = code;
+    }
+}
+
 int run_locked(const HookDefinition& definition, HookEnv& env) {
     auto& log = env.log;
     RunState state(env.inputs.config.state_dir, definition.program, env.inputs.project,
@@ -129,8 +150,8 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
         return to_int(code);
     }
     HookOutcome outcome = run_body(definition, env);
-    if (env.cancel.fired() && outcome.code == ExitCode::success) {
-        outcome.code = exit_code_for(env.cancel.reason());
+    if (env.cancel.fired()) {
+        cancellation_wins(outcome, env.cancel.reason());
     }
     end_with(log, outcome);
     if (auto written = state.write_report(outcome.report, outcome.code, env.inputs.bundle.root,
@@ -167,6 +188,24 @@ ExitCode exit_code_for(os::CancelReason reason) {
             break;
     }
     return ExitCode::step_failed;
+}
+
+std::string interruption_text(os::CancelReason reason) {
+    switch (reason) {
+        case os::CancelReason::deadline:
+            return "deadline passed";
+        case os::CancelReason::sigint:
+            return "interrupted (SIGINT)";
+        case os::CancelReason::sigterm:
+        case os::CancelReason::none:
+            break;
+    }
+    return "interrupted (SIGTERM)";
+}
+
+HookOutcome interrupted_outcome(os::CancelReason reason, const std::string& doing) {
+    return HookOutcome{
+        exit_code_for(reason), {}, "FAILED: " + interruption_text(reason) + " while " + doing, {}};
 }
 
 int run_hook(int argc, char** argv, const HookDefinition& definition) {

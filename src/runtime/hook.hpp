@@ -64,4 +64,13 @@ int run_hook(int argc, char** argv, const HookDefinition& definition);
 // The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
 ExitCode exit_code_for(os::CancelReason reason);
 
+// "interrupted (SIGTERM)", "interrupted (SIGINT)", "deadline passed": what the verdict of a run
+// that `reason` ended says.
+std::string interruption_text(os::CancelReason reason);
+
+// A hook body cut short by SIGTERM, SIGINT or the deadline while `doing` something ("checking
+// compose"): exit 143 / 130 / 124 and "FAILED: interrupted (SIGTERM) while <doing>". A step
+// that SIGTERM ended fails with "cancelled"; the interruption, not that step, is the cause.
+HookOutcome interrupted_outcome(os::CancelReason reason, const std::string& doing);
+
 }  // namespace stagehand::runtime

@@ -84,6 +84,9 @@ HookOutcome run_validate_service(HookEnv& env) {
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + docker.error().message, {}};
     }
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
+        if (env.cancel.fired()) {
+            return interrupted_outcome(env.cancel.reason(), "asking the Docker daemon");
+        }
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + ping.error().message, {}};
     }
     os::HostResolver resolver;

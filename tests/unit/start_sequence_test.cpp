@@ -3,6 +3,7 @@
 // Time is a FakeClock, so a 30 s deployment runs in milliseconds.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <map>
 
 #include "core/gate/gate.hpp"
@@ -43,6 +44,9 @@ class SimHost final : public os::Docker,
     int light_lists = 0;  // list_containers calls (one request)
     int inspects = 0;     // inspect calls
     std::vector<std::string> started;
+    // The service whose `compose up` gets the run's SIGTERM while its child runs (the Cancel
+    // fires mid-call and compose's child ends "cancelled").
+    std::string sigterm_during_up;
 
     // --- the simulation
     struct Running {
@@ -194,7 +198,13 @@ class SimHost final : public os::Docker,
     // --- os::Compose
     // Compose and MemoryReader both describe themselves.
     std::string describe() const override { return "simulated"; }
-    util::Status up_service(const std::string& service, os::MonoTime, const os::Cancel&) override {
+    util::Status up_service(const std::string& service, os::MonoTime,
+                            const os::Cancel& cancel) override {
+        if (service == sigterm_during_up) {
+            cancel.fire(os::CancelReason::sigterm);
+            return util::Error{"docker compose up -d --no-deps " + service + " cancelled",
+                               ECANCELED};
+        }
         started.push_back(service);
         burn_cpu();
         m_running[service] = Running{"c-" + service, m_clock.now(), Millis(0), true, false, 0};
@@ -490,6 +500,26 @@ TEST(StartSequence, CancelStopsPromptlyNamingTheWait) {
     EXPECT_TRUE(r.result.interrupted);
     EXPECT_NE(r.result.failure.find("SIGTERM"), std::string::npos);
     EXPECT_TRUE(host.started.empty());
+}
+
+// Issue 13 item 7: a SIGTERM while `compose up` runs is an interruption (exit 143), not
+// "compose could not start" with a memory diagnosis.
+TEST(StartSequence, SigtermDuringComposeUpIsAnInterruptionNotAComposeFailure) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    const auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    host.sigterm_during_up = plan.services[1].name;
+    run(r, host, plan);
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_TRUE(r.result.interrupted);
+    EXPECT_EQ(r.result.failure.rfind("interrupted (SIGTERM)", 0), 0u) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(plan.services[1].name), std::string::npos) << r.result.failure;
+    EXPECT_EQ(r.result.failure.find("compose could not start"), std::string::npos)
+        << r.result.failure;
+    for (const auto& line : r.result.diagnosis) {
+        EXPECT_EQ(line.find("largest"), std::string::npos) << line;
+    }
+    EXPECT_EQ(host.started, std::vector<std::string>{plan.services[0].name});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "os/docker/cli_compose.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -25,6 +26,12 @@ std::string join(const std::vector<std::string>& words) {
     return out;
 }
 
+// ECANCELED / ETIMEDOUT for a child that Cancel or the deadline ended (callers map them to
+// 130/143 and 124 without reading the text), 0 for one that failed by itself.
+int error_code_of(const ProcessOutcome& outcome) {
+    return outcome.cancelled ? ECANCELED : outcome.timed_out ? ETIMEDOUT : 0;
+}
+
 // Runs `<command> version --short`; fills `flavour` or returns why it does not work.
 util::Status probe(const std::vector<std::string>& command, ProcessRunner& runner,
                    MonoTime deadline, const Cancel& cancel, ComposeFlavour& flavour) {
@@ -40,8 +47,9 @@ util::Status probe(const std::vector<std::string>& command, ProcessRunner& runne
     }
     if (!outcome->success()) {
         std::string why = last_lines(outcome->err, 3);
-        return util::Error{"`" + join(spec.argv) + "` " + outcome->describe() +
-                           (why.empty() ? "" : ": " + why)};
+        return util::Error{
+            "`" + join(spec.argv) + "` " + outcome->describe() + (why.empty() ? "" : ": " + why),
+            error_code_of(*outcome)};
     }
     flavour.command = command;
     if (!parse_compose_version(outcome->out, flavour)) {
@@ -156,7 +164,8 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (why.empty()) {
         why = last_lines(outcome->out, k_error_lines);
     }
-    return util::Error{what + " " + outcome->describe() + (why.empty() ? "" : ":\n" + why)};
+    return util::Error{what + " " + outcome->describe() + (why.empty() ? "" : ":\n" + why),
+                       error_code_of(*outcome)};
 }
 
 util::Status CliCompose::up_service(const std::string& service, MonoTime deadline,
@@ -186,21 +195,27 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
     const std::vector<std::string> v1 = {"docker-compose"};
     if (command == core::ComposeCommand::v2) {
         if (auto s = probe(v2, runner, deadline, cancel, flavour); !s) {
-            return util::Error{"compose.command is \"docker compose\" but it does not work: " +
-                               s.error().message};
+            return util::Error{
+                "compose.command is \"docker compose\" but it does not work: " + s.error().message,
+                s.error().code};
         }
         return flavour;
     }
     if (command == core::ComposeCommand::v1) {
         if (auto s = probe(v1, runner, deadline, cancel, flavour); !s) {
-            return util::Error{"compose.command is docker-compose but it does not work: " +
-                               s.error().message};
+            return util::Error{
+                "compose.command is docker-compose but it does not work: " + s.error().message,
+                s.error().code};
         }
         return flavour;
     }
     auto plugin = probe(v2, runner, deadline, cancel, flavour);
     if (plugin) {
         return flavour;
+    }
+    if (cancel.fired() || plugin.error().code == ECANCELED) {
+        // SIGTERM ended the probe: that is the cause, not a missing compose.
+        return util::Error{"interrupted while checking " + plugin.error().message, ECANCELED};
     }
     auto standalone = probe(v1, runner, deadline, cancel, flavour);
     if (standalone) {

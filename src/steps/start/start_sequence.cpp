@@ -317,6 +317,11 @@ void StartLoop::finish_records() {
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {
+    if (m_context.cancel.fired() && !m_result.interrupted) {
+        // A Docker call or compose child that SIGTERM (or the deadline) cut short fails with
+        // "cancelled": the interruption is the cause, not that call (issue 13).
+        return interrupted();
+    }
     m_result.ok = false;
     m_result.failed_service = service;
     m_result.failure = why;
@@ -325,6 +330,10 @@ StartResult StartLoop::failed(const std::string& service, const std::string& why
 }
 
 void StartLoop::fail(const Decision& decision) {
+    if (m_context.cancel.fired()) {
+        interrupted();  // no container diagnosis: its calls would only say "cancelled"
+        return;
+    }
     const auto index = decision.service;
     const auto& service = m_plan.services[index];
     failed(service.name, decision.reasons.empty() ? service.name + " failed" : decision.reasons[0]);
@@ -392,6 +401,9 @@ StartResult StartLoop::interrupted() {
     if (decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
         awaited = ": " + m_plan.services[decision.service].name + " was waiting for " +
                   decision.reasons[0];
+    } else if (decision.kind == Decision::Kind::start) {
+        // The gate's pick is the service whose `compose up` the signal cut short.
+        awaited = " while starting " + m_plan.services[decision.service].name;
     }
     const auto reason = m_context.cancel.reason();
     const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
@@ -405,9 +417,9 @@ StartResult StartLoop::interrupted() {
                                          probe_attempts_text(record));
         }
     }
-    return failed(
-        decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
-        what + awaited);
+    const bool named =
+        decision.kind == Decision::Kind::wait || decision.kind == Decision::Kind::start;
+    return failed(named ? m_plan.services[decision.service].name : "", what + awaited);
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ HookOutcome run_after_install(HookEnv& env) {
     if (!docker) {
         return fail_with(docker.error().message);
     }
+    report_docker_waits(**docker, env.log);
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
         return fail_before_start(env, "asking the Docker daemon", ping.error().message);
     }

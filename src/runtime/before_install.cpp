@@ -100,6 +100,7 @@ HookOutcome run_before_install(HookEnv& env) {
             return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + made.error().message, {}};
         }
         docker = std::move(*made);
+        report_docker_waits(*docker, env.log);
         auto made_compose =
             os::make_compose(config.compose.command, env.inputs.project, env.inputs.compose.path,
                              runner, env.deadline, env.cancel);

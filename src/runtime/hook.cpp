@@ -9,6 +9,7 @@
 
 #include "core/load/units.hpp"
 #include "core/model/diagnostic.hpp"
+#include "os/docker/engine_docker.hpp"
 #include "runtime/run_state.hpp"
 #include "runtime/signals.hpp"
 #include "stagehand/version.hpp"
@@ -188,6 +189,16 @@ ExitCode exit_code_for(os::CancelReason reason) {
             break;
     }
     return ExitCode::step_failed;
+}
+
+void report_docker_waits(os::EngineDocker& docker, util::Log& log) {
+    const std::string socket = docker.socket_path();
+    docker.set_wait_observer([&log, socket](std::string_view what,
+                                            std::chrono::milliseconds silent) {
+        log.progress("docker", "",
+                     "waiting for the Docker daemon at " + socket + " to answer " +
+                         std::string(what) + " (" + std::to_string(silent.count() / 1000) + "s)");
+    });
 }
 
 std::string interruption_text(os::CancelReason reason) {

@@ -18,6 +18,10 @@
 #include "runtime/inputs.hpp"
 #include "runtime/logger.hpp"
 
+namespace stagehand::os {
+class EngineDocker;
+}
+
 namespace stagehand::runtime {
 
 // What a hook body gets to work with.
@@ -63,6 +67,11 @@ int run_hook(int argc, char** argv, const HookDefinition& definition);
 
 // The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
 ExitCode exit_code_for(os::CancelReason reason);
+
+// Progress while a Docker call waits on a silent daemon ("waiting for the Docker daemon at
+// /var/run/docker.sock to answer GET /containers/json (6s)"), throttled like every wait: a
+// frozen daemon must not silence the run (issue 13). `log` must outlive `docker`'s calls.
+void report_docker_waits(os::EngineDocker& docker, util::Log& log);
 
 // "interrupted (SIGTERM)", "interrupted (SIGINT)", "deadline passed": what the verdict of a run
 // that `reason` ended says.

@@ -114,6 +114,11 @@ class StartLoop {
         if (m_snapshot.now - m_last_full_refresh >= k_full_refresh) {
             m_last_full_refresh = m_snapshot.now;
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
+                if (refreshed.error().code == os::k_daemon_unresponsive) {
+                    // A frozen daemon: name it now, not the service startup.timeout would.
+                    failed("", refreshed.error().message);
+                    return false;
+                }
                 m_context.log.debug("", refreshed.error().message);
             }
         }
@@ -268,6 +273,10 @@ bool StartLoop::start(const Decision& decision) {
         m_result.first_start = m_snapshot.now;
     }
     if (auto refreshed = m_watch.refresh(index, m_snapshot); !refreshed) {
+        if (refreshed.error().code == os::k_daemon_unresponsive) {
+            failed("", refreshed.error().message);
+            return false;
+        }
         m_context.log.warn(service.name, refreshed.error().message);
     }
     record.container_id = m_watch.container_id(index);

@@ -134,8 +134,9 @@ HookOutcome run_after_install(HookEnv& env) {
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
         return fail_before_start(env, "asking the Docker daemon", ping.error().message);
     }
-    auto compose = os::make_compose(inputs.config.compose.command, inputs.project,
-                                    inputs.compose.path, runner, env.deadline, env.cancel);
+    auto compose =
+        os::make_compose(inputs.config.compose.command, inputs.project, inputs.compose.path, runner,
+                         env.deadline, env.cancel, watch_compose(**docker, env.log, env.cancel));
     if (!compose) {
         return fail_before_start(env, "checking compose", compose.error().message);
     }

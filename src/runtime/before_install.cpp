@@ -101,9 +101,9 @@ HookOutcome run_before_install(HookEnv& env) {
         }
         docker = std::move(*made);
         report_docker_waits(*docker, env.log);
-        auto made_compose =
-            os::make_compose(config.compose.command, env.inputs.project, env.inputs.compose.path,
-                             runner, env.deadline, env.cancel);
+        auto made_compose = os::make_compose(
+            config.compose.command, env.inputs.project, env.inputs.compose.path, runner,
+            env.deadline, env.cancel, watch_compose(*docker, env.log, env.cancel));
         if (!made_compose) {
             if (env.cancel.fired()) {
                 return interrupted_outcome(env.cancel.reason(), "checking compose");

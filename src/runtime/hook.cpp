@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 #include "core/load/units.hpp"
 #include "core/model/diagnostic.hpp"
@@ -199,6 +200,34 @@ void report_docker_waits(os::EngineDocker& docker, util::Log& log) {
                      "waiting for the Docker daemon at " + socket + " to answer " +
                          std::string(what) + " (" + std::to_string(silent.count() / 1000) + "s)");
     });
+}
+
+os::ComposeWatchdog watch_compose(os::Docker& docker, util::Log& log, const os::Cancel& cancel) {
+    using std::chrono::milliseconds;
+    static constexpr milliseconds k_quiet{2000};         // a normal `up` is done by then
+    static constexpr milliseconds k_check_after{10000};  // `up` may stop an old container first
+    static constexpr milliseconds k_check_every{5000};
+    auto last_check = std::make_shared<milliseconds>(0);
+    return [&docker, &log, &cancel, last_check](const std::string& what,
+                                                milliseconds running) -> util::Status {
+        if (running < k_quiet) {
+            return {};
+        }
+        log.progress("compose", "",
+                     "waiting for " + what + " (" + std::to_string(running.count() / 1000) + "s)");
+        if (running < k_check_after || running - *last_check < k_check_every) {
+            return {};
+        }
+        *last_check = running;
+        // The answer timeout bounds the ping; only a silent daemon ends compose (one that
+        // answers is just slow, e.g. stopping a container with a long stop_grace_period).
+        auto ping = docker.ping(std::chrono::steady_clock::now() + std::chrono::minutes(1), cancel);
+        if (!ping && ping.error().code == os::k_daemon_unresponsive) {
+            return util::Error{ping.error().message + " while `" + what + "` ran",
+                               os::k_daemon_unresponsive};
+        }
+        return {};
+    };
 }
 
 std::string interruption_text(os::CancelReason reason) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -30,11 +31,21 @@ class ScriptedRunner final : public ProcessRunner {
     std::map<std::string, std::string> start_errors;  // argv -> "could not start" message
     std::vector<ProcessSpec> specs;
     std::string sigterm_during;  // argv during which the run gets SIGTERM (the child is ended)
+    std::string hangs;           // argv that never ends by itself
 
     util::Result<ProcessOutcome> run(const ProcessSpec& spec, MonoTime,
                                      const Cancel& cancel) override {
         specs.push_back(spec);
         const std::string key = joined(spec.argv);
+        if (key == hangs && spec.watchdog) {
+            // Compose waiting on a frozen daemon: runs until the watchdog stops it.
+            ProcessOutcome ended;
+            for (int second = 1; second <= 600 && ended.stopped.empty(); ++second) {
+                ended.stopped = spec.watchdog(std::chrono::seconds(second));
+            }
+            ended.signal = 15;
+            return ended;
+        }
         if (key == sigterm_during) {
             cancel.fire(CancelReason::sigterm);
             ProcessOutcome ended;
@@ -283,6 +294,34 @@ TEST(ComposeCli, CancelledOrTimedOutChildCarriesItsCode) {
     const auto up = compose.up_service("s1", k_deadline, cancel);
     ASSERT_FALSE(up.ok());
     EXPECT_EQ(up.error().code, ECANCELED) << up.error().message;
+}
+
+// Issue 13 item 8: `compose up` on a frozen daemon waited until the run's deadline. The
+// watchdog the hook sets ends it, and its error (naming the daemon) is the call's.
+TEST(ComposeCli, WatchdogEndsAHangingChildWithItsError) {
+    ScriptedRunner runner;
+    const std::string base = "docker compose --ansi never --progress plain -p p -f /a/b.yml";
+    runner.hangs = base + " up -d --no-deps s3";
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
+                       runner);
+    std::vector<std::string> asked;
+    compose.set_watchdog([&](const std::string& what, std::chrono::milliseconds running) {
+        asked.push_back(what);
+        if (running < std::chrono::seconds(12)) {
+            return util::Status{};
+        }
+        return util::Status{
+            util::Error{"Docker daemon at /run/docker.sock did not answer for 10s (GET /_ping)",
+                        k_daemon_unresponsive}};
+    });
+    const Cancel cancel;
+    const auto up = compose.up_service("s3", k_deadline, cancel);
+    ASSERT_FALSE(up.ok());
+    EXPECT_EQ(up.error().code, k_daemon_unresponsive);
+    EXPECT_EQ(up.error().message,
+              "Docker daemon at /run/docker.sock did not answer for 10s (GET /_ping)");
+    ASSERT_EQ(asked.size(), 12u);
+    EXPECT_EQ(asked[0], "docker compose up -d --no-deps s3");
 }
 
 TEST(ComposeCli, LastLines) {

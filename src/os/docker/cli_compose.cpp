@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 namespace stagehand::os {
 
@@ -151,13 +152,27 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (m_flavour.major < 2) {
         spec.env.emplace_back("COMPOSE_HTTP_TIMEOUT", k_v1_http_timeout);
     }
-    auto outcome = m_runner.run(spec, deadline, cancel);
     const std::string what = join(m_flavour.command) + " " + join(args);
+    std::optional<util::Error> stopped_by;
+    if (m_watchdog) {
+        spec.watchdog = [&](std::chrono::milliseconds running) {
+            auto verdict = m_watchdog(what, running);
+            if (verdict) {
+                return std::string();
+            }
+            stopped_by = verdict.error();
+            return verdict.error().message;
+        };
+    }
+    auto outcome = m_runner.run(spec, deadline, cancel);
     if (!outcome) {
         return util::Error{what + ": " + outcome.error().message, outcome.error().code};
     }
     if (outcome->success()) {
         return {};
+    }
+    if (!outcome->stopped.empty() && stopped_by) {
+        return *stopped_by;  // e.g. the daemon compose waits on stopped answering
     }
     // Compose writes its errors (and v1 its progress) to stderr; the last lines say why.
     std::string why = last_lines(outcome->err, k_error_lines);
@@ -227,17 +242,17 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
                        "compose.command)"};
 }
 
-util::Result<std::unique_ptr<Compose>> make_compose(core::ComposeCommand command,
-                                                    const std::string& project,
-                                                    const std::string& compose_file,
-                                                    ProcessRunner& runner, MonoTime deadline,
-                                                    const Cancel& cancel) {
+util::Result<std::unique_ptr<Compose>> make_compose(
+    core::ComposeCommand command, const std::string& project, const std::string& compose_file,
+    ProcessRunner& runner, MonoTime deadline, const Cancel& cancel, ComposeWatchdog watchdog) {
     auto flavour = detect_compose(command, runner, deadline, cancel);
     if (!flavour) {
         return flavour.error();
     }
-    return std::unique_ptr<Compose>(
-        std::make_unique<CliCompose>(std::move(flavour).value(), project, compose_file, runner));
+    auto compose =
+        std::make_unique<CliCompose>(std::move(flavour).value(), project, compose_file, runner);
+    compose->set_watchdog(std::move(watchdog));
+    return std::unique_ptr<Compose>(std::move(compose));
 }
 
 }  // namespace stagehand::os

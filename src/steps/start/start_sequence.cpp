@@ -257,6 +257,10 @@ bool StartLoop::start(const Decision& decision) {
     }
     if (auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
         !up) {
+        if (up.error().code == os::k_daemon_unresponsive) {
+            failed("", up.error().message);  // the daemon, not the service, is the cause
+            return false;
+        }
         fail(Decision{Decision::Kind::fail,
                       index,
                       {"compose could not start " + service.name + ": " + up.error().message},

@@ -10,6 +10,7 @@
 #include "os/docker/engine_docker.hpp"
 #include "os/fs/atomic_file.hpp"
 #include "os/memory/factory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "os/memory/readers.hpp"
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
@@ -185,6 +186,8 @@ HookOutcome run_after_install(HookEnv& env) {
             error = attempt.error;
             return attempt.passed;
         }};
+    os::KernelOomCounters oom_counters;
+    host.oom_counters = &oom_counters;
     const auto start_began = env.clock.now();
     const auto result = steps::run_start(plan, inputs.project, context, host);
 

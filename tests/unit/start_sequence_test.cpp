@@ -32,7 +32,8 @@ class SimHost final : public os::Docker,
                       public os::Compose,
                       public os::MemoryReader,
                       public os::ContainerMemory,
-                      public os::ProcessTable {
+                      public os::ProcessTable,
+                      public os::OomCounterReader {
   public:
     SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
         : m_clock(clock), m_services(std::move(services)) {}
@@ -151,7 +152,7 @@ class SimHost final : public os::Docker,
             state.service = name;
             state.running = run.alive;
             state.status = run.alive ? "running" : "exited";
-            state.oom_killed = run.oom;
+            state.oom_killed = false;  // a system-wide kill: Docker leaves it false (VM.md)
             state.exit_code = run.exit_code;
             state.pid =
                 1000 + static_cast<int>(std::distance(m_running.begin(), m_running.find(name)));
@@ -260,6 +261,24 @@ class SimHost final : public os::Docker,
         }
         return util::Error{"no such pid"};
     }
+    util::Result<std::optional<core::Bytes>> peak(int) override {
+        return std::optional<core::Bytes>{};
+    }
+    util::Result<std::uint64_t> cpu_usage_ns(int) override { return std::uint64_t{0}; }
+    util::Result<std::vector<std::uint16_t>> listening_ports(int) override {
+        return std::vector<std::uint16_t>{};
+    }
+
+    // --- os::OomCounterReader: a host without cgroup limits (v2, systemd driver), where every
+    // kill is system-wide; a dead container's cgroup is gone.
+    core::OomCounters oom_counters(bool own_readable) const {
+        const core::OomLevel own{
+            "/system.slice/docker-c.scope", "", std::nullopt, own_readable, 0, 0, 0};
+        const core::OomLevel parent{"/system.slice", "", std::nullopt, true, oom_kills, 0, 0};
+        return core::OomCounters{2, oom_kills, {own, parent}};
+    }
+    util::Result<core::OomCounters> read(int) override { return oom_counters(true); }
+    core::OomCounters read_again(const core::OomCounters&) override { return oom_counters(false); }
 
     // --- os::ProcessTable
     util::Result<std::vector<os::ProcessUsage>> largest(int) override {
@@ -370,7 +389,8 @@ void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
             r.probes_with_running_container += own != nullptr && own->running;
             error = "not ready";
             return host.ready(service.name);
-        }};
+        },
+        &host};
     r.result = run_start(plan, "randhand", context, start_host);
 }
 
@@ -432,7 +452,12 @@ TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
     run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
     EXPECT_FALSE(r.result.ok);
     EXPECT_GT(host.oom_kills, 0);
-    EXPECT_NE(r.result.failure.find("OOM-killed"), std::string::npos) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" was killed by the kernel's OOM killer (system-wide: the host "
+                                    "ran out of memory; available was "),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.oom_kills, host.oom_kills);
+    EXPECT_TRUE(learned_profiles(r.result).empty()) << "a run with an OOM kill taught a profile";
 }
 
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {

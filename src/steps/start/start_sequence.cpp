@@ -39,7 +39,7 @@ class StartLoop {
         : m_plan(plan),
           m_context(context),
           m_host(host),
-          m_watch(plan, project, context, host.docker, host.container_memory),
+          m_watch(plan, project, context, host.docker, host.container_memory, host.oom_counters),
           m_started(context.clock.now()),
           m_last_probe(plan.services.size(), Millis(-1'000'000)),
           m_last_sample(plan.services.size(), Millis(-1'000'000)) {
@@ -326,6 +326,7 @@ void StartLoop::finish_records() {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         close_wait(i);
         m_result.services[i].peak = m_snapshot.services[i].peak;
+        m_result.services[i].oom_kill = m_snapshot.services[i].oom.kind;
     }
 }
 
@@ -362,9 +363,13 @@ void StartLoop::fail(const Decision& decision) {
 void StartLoop::diagnose_container(std::size_t index) {
     const auto& state = m_snapshot.services[index];
     const auto& name = m_plan.services[index].name;
+    const std::string killed_by = state.oom.kind == core::OomKind::none
+                                      ? ""
+                                      : std::string(", kernel: ") + core::to_string(state.oom.kind);
     m_result.diagnosis.push_back(name + ": exit code " + std::to_string(state.exit_code) +
-                                 ", OOMKilled " + (state.oom_killed ? "true" : "false") +
-                                 ", peak " + core::format_mib(state.peak));
+                                 ", OOMKilled " +
+                                 (m_watch.containers()[index].oom_killed ? "true" : "false") +
+                                 killed_by + ", peak " + core::format_mib(state.peak));
     const auto& record = m_result.services[index];
     if (!record.probe_error.empty()) {
         m_result.diagnosis.push_back(name + ": ready probe, " + probe_attempts_text(record));

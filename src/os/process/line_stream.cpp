@@ -61,7 +61,7 @@ class PosixLineStream final : public LineStream {
             pump();
         }
         const int status = m_child.has_exited()
-                               ? m_child.reap()
+                               ? reap_and_end_group(m_child)
                                : end_group(m_child, m_grace, [this](int ms) { wait_readable(ms); });
         pump();
         apply_wait_status(status, m_outcome);

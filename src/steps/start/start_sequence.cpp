@@ -238,6 +238,8 @@ class StartLoop {
     std::vector<Millis> m_last_probe;
     std::vector<Millis> m_last_sample;
     Millis m_last_full_refresh{0};
+    // The service whose `compose up` a signal (or the deadline) cut short.
+    std::optional<std::size_t> m_cut_short;
     StartResult m_result;
 };
 
@@ -255,8 +257,11 @@ bool StartLoop::start(const Decision& decision) {
     } else {
         m_context.log.info(service.name, message);
     }
-    if (auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
-        !up) {
+    auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
+    if (!up) {
+        if (m_context.cancel.fired()) {
+            m_cut_short = index;  // for interrupted(): the signal cut this start short
+        }
         if (up.error().code == os::k_daemon_unresponsive) {
             failed("", up.error().message);  // the daemon, not the service, is the cause
             return false;
@@ -439,9 +444,8 @@ StartResult StartLoop::interrupted() {
         }
     }
     const auto decision = core::decide(m_plan, m_snapshot);
-    if (decision.kind == Decision::Kind::start) {
-        // The gate's pick is the service whose `compose up` the signal cut short.
-        service = m_plan.services[decision.service].name;
+    if (m_cut_short) {
+        service = m_plan.services[*m_cut_short].name;
         awaited = " while starting " + service + awaited;
     } else if (awaited.empty() && decision.kind == Decision::Kind::wait &&
                !decision.reasons.empty()) {

@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "os/net/tcp.hpp"
@@ -24,14 +23,9 @@ std::string http_host_header(std::string_view host, int port) {
 
 util::Result<HttpResponse> http_get(const IpAddress& address, int port, const HttpGet& request,
                                     MonoTime deadline, const Cancel& cancel) {
-    auto printable = [](std::string_view s) {
-        return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
-            return static_cast<unsigned char>(ch) > 0x20 && ch != 0x7F;
-        });
-    };
     // Refuse what would inject into the request (config values end up here).
-    if (!printable(request.path) || request.path.front() != '/' ||
-        !printable(request.host_header)) {
+    if (!is_plain_token(request.path) || request.path.front() != '/' ||
+        !is_plain_token(request.host_header)) {
         return util::Error{"invalid request path or host"};
     }
     auto sock = tcp_connect(address, port, deadline, cancel);

@@ -66,14 +66,6 @@ std::string normalise_head(std::string_view head) {
     return out + "\r\n";
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char ch) {
-        return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    });
-    return out;
-}
-
 // Collects one response into an HttpResponse, keeping at most `max_body` body bytes. Once the
 // body is known to go on past that, it stops the parse with error::body_limit (Beast's own
 // body limit is off, so that code means "enough" here).
@@ -102,7 +94,7 @@ class ProbeParser final : public http::basic_parser<false> {
         response.reason = std::string(reason);
     }
     void on_field_impl(http::field, string_view name, string_view value, error_code&) override {
-        response.headers.emplace_back(lower({name.data(), name.size()}), std::string(value));
+        response.headers.emplace_back(ascii_lower({name.data(), name.size()}), std::string(value));
     }
     void on_header_impl(error_code&) override {}
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override {

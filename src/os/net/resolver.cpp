@@ -172,19 +172,12 @@ util::Result<std::vector<IpAddress>> HostResolver::resolve(const std::string& ho
     if (auto literal = parse_ip_literal(host)) {
         return std::vector<IpAddress>{*literal};
     }
-    const bool valid =
-        !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char ch) {
-            return static_cast<unsigned char>(ch) > 0x20 && ch != 0x7F;
-        });
-    if (!valid) {
+    if (host.size() > 253 || !is_plain_token(host)) {
         return util::Error{"cannot resolve \"" + host + "\": not a valid host name"};
     }
     const auto entries = parse_hosts(read_hosts_file(m_options.hosts_path));
     auto found = lookup_hosts(entries, host);
-    std::string lowered = host;
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char ch) {
-        return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
-    });
+    const std::string lowered = ascii_lower(host);
     // RFC 6761: localhost is always loopback, with or without a hosts file.
     if (found.empty() && (lowered == "localhost" || lowered == "localhost.")) {
         found = {*parse_ip_literal("127.0.0.1"), *parse_ip_literal("::1")};

@@ -5,12 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/load/appspec_loader.hpp"
-#include "core/load/compose_loader.hpp"
-#include "core/load/config_loader.hpp"
 #include "core/load/cross_check.hpp"
 #include "core/model/diagnostic.hpp"
 #include "os/memory/factory.hpp"
+#include "runtime/input_files.hpp"
 
 namespace stagehand::runtime {
 
@@ -140,16 +138,16 @@ Inputs load_inputs(const Options& options) {
     const std::string config_path = options.config ? fs::absolute(*options.config).string()
                                                    : inputs.bundle.root + "/stagehand.yml";
     if (fs::exists(config_path)) {
-        inputs.config = core::load_config_file(config_path);
+        inputs.config = load_config_file(config_path);
         inputs.config_found = true;
     } else if (options.config) {
         throw input_error(config_path, "--config", "file not found");
     }
-    inputs.compose = core::load_compose_file(find_compose_file(inputs));
+    inputs.compose = load_compose_file(find_compose_file(inputs));
     core::check_config_against_compose(inputs.config, inputs.compose);
     const std::string appspec_path = inputs.bundle.root + "/appspec.yml";
     if (fs::exists(appspec_path)) {
-        inputs.appspec = core::load_appspec_file(appspec_path);
+        inputs.appspec = load_appspec_file(appspec_path);
     }
     choose_project(inputs);
     return inputs;

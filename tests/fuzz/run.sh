@@ -3,7 +3,8 @@
 # Builds the fuzzers (clang, libFuzzer + ASan + UBSan) in build/fuzz and runs each of
 # fuzz_config, fuzz_compose and fuzz_appspec (seeded with the samples in tests/fixtures/load)
 # and fuzz_kernel (seeded with the /proc and cgroup captures in tests/fixtures/proc,
-# tests/fixtures/net and tests/fixtures/memory/oom/files) for DURATION seconds (the corpus in build/fuzz/corpus grows from run to
+# tests/fixtures/net and tests/fixtures/memory/oom/files) and fuzz_http (seeded with the
+# responses in tests/fixtures/http) for DURATION seconds (the corpus in build/fuzz/corpus grows from run to
 # run). STAGEHAND_FUZZ_TARGETS limits the run to some of them.
 # Exit 0: nothing found. Exit 1: a fuzzer found a crash, a sanitizer report or an unexpected
 # exception; the input is kept in build/fuzz/findings/<target>/ and the log is printed.
@@ -20,7 +21,7 @@ esac
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STAGEHAND_FUZZ_BUILD:-$src/build/fuzz}
-targets="${STAGEHAND_FUZZ_TARGETS:-fuzz_config fuzz_compose fuzz_appspec fuzz_kernel}"
+targets="${STAGEHAND_FUZZ_TARGETS:-fuzz_config fuzz_compose fuzz_appspec fuzz_kernel fuzz_http}"
 
 if ! CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -DSTAGEHAND_FUZZ=ON \
     -DSTAGEHAND_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1; then
@@ -44,6 +45,9 @@ for target in $targets; do
             "$src/tests/fixtures/memory/oom/files" -type f -size -4k |
             while read -r seed; do cp "$seed" "$corpus/seed-$(echo "$seed" | cksum | cut -d' ' -f1)"; done
         dict=
+    elif [ "$target" = fuzz_http ]; then
+        cp "$src"/tests/fixtures/http/*.txt "$corpus"/
+        dict=-dict=$src/tests/fuzz/http.dict
     else
         cp "$src"/tests/fixtures/load/*.yml "$corpus"/
         dict=-dict=$src/tests/fuzz/yaml.dict

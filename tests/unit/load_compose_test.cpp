@@ -1,4 +1,5 @@
 #include "core/load/compose_loader.hpp"
+#include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -110,7 +111,7 @@ TEST(LoadCompose, RejectsEachClassOfBadInput) {
 }
 
 TEST(LoadCompose, FixtureLoadsInFileOrder) {
-    ComposeFile c = load_compose_file(k_fixtures + "/docker-compose.yml");
+    ComposeFile c = runtime::load_compose_file(k_fixtures + "/docker-compose.yml");
     EXPECT_EQ(c.path, k_fixtures + "/docker-compose.yml");
     EXPECT_EQ(c.name, "randhand");
     std::vector<std::string> names;
@@ -241,7 +242,7 @@ TEST(LoadCompose, HealthcheckPresence) {
 
 TEST(LoadCompose, MissingFile) {
     try {
-        load_compose_file("/nonexistent/stagehand-test/docker-compose.yml");
+        runtime::load_compose_file("/nonexistent/stagehand-test/docker-compose.yml");
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_EQ(e.diagnostic().at.file, "/nonexistent/stagehand-test/docker-compose.yml");

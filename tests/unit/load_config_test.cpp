@@ -1,4 +1,5 @@
 #include "core/load/config_loader.hpp"
+#include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -235,7 +236,7 @@ TEST(LoadConfig, FormatSanitisesEveryPart) {
 }
 
 TEST(LoadConfig, FullSpecExampleLoads) {
-    Config c = load_config_file(k_fixtures + "/stagehand-full.yml");
+    Config c = runtime::load_config_file(k_fixtures + "/stagehand-full.yml");
     EXPECT_EQ(c.path, k_fixtures + "/stagehand-full.yml");
     EXPECT_EQ(c.version, 1);
     EXPECT_EQ(c.compose.file, "docker-compose.yml");
@@ -304,7 +305,7 @@ TEST(LoadConfig, RelativeCgroupFolderStaysRelativeForTheHostToResolve) {
 }
 
 TEST(LoadConfig, AbsentKeysKeepDefaults) {
-    Config c = load_config_file(k_fixtures + "/stagehand-minimal.yml");
+    Config c = runtime::load_config_file(k_fixtures + "/stagehand-minimal.yml");
     Config defaults;
     EXPECT_EQ(c.state_dir, defaults.state_dir);
     EXPECT_EQ(c.log_dir, defaults.log_dir);
@@ -405,14 +406,14 @@ TEST(LoadConfig, MissingFileIsAnInputError) {
         std::filesystem::temp_directory_path() / ("load_config_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     try {
-        load_config_file((dir / "absent.yml").string());
+        runtime::load_config_file((dir / "absent.yml").string());
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_EQ(e.diagnostic().at.file, (dir / "absent.yml").string());
         EXPECT_NE(e.diagnostic().message.find("No such file"), std::string::npos);
     }
     try {
-        load_config_file(dir.string());  // a folder
+        runtime::load_config_file(dir.string());  // a folder
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_NE(e.diagnostic().message.find("cannot read"), std::string::npos);

@@ -9,6 +9,7 @@
 #include "core/load/config_loader.hpp"
 #include "core/model/diagnostic.hpp"
 #include "docker_test_support.hpp"
+#include "runtime/input_files.hpp"
 
 namespace stagehand::runtime {
 namespace {
@@ -54,7 +55,7 @@ TEST(Inputs, MemorySourceFolderThatDoesNotExistIsAnInputError) {
     Dir dir;
     const std::string path = dir.path + "/stagehand.yml";
     write(path, "version: 1\nstartup:\n  memory_source: cgroup:/sys/fs/cgroup/no-such-folder-13\n");
-    const auto config = core::load_config_file(path);
+    const auto config = load_config_file(path);
     try {
         check_memory_source(config);
         ADD_FAILURE() << "accepted a cgroup folder that does not exist";
@@ -67,7 +68,7 @@ TEST(Inputs, MemorySourceFolderThatDoesNotExistIsAnInputError) {
             << diagnostic.message;
     }
     write(path, "version: 1\nstartup:\n  memory_source: meminfo\n");
-    EXPECT_NO_THROW(check_memory_source(core::load_config_file(path)));
+    EXPECT_NO_THROW(check_memory_source(load_config_file(path)));
 }
 
 }  // namespace

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <filesystem>
 
 #include "core/load/compose_detail.hpp"
-#include "core/load/input_file.hpp"
 #include "core/load/units.hpp"
 
 namespace stagehand::core {
@@ -242,13 +240,6 @@ ComposeFile load_compose_text(std::string_view text, const std::string& path) {
     load::resolve_extends(source, compose, extends);
     load::check_dependencies(source, compose);
     return compose;
-}
-
-ComposeFile load_compose_file(const std::string& path) {
-    std::error_code error;
-    std::filesystem::path absolute = std::filesystem::absolute(path, error);
-    std::string name = error ? path : absolute.lexically_normal().string();
-    return load_compose_text(read_input_file(name), name);
 }
 
 }  // namespace stagehand::core

@@ -3,7 +3,6 @@
 #include <array>
 
 #include "core/load/config_sections.hpp"
-#include "core/load/input_file.hpp"
 #include "core/load/units.hpp"
 
 namespace stagehand::core {
@@ -221,10 +220,6 @@ Config load_config_text(std::string_view text, const std::string& file_name) {
         load::read_validate_section(*validate, config.validate);
     }
     return config;
-}
-
-Config load_config_file(const std::string& path) {
-    return load_config_text(read_input_file(path), path);
 }
 
 }  // namespace stagehand::core

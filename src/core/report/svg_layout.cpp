@@ -12,16 +12,6 @@ namespace stagehand::core::svg {
 
 namespace {
 
-constexpr double k_bytes_per_mib = 1024.0 * 1024.0;
-
-std::string mib(double bytes) {
-    return fixed(bytes / k_bytes_per_mib, 0) + " MiB";
-}
-
-std::string seconds(double ms) {
-    return fixed(ms / 1000.0, 1) + " s";
-}
-
 // The latest time anything in the report refers to: the end of the run as far as it is known.
 double run_end_ms(const ReportView& view) {
     double end = 0;
@@ -112,9 +102,9 @@ std::string caption(const ReportView& view, const ServiceView& service) {
     if (service.ready_ms < 0) {
         return service.outcome.empty() ? "not ready" : service.outcome;
     }
-    std::string text = seconds(service.ready_ms - service.start_ms);
+    std::string text = seconds_text(service.ready_ms - service.start_ms);
     if (service.peak_bytes > 0) {
-        text += " \u00b7 peak " + mib(service.peak_bytes);
+        text += " \u00b7 peak " + mib_text(service.peak_bytes);
     }
     return service.outcome == "ready" || service.outcome.empty()
                ? text
@@ -123,15 +113,15 @@ std::string caption(const ReportView& view, const ServiceView& service) {
 
 std::string bar_tooltip(const ServiceView& service) {
     std::string text = service.name + ": " + (service.outcome.empty() ? "?" : service.outcome) +
-                       ", started " + seconds(service.start_ms);
+                       ", started " + seconds_text(service.start_ms);
     if (service.ready_ms >= 0) {
-        text += ", ready " + seconds(service.ready_ms);
+        text += ", ready " + seconds_text(service.ready_ms);
     }
     if (service.peak_bytes > 0) {
-        text += ", peak " + mib(service.peak_bytes);
+        text += ", peak " + mib_text(service.peak_bytes);
     }
     if (service.need_bytes > 0) {
-        text += ", need " + mib(service.need_bytes) + " (" + service.need_source + ")";
+        text += ", need " + mib_text(service.need_bytes) + " (" + service.need_source + ")";
     }
     return service.warning ? text + " (warning: see the log)" : text;
 }
@@ -147,7 +137,7 @@ void draw_waits(SvgCanvas& canvas, const ServiceView& service, double top, const
         const double width = std::max(layout.x(to) - left, 1.0);
         canvas.rect(left, top + 7, width, 12, wait_colour(wait.reason),
                     "fill-opacity=\"0.9\" stroke=\"#8a8a8a\" stroke-width=\"0.4\"",
-                    "waiting " + seconds(to - wait.from_ms) + " for " + wait.reason);
+                    "waiting " + seconds_text(to - wait.from_ms) + " for " + wait.reason);
         canvas.rect(left, top + 7, width, 12, "url(#hatch)");
         const double next =
             i + 1 < waits.size() ? layout.x(waits[i + 1].from_ms) : k_width - k_margin;
@@ -197,7 +187,8 @@ void draw_lowest(SvgCanvas& canvas, const ReportView& view, const Layout& layout
     const double x = layout.x(low.at_ms);
     const double y = memory_y(layout, low.available_bytes);
     canvas.circle(x, y, 3.5, k_memory_line);
-    const std::string label = "lowest " + mib(low.available_bytes) + " at " + seconds(low.at_ms);
+    const std::string label =
+        "lowest " + mib_text(low.available_bytes) + " at " + seconds_text(low.at_ms);
     const bool right = x + text_width(label, 11) + 8 < layout.x1;
     canvas.text(right ? x + 6 : x - 6, std::max(y - 6, layout.memory_top + 24), label,
                 {11, right ? "start" : "end", k_memory_line, "bold", "normal", true});
@@ -282,7 +273,7 @@ void draw_memory(SvgCanvas& canvas, const ReportView& view, const Layout& layout
     }
     for (const double fraction : {0.0, 0.5, 1.0}) {
         canvas.text(layout.x0 - 6, memory_y(layout, layout.total_bytes * fraction) + 4,
-                    mib(layout.total_bytes * fraction), {11, "end", "#555"});
+                    mib_text(layout.total_bytes * fraction), {11, "end", "#555"});
     }
     const double middle = memory_y(layout, layout.total_bytes / 2);
     canvas.line(layout.x0, middle, layout.x1, middle, "#e4e4e4", 1);

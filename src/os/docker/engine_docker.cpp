@@ -215,6 +215,49 @@ util::Result<std::string> EngineDocker::image_digest(const std::string& image, M
     return pick_repo_digest(*digests, image);
 }
 
+util::Result<std::optional<ImageInfo>> EngineDocker::image_info(const std::string& image,
+                                                                MonoTime deadline,
+                                                                const Cancel& cancel) {
+    auto response = get("/images/" + url_encode_path(image) + "/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status == 404) {
+        return std::optional<ImageInfo>();
+    }
+    if (response->status != 200) {
+        return http_error("failed to inspect image " + image, *response);
+    }
+    auto digests = parse_repo_digests(response->body);
+    if (!digests) {
+        return digests.error();
+    }
+    const auto json = nlohmann::json::parse(response->body, nullptr, false);
+    const auto id = json.is_object() ? json.find("Id") : json.end();
+    if (id == json.end() || !id->is_string()) {
+        return util::Error{"failed to inspect image " + image + ": no Id in Docker's answer", EIO};
+    }
+    return std::optional<ImageInfo>(ImageInfo{id->get<std::string>(), std::move(digests).value()});
+}
+
+util::Status EngineDocker::tag_image(const std::string& source, const std::string& target,
+                                     MonoTime deadline, const Cancel& cancel) {
+    const ImageRef ref = split_image_ref(target);
+    auto response = m_client.request(
+        EngineRequest{"POST",
+                      "/images/" + url_encode_path(source) +
+                          "/tag?repo=" + url_encode(ref.repository) + "&tag=" + url_encode(ref.tag),
+                      {}},
+        deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 201 && response->status != 200) {
+        return http_error("failed to tag " + source + " as " + target, *response);
+    }
+    return {};
+}
+
 util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime deadline,
                                             const Cancel& cancel) {
     const std::string what = "failed to pull " + image;

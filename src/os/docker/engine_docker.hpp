@@ -49,6 +49,11 @@ class EngineDocker final : public Docker {
                                   const Cancel& cancel) override;
     util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                            const Cancel& cancel) override;
+    util::Result<std::optional<ImageInfo>> image_info(const std::string& image, MonoTime deadline,
+                                                      const Cancel& cancel) override;
+    // POST /images/{source}/tag?repo=..&tag=..
+    util::Status tag_image(const std::string& source, const std::string& target, MonoTime deadline,
+                           const Cancel& cancel) override;
     // Every local image as (reference, id): one pair per tag; untagged images by digest
     // reference, or ("", id).
     util::Result<std::vector<std::pair<std::string, std::string>>> list_images(

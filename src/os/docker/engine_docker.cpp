@@ -1,5 +1,7 @@
 #include "os/docker/engine_docker.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,8 @@
 #include "os/docker/engine_events.hpp"
 #include "os/docker/engine_json.hpp"
 #include "os/docker/image_ref.hpp"
+#include "os/process/posix_runner.hpp"
+#include "os/sys/read_file.hpp"
 
 namespace stagehand::os {
 
@@ -266,15 +270,20 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
                           "/images/create?fromImage=" + url_encode(ref.repository) +
                               "&tag=" + url_encode(ref.digest.empty() ? ref.tag : ref.digest),
                           {}};
+    RegistryCredential credential;
     if (m_auth != nullptr) {
-        auto header = m_auth->header_for(image, deadline, cancel);
-        if (!header) {
-            return util::Error{what + ": " + header.error().message, header.error().code};
+        auto found = m_auth->credential_for(image, deadline, cancel);
+        if (!found) {
+            return util::Error{what + ": " + found.error().message, found.error().code};
         }
-        if (!header->empty()) {
-            request.headers.emplace_back("X-Registry-Auth", std::move(header).value());
+        credential = std::move(found).value();
+        if (!credential.header.empty()) {
+            request.headers.emplace_back("X-Registry-Auth", credential.header);
         }
     }
+    // A refusal by the registry names where the credentials came from (never what they are).
+    const std::string from =
+        credential.source.empty() ? "" : " (credentials from " + credential.source + ")";
     PullProgress progress;
     auto response = m_client.stream(
         request,
@@ -289,11 +298,13 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
     // Docker answers with an HTTP error when the pull fails before any progress was sent
     // (manifest unknown: 404, registry unreachable: 500), else inside the 200 stream.
     if (response->status != 200) {
-        return http_error(what, *response);
+        auto error = http_error(what, *response);
+        error.message += from;
+        return error;
     }
     progress.finish();
     if (progress.error()) {
-        return util::Error{what + ": " + *progress.error(), EIO};
+        return util::Error{what + ": " + *progress.error() + from, EIO};
     }
     PullResult result{image, progress.digest(), progress.summary()};
     if (result.digest.empty()) {
@@ -354,8 +365,12 @@ util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docke
         return path.error();
     }
     if (auth == nullptr) {
+        auto passwd = read_text_file("/etc/passwd");
+        const std::string home =
+            user_home(passwd ? *passwd : std::string(), ::geteuid(), std::getenv("HOME"));
         auth = std::make_unique<DockerConfigAuth>(
-            docker_config_path(std::getenv("DOCKER_CONFIG"), std::getenv("HOME")));
+            docker_config_path(std::getenv("DOCKER_CONFIG"), home),
+            std::make_shared<PosixProcessRunner>());
     }
     return std::make_unique<EngineDocker>(std::move(path).value(), std::move(auth));
 }

@@ -79,7 +79,8 @@ class EngineDocker final : public Docker {
 
 // The EngineDocker for this environment: the socket from DOCKER_HOST (see
 // docker_socket_path()); registry credentials from `auth`, by default the docker CLI's config
-// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, HOME)).
+// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, the home of the user we run as,
+// from /etc/passwd)).
 util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(
     const char* docker_host, std::unique_ptr<RegistryAuth> auth = nullptr);
 

@@ -16,6 +16,7 @@
 #include "os/process/posix_runner.hpp"
 #include "os/sys/proctable.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "runtime/run_state.hpp"
 #include "steps/probe/probe_runner.hpp"
 #include "steps/pull/pull.hpp"
@@ -155,13 +156,18 @@ HookOutcome run_after_install(HookEnv& env) {
     steps::Context context{env.clock, env.cancel,    env.deadline,  env.log,
                            runner,    docker->get(), compose->get()};
     HookOutcome outcome;
-    const auto pulled = steps::run_pull(images_of(plan), inputs.config.pull, context);
+    const auto images = images_of(plan);
+    const auto pulled = steps::run_pull(images, inputs.config.pull, context);
     outcome.report["pull"] = steps::pull_report_json(pulled);
-    if (!pulled.ok) {
+    const std::string pin_failure =
+        pulled.ok ? pin_for_rollback(env, context, images, outcome.report) : "";
+    if (!pulled.ok || !pin_failure.empty()) {
         // Before any service is touched (SPEC: a missing image fails the hook first).
         const auto report = outcome.report;
-        outcome = fail_before_start(env, "pulling images",
-                                    "pull: " + pulled.failure + " (no service was touched)");
+        outcome =
+            fail_before_start(env, "pulling images",
+                              (pulled.ok ? "pin: " + pin_failure : "pull: " + pulled.failure) +
+                                  " (no service was touched)");
         outcome.report = report;
         return outcome;
     }
@@ -205,6 +211,7 @@ HookOutcome run_after_install(HookEnv& env) {
     }
     outcome.verdict = steps::start_verdict(result);
     if (result.ok) {
+        record_success(env, context, outcome.report);
         if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
                                         steps::learned_profiles(result), env.log);
             !saved) {

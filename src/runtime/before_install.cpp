@@ -12,6 +12,7 @@
 #include "os/fs/filesystem.hpp"
 #include "os/process/posix_runner.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "steps/stage/stage_step.hpp"
 
 namespace stagehand::runtime {
@@ -115,7 +116,12 @@ HookOutcome run_before_install(HookEnv& env) {
     }
     steps::Context context{env.clock, env.cancel,   env.deadline, env.log,
                            runner,    docker.get(), compose.get()};
-    steps::StageStep step(context, fs, stage_inputs(env));
+    auto in = stage_inputs(env);
+    if (config.stage.prune_images) {
+        in.keep_image_ids = core::kept_image_ids(read_revisions(config.state_dir, env.log),
+                                                 env.inputs.project, config.pull.keep);
+    }
+    steps::StageStep step(context, fs, std::move(in));
     const auto plan = validated_plan(env, step);
     const auto outcome = step.run(plan);
 

@@ -9,6 +9,7 @@
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "steps/probe/probe_runner.hpp"
 #include "steps/validate/validate.hpp"
 
@@ -117,6 +118,9 @@ HookOutcome run_validate_service(HookEnv& env) {
         result.code = ExitCode::deadline;
     } else if (!outcome.passed) {
         result.code = ExitCode::step_failed;
+    }
+    if (!outcome.cancelled) {
+        mark_validation(env, outcome.passed && !outcome.deadline_passed);
     }
     return result;
 }

@@ -47,7 +47,7 @@ const BadRow k_bad[] = {
     {"unknown nested key", "version: 1\nstartup:\n  timout: 5m\n", 3, 3, "startup.timout",
      "unknown key `timout`; did you mean `timeout`?"},
     {"unknown key far off", "version: 1\npull:\n  zzzzzz: 1\n", 3, 3, "pull.zzzzzz",
-     "valid keys: policy, parallel, retries, timeout"},
+     "valid keys: policy, parallel, retries, timeout, pin, keep"},
     {"duplicate key", "version: 1\npull:\n  retries: 1\n  retries: 2\n", 4, 3, "pull.retries",
      "duplicate key `retries` (first at line 3)"},
     {"gate enum", "version: 1\nstartup:\n  gate: fast\n", 3, 9, "startup.gate",
@@ -60,6 +60,9 @@ const BadRow k_bad[] = {
      "expected one of fail, proceed"},
     {"pull policy", "version: 1\npull:\n  policy: sometimes\n", 3, 11, "pull.policy",
      "expected one of always, missing, never"},
+    {"pull pin", "version: 1\npull:\n  pin: always\n", 3, 8, "pull.pin",
+     "expected one of rollback, never, got \"always\""},
+    {"pull keep 0", "version: 1\npull:\n  keep: 0\n", 3, 9, "pull.keep", "between 1 and 100"},
     {"compose command", "version: 1\ncompose:\n  command: docker\n", 3, 12, "compose.command",
      "expected one of auto, \"docker compose\", docker-compose"},
     {"concurrency 0", "version: 1\nstartup:\n  concurrency: 0\n", 3, 16, "startup.concurrency",
@@ -313,6 +316,8 @@ TEST(LoadConfig, AbsentKeysKeepDefaults) {
     EXPECT_FALSE(c.compose.file.has_value());
     EXPECT_EQ(c.stage.backups, 3);
     EXPECT_EQ(c.pull.retries, 3);
+    EXPECT_EQ(c.pull.pin, PinMode::rollback);
+    EXPECT_EQ(c.pull.keep, 2);
     EXPECT_EQ(c.startup.gate, Gate::adaptive);
     EXPECT_EQ(c.startup.sleep, Millis{60000});
     EXPECT_EQ(c.startup.default_need, 256 * k_mib);

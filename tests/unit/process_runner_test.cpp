@@ -397,6 +397,21 @@ TEST(ProcessRunner, ChildSignalStateIsClean) {
     EXPECT_EQ(std::stoull(ignored, nullptr, 16) & ~0x180000000ULL, 0U) << outcome.out;
 }
 
+TEST(ProcessRunner, InputReachesStdinThenEof) {
+    PosixProcessRunner runner;
+    // cat ends only at EOF: the write end must be closed in the parent and not inherited.
+    ProcessSpec spec = cmd({"cat"});
+    spec.input = "registry.example:5000\n";
+    EXPECT_EQ(run_ok(runner, spec).out, "registry.example:5000\n");
+    spec.input = std::string(ProcessSpec::k_max_input + 1, 'x');
+    Cancel cancel;
+    auto too_long = runner.run(spec, Clock::now() + 5s, cancel);
+    ASSERT_FALSE(too_long.ok());
+    EXPECT_EQ(too_long.error().code, E2BIG);
+    // Without input, stdin is /dev/null (EOF at once).
+    EXPECT_EQ(run_ok(runner, cmd({"cat"})).out, "");
+}
+
 TEST(ProcessRunner, AppliesEnvAndCwd) {
     TempDir dir;
     PosixProcessRunner runner;

@@ -22,6 +22,11 @@ constexpr std::array<Choice<PullPolicy>, 3> k_policies{{
     {"never", PullPolicy::never},
 }};
 
+constexpr std::array<Choice<PinMode>, 2> k_pin_modes{{
+    {"rollback", PinMode::rollback},
+    {"never", PinMode::never},
+}};
+
 bool is_project_name(const std::string& name) {
     // docker compose: lowercase letters, digits, '-' and '_', starting with a letter or digit.
     auto ok = [](char c, bool first) {
@@ -164,7 +169,7 @@ void read_stage_section(const Field& field, StageConfig& out) {
 }
 
 void read_pull_section(const Field& field, PullConfig& out) {
-    auto map = field.map({"policy", "parallel", "retries", "timeout"});
+    auto map = field.map({"policy", "parallel", "retries", "timeout", "pin", "keep"});
     if (auto policy = map.get("policy")) {
         out.policy = policy->choice<PullPolicy>(k_policies);
     }
@@ -176,6 +181,12 @@ void read_pull_section(const Field& field, PullConfig& out) {
     }
     if (auto timeout = map.get("timeout")) {
         out.timeout = timeout->duration(Millis{1});
+    }
+    if (auto pin = map.get("pin")) {
+        out.pin = pin->choice<PinMode>(k_pin_modes);
+    }
+    if (auto keep = map.get("keep")) {
+        out.keep = static_cast<int>(keep->integer(1, 100));
     }
 }
 

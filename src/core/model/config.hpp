@@ -15,6 +15,7 @@ namespace stagehand::core {
 
 enum class ComposeCommand { auto_detect, v2, v1 };  // auto | "docker compose" | docker-compose
 enum class PullPolicy { always, missing, never };
+enum class PinMode { rollback, never };  // pull.pin (SPEC section 9)
 enum class Gate { adaptive, sleep, none };
 enum class OnTimeout { fail, proceed };
 enum class MemorySourceKind { auto_detect, meminfo, cgroup };
@@ -49,6 +50,8 @@ struct PullConfig {
     int parallel = 1;
     int retries = 3;
     Millis timeout{10 * 60 * 1000};
+    PinMode pin = PinMode::rollback;
+    int keep = 2;  // good deployments whose images stage.prune_images keeps
 };
 
 struct ServiceOverrides {

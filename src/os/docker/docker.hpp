@@ -58,6 +58,12 @@ struct PullResult {
     std::string output;  // last lines of docker's output, sanitised by the caller
 };
 
+// A local image as GET /images/{name}/json describes it.
+struct ImageInfo {
+    std::string id;                         // sha256:...
+    std::vector<std::string> repo_digests;  // "repo@sha256:..."
+};
+
 class EventStream {
   public:
     virtual ~EventStream() = default;
@@ -100,6 +106,17 @@ class Docker {
     // Repo digest of a local image ("" when it has none).
     virtual util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                                    const Cancel& cancel) = 0;
+    // The local image `image` (a reference or an id); nullopt when it is not present.
+    virtual util::Result<std::optional<ImageInfo>> image_info(const std::string& image,
+                                                              MonoTime /*deadline*/,
+                                                              const Cancel& /*cancel*/) {
+        return util::Error{"image_info is not available for " + image, ENOSYS};
+    }
+    // Points the tag `target` ("repo:tag") at the local image `source` (a reference or id).
+    virtual util::Status tag_image(const std::string& source, const std::string& target,
+                                   MonoTime /*deadline*/, const Cancel& /*cancel*/) {
+        return util::Error{"tag_image is not available for " + source + " -> " + target, ENOSYS};
+    }
     // Every local image as (reference, id): one pair per repo:tag; an untagged image by its
     // repo@digest, or ("", id).
     virtual util::Result<std::vector<std::pair<std::string, std::string>>> list_images(

@@ -56,6 +56,11 @@ class EngineDocker final : public Docker {
                                   const Cancel& cancel) override;
     util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                            const Cancel& cancel) override;
+    util::Result<std::optional<ImageInfo>> image_info(const std::string& image, MonoTime deadline,
+                                                      const Cancel& cancel) override;
+    // POST /images/{source}/tag?repo=..&tag=..
+    util::Status tag_image(const std::string& source, const std::string& target, MonoTime deadline,
+                           const Cancel& cancel) override;
     // Every local image as (reference, id): one pair per tag; untagged images by digest
     // reference, or ("", id).
     util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
@@ -81,7 +86,8 @@ class EngineDocker final : public Docker {
 
 // The EngineDocker for this environment: the socket from DOCKER_HOST (see
 // docker_socket_path()); registry credentials from `auth`, by default the docker CLI's config
-// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, HOME)).
+// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, the home of the user we run as,
+// from /etc/passwd)).
 util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(
     const char* docker_host, std::unique_ptr<RegistryAuth> auth = nullptr);
 

@@ -1,7 +1,7 @@
 #pragma once
 // Running child processes (docker, docker compose, probe commands). Every child: argv (no
-// shell), stdin from /dev/null, its own process group (so a timeout ends the whole
-// `docker compose` tree), all our fds close-on-exec, signal mask and dispositions reset,
+// shell), stdin from /dev/null (or a short input), its own process group (so a timeout ends the
+// whole `docker compose` tree), all our fds close-on-exec, signal mask and dispositions reset,
 // stdout/stderr captured through pipes -- never our own stdout, so no child can keep the
 // agent's pipes open after we exit (CodeDeploy error 6, "outputs left open").
 
@@ -27,6 +27,11 @@ struct ProcessSpec {
     // answer ends the group (TERM, grace, KILL) and becomes ProcessOutcome::stopped. For a
     // child waiting on something that may have died (compose on a frozen Docker daemon).
     std::function<std::string(std::chrono::milliseconds running_for)> watchdog;
+    // Written to the child's stdin, which then reaches EOF (credential helpers read the registry
+    // host there). At most k_max_input bytes, so it fits the pipe and never blocks. Empty:
+    // stdin is /dev/null.
+    std::string input;
+    static constexpr std::size_t k_max_input = 4096;
 };
 
 struct ProcessOutcome {

@@ -124,8 +124,9 @@ std::string stagehand_yaml(const StackSpec& stack) {
         "\n  command: " + quoted(stack.compose_command) +
         "\nstate_dir: " + stack.state_dir.string() + "\nlog_dir: " + stack.log_dir.string() +
         "\nlock_timeout: " + stack.lock_timeout + "\nstage:\n  clean: [" +
-        stack.install_dir.string() + "]\n" + stage_yaml(stack) +
-        "pull:\n  retries: " + std::to_string(stack.pull_retries) +
+        stack.install_dir.string() + "]\n" + stage_yaml(stack) + "pull:\n" +
+        (stack.pull_pin.empty() ? "" : "  pin: " + stack.pull_pin + "\n") +
+        "  retries: " + std::to_string(stack.pull_retries) +
         "\n  timeout: 60s\nstartup:\n  gate: adaptive\n  settle: 500ms\n"
         "  poll: 200ms\n  timeout: " +
         stack.startup_timeout + "\n  per_service:\n";

@@ -52,6 +52,7 @@ struct StackSpec {
         {"BeforeInstall", 120}, {"AfterInstall", 300}, {"ValidateService", 120}};
     std::string lock_timeout = "30s";
     int pull_retries = 1;
+    std::string pull_pin;  // pull.pin; "": the default (rollback)
     std::string startup_timeout = "60s";
     std::string validate_stable = "1s";
     std::string validate_timeout = "30s";

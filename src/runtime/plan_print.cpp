@@ -105,7 +105,10 @@ nlohmann::ordered_json start_plan_json(const core::StartPlan& plan, const core::
               {"timeout", core::format_duration(pull.timeout)}}},
             {"startup",
              {{"gate", core::to_string(plan.gate)},
-              {"concurrency", plan.concurrency},
+              {"concurrency", plan.concurrency == core::k_concurrency_auto
+                                  ? "auto (max " + std::to_string(plan.max_concurrency) + ")"
+                                  : std::to_string(plan.concurrency)},
+              {"quiet", std::to_string(static_cast<int>(plan.quiet)) + "%"},
               {"reserve", plan.reserve.is_percent
                               ? std::to_string(static_cast<int>(plan.reserve.percent)) + "%"
                               : core::format_mib(plan.reserve.bytes)},

@@ -34,4 +34,7 @@ std::unique_ptr<MemoryReader> make_memory_reader(const MemorySourceChoice& choic
 util::Result<std::unique_ptr<MemoryReader>> make_memory_reader(const core::MemorySource& source,
                                                                const std::string& root = "/");
 
+std::unique_ptr<CpuReader> make_cpu_reader(const MemorySourceChoice& choice,
+                                           const std::string& root = "/");
+
 }  // namespace stagehand::os

@@ -80,6 +80,10 @@ class CgroupContainerMemory final : public ContainerMemory {
     // and remembered: a container's process never changes cgroup, and on a host sampling
     // 100 containers every poll the lookups cost more than the reads. Not thread-safe.
     util::Result<core::Bytes> usage(int container_pid) override;
+    // H12-STUB (dropped when h12-kernel is merged): see src/os/memory/h12_stubs.cpp.
+    util::Result<std::optional<core::Bytes>> peak(int container_pid) override;
+    util::Result<std::uint64_t> cpu_usage_ns(int container_pid) override;
+    util::Result<std::vector<std::uint16_t>> listening_ports(int container_pid) override;
 
   private:
     struct Located {

@@ -26,6 +26,7 @@ struct StartHost {
     os::Compose& compose;
     os::MemoryReader& memory;
     os::ContainerMemory& container_memory;
+    os::CpuReader& cpu;  // host or cgroup CPU, for concurrency auto
     os::ProcessTable& processes;
     ReadyProbe probe;
 };

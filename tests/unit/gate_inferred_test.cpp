@@ -152,10 +152,23 @@ TEST(GateInferred, CpuWindowGivesIdleCapacity) {
 
 // --- concurrency auto
 
-TEST(GateAuto, StartsAnotherOnlyWhenTheCpuHasIdleTimeSinceTheLatestStart) {
+TEST(GateAuto, OneStartMayOverlapAnotherWhateverTheCpu) {
+    auto plan = plan_of({inferred("a"), inferred("b")});
+    auto snapshot = snapshot_of(plan, seconds(10));
+    run_for(snapshot.services[0], seconds(10), 1.0);
+    snapshot.last_start = seconds(9) + milliseconds(500);
+    snapshot.cpu_idle = 0.0;
+    snapshot.cpu_idle_since = seconds(9);
+    auto decision = decide(plan, snapshot);
+    EXPECT_EQ(decision.kind, Decision::Kind::start);
+    EXPECT_EQ(decision.service, 1u);
+}
+
+TEST(GateAuto, BeyondTwoStartingOnlyWhenTheCpuHasIdleTimeSinceTheLatestStart) {
     auto plan = plan_of({inferred("a"), inferred("b"), inferred("c")});
     auto snapshot = snapshot_of(plan, seconds(10));
     run_for(snapshot.services[0], seconds(10), 1.0);
+    run_for(snapshot.services[1], seconds(10), 0.0);
     snapshot.last_start = seconds(9) + milliseconds(500);
     snapshot.cpu_idle = 0.9;
     snapshot.cpu_idle_since = seconds(9);  // began before the latest start: not yet judged
@@ -172,9 +185,9 @@ TEST(GateAuto, StartsAnotherOnlyWhenTheCpuHasIdleTimeSinceTheLatestStart) {
     snapshot.cpu_idle = 0.6;
     decision = decide(plan, snapshot);
     EXPECT_EQ(decision.kind, Decision::Kind::start);
-    EXPECT_EQ(decision.service, 1u);
+    EXPECT_EQ(decision.service, 2u);
 
-    snapshot.cpu_idle.reset();  // unreadable: one at a time
+    snapshot.cpu_idle.reset();  // unreadable: no third start
     EXPECT_EQ(decide(plan, snapshot).reasons.at(0).kind, ReasonKind::cpu);
 }
 

@@ -69,9 +69,9 @@ TEST(StartAuto, UnannotatedFirstRunIsCloseToTheCpuFloorWithoutOom) {
     run(r, host, unannotated(reference_workload()));
     expect_clean(r, host);
     const auto floor = cpu_floor(reference_workload());
-    // The model shows 1.31x: every hand-off waits for a fifth of the CPU to idle and every
-    // readiness for a quiet second. The benchmark on real Docker holds the 1.25x goal.
-    EXPECT_LE(span(r).count(), floor.count() * 135 / 100)
+    // The model shows 1.27x: readiness waits for a quiet second, and beyond two starting
+    // services each start for a fifth of the CPU to idle.
+    EXPECT_LE(span(r).count(), floor.count() * 130 / 100)
         << "span " << span(r).count() << " ms, floor " << floor.count() << " ms";
     for (const auto& service : r.result.services) {
         EXPECT_EQ(service.outcome, "ready") << service.name;
@@ -105,8 +105,8 @@ TEST(StartAuto, LearnedRunUsesTheKernelPeakPlusMarginAndTheCriticalPath) {
     const auto plan = unannotated(reference_workload(), profiles);
     run(second, second_host, plan);
     expect_clean(second, second_host);
-    // Learned needs let more start at once; the model shows 1.24x.
-    EXPECT_LE(span(second).count(), cpu_floor(reference_workload()).count() * 128 / 100)
+    // Learned needs let more start at once, the longest chain first; the model shows 1.10x.
+    EXPECT_LE(span(second).count(), cpu_floor(reference_workload()).count() * 115 / 100)
         << span(second).count();
     EXPECT_LT(span(second), span(first));
     // The first start heads the longest learned chain among services with no dependency.
@@ -153,7 +153,12 @@ TEST(StartAuto, WaitsAreRecordedWithTheirKinds) {
         }
     }
     EXPECT_TRUE(kinds.count(core::ReasonKind::dependency)) << "config-service waits on rabbitmq";
-    EXPECT_TRUE(kinds.count(core::ReasonKind::cpu)) << "one CPU saturated by a starting service";
+    for (const auto kind : kinds) {
+        const bool gate_wait = kind == core::ReasonKind::dependency ||
+                               kind == core::ReasonKind::cpu || kind == core::ReasonKind::memory ||
+                               kind == core::ReasonKind::concurrency;
+        EXPECT_TRUE(gate_wait) << core::to_string(kind);
+    }
     const auto json = start_report_json(r.result);
     EXPECT_EQ(json["services"][1]["waits"][0]["kind"], "dependency");
     EXPECT_EQ(json["services"][1]["ready_by"], "inferred");

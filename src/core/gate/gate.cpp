@@ -39,6 +39,12 @@ namespace {
 // idle CPUs over the last second it counts as saturated. A starting JVM keeps a whole vCPU
 // busy; a fifth of one idle over the last second means they have left real room.
 constexpr double k_min_idle_cpus = 0.2;
+// One start may overlap another whatever the CPU says: a container's first second is mostly
+// Docker's and the runtime's start-up, a starting service's last second is the quiet window
+// its readiness needs, and those gaps left the one CPU idle between strictly chained starts
+// (measured: 26.3 s for the annotated reference stack with the CPU judging every overlap,
+// against 19.7 s with two at once).
+constexpr std::size_t k_free_overlap = 2;
 
 bool stopped_starting(Phase phase) {
     return phase == Phase::ready || phase == Phase::completed || phase == Phase::gave_up;
@@ -176,7 +182,7 @@ void add_concurrency_reason(const StartPlan& plan, const Snapshot& snapshot,
             {ReasonKind::concurrency, std::to_string(starting) + " service(s) still starting (" +
                                           (automatic ? "max_concurrency " : "concurrency ") +
                                           std::to_string(limit) + ")"});
-    } else if (automatic && starting > 0) {
+    } else if (automatic && starting >= k_free_overlap) {
         if (auto busy = cpu_busy(snapshot)) {
             reasons.push_back(std::move(*busy));
         }

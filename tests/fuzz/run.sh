@@ -2,8 +2,8 @@
 # Usage: tests/fuzz/run.sh DURATION
 # Builds the fuzzers (clang, libFuzzer + ASan + UBSan) in build/fuzz and runs each of
 # fuzz_config, fuzz_compose and fuzz_appspec (seeded with the samples in tests/fixtures/load)
-# and fuzz_kernel (seeded with the /proc and cgroup captures in tests/fixtures/proc and
-# tests/fixtures/net) for DURATION seconds (the corpus in build/fuzz/corpus grows from run to
+# and fuzz_kernel (seeded with the /proc and cgroup captures in tests/fixtures/proc,
+# tests/fixtures/net and tests/fixtures/memory/oom/files) for DURATION seconds (the corpus in build/fuzz/corpus grows from run to
 # run). STAGEHAND_FUZZ_TARGETS limits the run to some of them.
 # Exit 0: nothing found. Exit 1: a fuzzer found a crash, a sanitizer report or an unexpected
 # exception; the input is kept in build/fuzz/findings/<target>/ and the log is printed.
@@ -40,7 +40,8 @@ for target in $targets; do
     log=$build/$target.log
     mkdir -p "$corpus" "$findings"
     if [ "$target" = fuzz_kernel ]; then
-        find "$src/tests/fixtures/proc" "$src/tests/fixtures/net" -type f -size -4k |
+        find "$src/tests/fixtures/proc" "$src/tests/fixtures/net" \
+            "$src/tests/fixtures/memory/oom/files" -type f -size -4k |
             while read -r seed; do cp "$seed" "$corpus/seed-$(echo "$seed" | cksum | cut -d' ' -f1)"; done
         dict=
     else

@@ -71,7 +71,12 @@ TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
     run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
     EXPECT_FALSE(r.result.ok);
     EXPECT_GT(host.oom_kills, 0);
-    EXPECT_NE(r.result.failure.find("OOM-killed"), std::string::npos) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" was killed by the kernel's OOM killer (system-wide: the host "
+                                    "ran out of memory; available was "),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.oom_kills, host.oom_kills);
+    EXPECT_TRUE(learned_profiles(r.result).empty()) << "a run with an OOM kill taught a profile";
 }
 
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
@@ -164,6 +169,35 @@ TEST(StartSequence, CancelStopsPromptlyNamingTheWait) {
     EXPECT_TRUE(r.result.interrupted);
     EXPECT_NE(r.result.failure.find("SIGTERM"), std::string::npos);
     EXPECT_TRUE(host.started.empty());
+}
+
+// Issue 13.3: a SIGTERM (or the deadline) while chat-service was starting blamed the next
+// service in line ("gesture-service ... waiting for 1 service(s) still starting"); the verdict
+// must name what was awaited and its last probe error.
+TEST(StartSequence, InterruptedVerdictNamesTheServiceAwaitedAndItsLastProbeError) {
+    auto services = reference_workload();
+    services["chat-service"].cpu = std::chrono::hours(1);  // never ready
+    for (const auto reason : {os::CancelReason::sigterm, os::CancelReason::deadline}) {
+        SimRun r;
+        int chat_probes = 0;
+        r.on_probe = [&](const std::string& name) {
+            if (name == "chat-service" && ++chat_probes == 8) {
+                r.cancel.fire(reason);
+            }
+        };
+        SimHost host(r.clock, services);
+        run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+        ASSERT_TRUE(r.result.interrupted);
+        EXPECT_EQ(r.result.failed_service, "chat-service");
+        const auto verdict = start_verdict(r.result);
+        const std::string what = reason == os::CancelReason::sigterm
+                                     ? "FAILED: interrupted (SIGTERM)"
+                                     : "FAILED: deadline passed";
+        EXPECT_EQ(verdict.rfind(what, 0), 0u) << verdict;
+        EXPECT_NE(verdict.find("chat-service not ready"), std::string::npos) << verdict;
+        EXPECT_NE(verdict.find("8 attempts, last: not ready"), std::string::npos) << verdict;
+        EXPECT_EQ(verdict.find("gesture-service"), std::string::npos) << verdict;
+    }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -39,7 +40,8 @@ class SimHost final : public os::Docker,
                       public os::Compose,
                       public os::MemoryReader,
                       public os::ContainerMemory,
-                      public os::ProcessTable {
+                      public os::ProcessTable,
+                      public os::OomCounterReader {
   public:
     SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
         : m_clock(clock), m_services(std::move(services)) {}
@@ -144,7 +146,7 @@ class SimHost final : public os::Docker,
             state.service = name;
             state.running = run.alive;
             state.status = run.alive ? "running" : "exited";
-            state.oom_killed = run.oom;
+            state.oom_killed = false;  // a system-wide kill: Docker leaves it false (VM.md)
             state.exit_code = run.exit_code;
             state.pid = run.pid;
             out.push_back(state);
@@ -281,6 +283,17 @@ class SimHost final : public os::Docker,
                              "simulated 1 CPU"};
     }
 
+    // --- os::OomCounterReader: a host without cgroup limits (v2, systemd driver), where every
+    // kill is system-wide; a dead container's cgroup is gone.
+    core::OomCounters oom_counters(bool own_readable) const {
+        const core::OomLevel own{
+            "/system.slice/docker-c.scope", "", std::nullopt, own_readable, 0, 0, 0};
+        const core::OomLevel parent{"/system.slice", "", std::nullopt, true, oom_kills, 0, 0};
+        return core::OomCounters{2, oom_kills, {own, parent}};
+    }
+    util::Result<core::OomCounters> read(int) override { return oom_counters(true); }
+    core::OomCounters read_again(const core::OomCounters&) override { return oom_counters(false); }
+
     // --- os::ProcessTable
     util::Result<std::vector<os::ProcessUsage>> largest(int) override {
         return std::vector<os::ProcessUsage>{{1, "java", 300 * k_mib}};
@@ -376,6 +389,7 @@ struct SimRun {
     StartResult result;
     int probe_calls = 0;
     int probes_with_running_container = 0;  // the snapshot a probe got held its container
+    std::function<void(const std::string&)> on_probe;  // called with the service probed
 };
 
 inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
@@ -405,11 +419,15 @@ inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
         [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
             std::string& error) {
             ++r.probe_calls;
+            if (r.on_probe) {
+                r.on_probe(service.name);
+            }
             const auto* own = service_container(containers, service.name);
             r.probes_with_running_container += own != nullptr && own->running;
             error = "not ready";
             return host.ready(service.name);
-        }};
+        },
+        &host};
     r.result = run_start(plan, "randhand", context, start_host);
 }
 

@@ -72,6 +72,17 @@ std::optional<CgroupLocation> locate_memory_cgroup(const ProcCgroup& cgroups,
                                                    const std::string& root,
                                                    bool mount_root_fallback);
 
+// Where a running process sits: its /proc/PID/cgroup paths and its memory cgroup, under
+// `root` (a container's main process: cgroupfs or systemd driver, v1 or v2).
+struct ProcessCgroups {
+    ProcCgroup paths;
+    CgroupLocation memory;
+};
+
+// Error with code ESRCH when the process is gone (or a v1 zombie, which reports the root
+// cgroup); other errors: no memory cgroup found, /proc unreadable or malformed.
+util::Result<ProcessCgroups> locate_process_cgroup(int pid, const std::string& root);
+
 // The mount point (host path) of the v1 hierarchy that carries `controller` ("cpu",
 // "cpuacct", "memory"): a "cgroup" mount in <root>/proc/self/mountinfo whose options name it
 // (one "cpu,cpuacct" mount on Amazon Linux 2, separate ones on other hosts); without a

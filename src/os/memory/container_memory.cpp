@@ -17,17 +17,13 @@ util::Error gone(int pid) {
 
 }  // namespace
 
-util::Result<CgroupContainerMemory::Located> CgroupContainerMemory::locate(int container_pid) {
-    if (const auto known = m_located.find(container_pid); known != m_located.end()) {
-        return known->second;
-    }
-    const std::string path =
-        join_root(m_root, "/proc/" + std::to_string(container_pid) + "/cgroup");
+util::Result<ProcessCgroups> locate_process_cgroup(int pid, const std::string& root) {
+    const std::string path = join_root(root, "/proc/" + std::to_string(pid) + "/cgroup");
     auto text = read_text_file(path);
     if (!text) {
         // ESRCH: the process died while we read its /proc folder.
         const int code = text.error().code;
-        return code == ENOENT || code == ESRCH ? gone(container_pid) : text.error();
+        return code == ENOENT || code == ESRCH ? gone(pid) : text.error();
     }
     auto cgroups = parse_proc_cgroup(*text);
     if (!cgroups) {
@@ -39,18 +35,29 @@ util::Result<CgroupContainerMemory::Located> CgroupContainerMemory::locate(int c
     const bool at_root = cgroups->v1_memory ? *cgroups->v1_memory == "/"
                                             : cgroups->unified && *cgroups->unified == "/";
     if (at_root) {
-        return gone(container_pid);
+        return gone(pid);
     }
-    const auto location = locate_memory_cgroup(*cgroups, m_root, false);
+    const auto location = locate_memory_cgroup(*cgroups, root, false);
     if (!location) {
-        if (!path_exists(join_root(m_root, "/proc/" + std::to_string(container_pid)))) {
-            return gone(container_pid);
+        if (!path_exists(join_root(root, "/proc/" + std::to_string(pid)))) {
+            return gone(pid);
         }
-        return util::Error{"process " + std::to_string(container_pid) +
-                           " is in no memory cgroup (see " + path + ")"};
+        return util::Error{"process " + std::to_string(pid) + " is in no memory cgroup (see " +
+                           path + ")"};
     }
-    Located found{join_root(m_root, location->folder), location->version,
-                  locate_cpu_accounting(*cgroups, m_root)};
+    return ProcessCgroups{std::move(*cgroups), *location};
+}
+
+util::Result<CgroupContainerMemory::Located> CgroupContainerMemory::locate(int container_pid) {
+    if (const auto known = m_located.find(container_pid); known != m_located.end()) {
+        return known->second;
+    }
+    auto process = locate_process_cgroup(container_pid, m_root);
+    if (!process) {
+        return process.error();
+    }
+    Located found{join_root(m_root, process->memory.folder), process->memory.version,
+                  locate_cpu_accounting(process->paths, m_root)};
     m_located[container_pid] = found;
     return found;
 }

@@ -148,7 +148,10 @@ HookOutcome run_after_install(HookEnv& env) {
         return fail_before_start(env, "checking compose", compose.error().message);
     }
     env.log.info("", "using " + (*compose)->describe() + ", gate " + core::to_string(plan.gate) +
-                         ", concurrency " + std::to_string(plan.concurrency));
+                         ", concurrency " +
+                         (plan.concurrency == core::k_concurrency_auto
+                              ? "auto (max " + std::to_string(plan.max_concurrency) + ")"
+                              : std::to_string(plan.concurrency)));
     if (auto resume = check_resume(env, **docker); !resume.empty()) {
         return fail_before_start(env, "checking --from", resume);
     }
@@ -172,10 +175,12 @@ HookOutcome run_after_install(HookEnv& env) {
         return outcome;
     }
 
-    auto memory = os::make_memory_reader(inputs.config.startup.memory_source);
-    if (!memory) {
-        return fail_with(memory.error().message);
+    auto source = os::detect_memory_source(inputs.config.startup.memory_source);
+    if (!source) {
+        return fail_with(source.error().message);
     }
+    auto memory = os::make_memory_reader(*source);
+    auto cpu = os::make_cpu_reader(*source);
     os::CgroupContainerMemory container_memory;
     os::Proc2ProcessTable processes;
     os::HostResolver resolver;
@@ -187,8 +192,9 @@ HookOutcome run_after_install(HookEnv& env) {
     steps::StartHost host{
         **docker,
         **compose,
-        **memory,
+        *memory,
         container_memory,
+        *cpu,
         processes,
         [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
             std::string& error) {

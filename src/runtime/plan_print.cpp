@@ -65,6 +65,27 @@ std::string conditions(const core::StartPlan& plan, const core::ServicePlan& ser
     return text;
 }
 
+// "inferred: listening on 8080 and CPU quiet (< 10% of one CPU for 1s)"
+std::string ready_by_text(const core::StartPlan& plan, const core::ServicePlan& service) {
+    if (service.ready) {
+        return core::describe(*service.ready);
+    }
+    if (service.ready_by != core::ReadySignal::inferred) {
+        return core::to_string(service.ready_by);
+    }
+    const std::string quiet =
+        "CPU under " + std::to_string(static_cast<int>(plan.quiet)) + "% of one CPU for 1s";
+    if (service.ports.empty()) {
+        return "inferred: listening on some port and " + quiet + ", or " + quiet +
+               " and memory settled";
+    }
+    std::string ports;
+    for (const auto port : service.ports) {
+        ports += (ports.empty() ? "" : " ") + std::to_string(port);
+    }
+    return "inferred: listening on " + ports + " and " + quiet;
+}
+
 void print_text(const nlohmann::ordered_json& json, const std::string& indent) {
     for (const auto& [key, value] : json.items()) {
         if (value.is_object()) {
@@ -116,16 +137,14 @@ nlohmann::ordered_json start_plan_json(const core::StartPlan& plan, const core::
     nlohmann::ordered_json services = nlohmann::ordered_json::array();
     int position = 1;
     for (const auto& service : plan.services) {
-        nlohmann::ordered_json entry = {
-            {"order", position++},
-            {"service", service.name},
-            {"image", service.image},
-            {"need",
-             core::format_mib(service.need) + " (" + core::to_string(service.need_source) + ")"},
-            {"ready_by", service.ready ? core::describe(*service.ready)
-                                       : std::string(core::to_string(service.ready_by))},
-            {"timeout", core::format_duration(service.timeout)},
-            {"gate", conditions(plan, service)}};
+        nlohmann::ordered_json entry = {{"order", position++},
+                                        {"service", service.name},
+                                        {"image", service.image},
+                                        {"need", core::format_mib(service.need) + " (" +
+                                                     core::to_string(service.need_source) + ")"},
+                                        {"ready_by", ready_by_text(plan, service)},
+                                        {"timeout", core::format_duration(service.timeout)},
+                                        {"gate", conditions(plan, service)}};
         services.push_back(entry);
     }
     const char* policies[] = {"always", "missing", "never"};
@@ -138,7 +157,10 @@ nlohmann::ordered_json start_plan_json(const core::StartPlan& plan, const core::
               {"keep", pull.keep}}},
             {"startup",
              {{"gate", core::to_string(plan.gate)},
-              {"concurrency", plan.concurrency},
+              {"concurrency", plan.concurrency == core::k_concurrency_auto
+                                  ? "auto (max " + std::to_string(plan.max_concurrency) + ")"
+                                  : std::to_string(plan.concurrency)},
+              {"quiet", std::to_string(static_cast<int>(plan.quiet)) + "%"},
               {"reserve", plan.reserve.is_percent
                               ? std::to_string(static_cast<int>(plan.reserve.percent)) + "%"
                               : core::format_mib(plan.reserve.bytes)},

@@ -1,4 +1,5 @@
 #include "core/load/compose_loader.hpp"
+#include "core/load/compose_ports.hpp"
 #include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
@@ -249,6 +250,55 @@ TEST(LoadCompose, MissingFile) {
         EXPECT_EQ(e.diagnostic().at.line, 0);
         EXPECT_NE(e.diagnostic().message.find("No such file or directory"), std::string::npos);
     }
+}
+
+}  // namespace
+}  // namespace stagehand::core
+
+namespace stagehand::core {
+namespace {
+
+TEST(LoadCompose, ContainerPortsFromExposeAndPorts) {
+    ComposeFile c = load_compose_text(R"(
+x-base: &base
+  image: base:1
+services:
+  base:
+    <<: *base
+    expose: ["9000"]
+  web:
+    extends: base
+    expose: [3000, "3001/tcp", "53/udp", "${PORT}"]
+    ports:
+      - "8080:80"
+      - "127.0.0.1:8001:8001"
+      - "[::1]:6001:6002"
+      - "127.0.0.1::5000"
+      - "9090-9091:7070-7071/tcp"
+      - "6060:6060/udp"
+      - "20000-30000:20000-30000"
+      - {target: 443, published: 8443, protocol: tcp}
+      - {target: 514, protocol: udp}
+  worker:
+    image: w:1
+)",
+                                      "compose.yaml");
+    EXPECT_EQ(c.find("web")->ports, (std::vector<std::uint16_t>{80, 443, 3000, 3001, 5000, 6002,
+                                                                7070, 7071, 8001, 9000}));
+    EXPECT_TRUE(c.find("worker")->ports.empty());
+}
+
+TEST(LoadCompose, ParseContainerPortsOfOneEntry) {
+    EXPECT_EQ(load::parse_container_ports("3000"), (std::vector<std::uint16_t>{3000}));
+    EXPECT_EQ(load::parse_container_ports("8000-8002"),
+              (std::vector<std::uint16_t>{8000, 8001, 8002}));
+    EXPECT_EQ(load::parse_container_ports("1.2.3.4:80:8080/TCP"),
+              (std::vector<std::uint16_t>{8080}));
+    EXPECT_TRUE(load::parse_container_ports("0").empty());
+    EXPECT_TRUE(load::parse_container_ports("70000").empty());
+    EXPECT_TRUE(load::parse_container_ports("9-8").empty());
+    EXPECT_TRUE(load::parse_container_ports("80/sctp").empty());
+    EXPECT_TRUE(load::parse_container_ports("").empty());
 }
 
 }  // namespace

@@ -68,7 +68,19 @@ const BadRow k_bad[] = {
     {"concurrency 0", "version: 1\nstartup:\n  concurrency: 0\n", 3, 16, "startup.concurrency",
      "expected an integer between 1 and 1000, got 0"},
     {"concurrency text", "version: 1\nstartup:\n  concurrency: two\n", 3, 16, "startup.concurrency",
-     "expected an integer, got \"two\""},
+     "expected auto or a number between 1 and 1000, got \"two\""},
+    {"concurrency typo", "version: 1\nstartup:\n  concurrency: atuo\n", 3, 16,
+     "startup.concurrency", "did you mean `auto`?"},
+    {"max_concurrency 0", "version: 1\nstartup:\n  max_concurrency: 0\n", 3, 20,
+     "startup.max_concurrency", "between 1 and 1000"},
+    {"quiet no percent", "version: 1\nstartup:\n  quiet: 10\n", 3, 10, "startup.quiet",
+     "expected a percentage like 10%"},
+    {"quiet zero", "version: 1\nstartup:\n  quiet: 0%\n", 3, 10, "startup.quiet",
+     "above 0% and at most 100%"},
+    {"learn_margin over", "version: 1\nstartup:\n  learn_margin: 150%\n", 3, 17,
+     "startup.learn_margin", "between 0% and 100%"},
+    {"learn_margin negative", "version: 1\nstartup:\n  learn_margin: -5%\n", 3, 17,
+     "startup.learn_margin", "cannot be negative"},
     {"parallel 0", "version: 1\npull:\n  parallel: 0\n", 3, 13, "pull.parallel",
      "between 1 and 64"},
     {"retries negative", "version: 1\npull:\n  retries: -1\n", 3, 12, "pull.retries",
@@ -326,7 +338,11 @@ TEST(LoadConfig, AbsentKeysKeepDefaults) {
     EXPECT_TRUE(c.validate.checks.empty());
     // Empty sections are allowed and change nothing.
     Config empty = load_config_text("version: 1\nstartup:\nvalidate: {}\nstage:\n", "s.yml");
-    EXPECT_EQ(empty.startup.concurrency, 1);
+    EXPECT_EQ(empty.startup.concurrency, k_concurrency_auto);
+    EXPECT_EQ(empty.startup.max_concurrency, 4);
+    EXPECT_EQ(empty.startup.quiet, 10.0);
+    EXPECT_EQ(empty.startup.learn_margin, 10.0);
+    EXPECT_EQ(empty.startup.settle, Millis{1000});
 }
 
 TEST(LoadConfig, AcceptsTheOtherValueForms) {
@@ -345,6 +361,10 @@ startup:
   psi: 12.5
   gate: sleep
   sleep: 1m30s
+  concurrency: auto
+  max_concurrency: 6
+  quiet: 5.5%
+  learn_margin: 0%
   per_service:
     web:
       ready: {http: "http://web:8080/health", status: ["200-299", 3xx, 404]}
@@ -377,6 +397,10 @@ validate:
     EXPECT_DOUBLE_EQ(c.startup.psi, 12.5);
     EXPECT_EQ(c.startup.gate, Gate::sleep);
     EXPECT_EQ(c.startup.sleep, Millis{90000});
+    EXPECT_EQ(c.startup.concurrency, k_concurrency_auto);
+    EXPECT_EQ(c.startup.max_concurrency, 6);
+    EXPECT_DOUBLE_EQ(c.startup.quiet, 5.5);
+    EXPECT_DOUBLE_EQ(c.startup.learn_margin, 0.0);
     const auto& web = *c.startup.per_service.at("web").ready;
     EXPECT_EQ(web.status_ranges,
               (std::vector<std::pair<int, int>>{{200, 299}, {300, 399}, {404, 404}}));

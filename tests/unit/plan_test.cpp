@@ -72,9 +72,40 @@ TEST(Plan, NeedComesFromDeclaredThenLearnedThenReservationThenDefault) {
     EXPECT_EQ(find("gateway").need, 256 * k_mib);
     EXPECT_EQ(find("gateway").need_source, NeedSource::default_guess);
     EXPECT_EQ(find("config").ready_by, ReadySignal::healthcheck);
-    EXPECT_EQ(find("gateway").ready_by, ReadySignal::settle);
+    EXPECT_EQ(find("gateway").ready_by, ReadySignal::inferred);
+    // A learned need is the peak plus learn_margin (10% by default).
+    EXPECT_EQ(find("zookeeper").need, 77 * k_mib);
     EXPECT_TRUE(find("migrate").one_shot);
     EXPECT_FALSE(find("kafka").one_shot);
+}
+
+TEST(Plan, LearnMarginAndCriticalPathsFromProfiles) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text("version: 1\nstartup:\n  learn_margin: 25%\n", "s.yml");
+    Profiles profiles{{"zookeeper", {100 * k_mib, Millis(800)}},
+                      {"kafka", {200 * k_mib, Millis(3000)}},
+                      {"rabbitmq", {50 * k_mib, Millis(1000)}}};
+    auto plan = plan_start(config, compose, profiles, {});
+    std::map<std::string, const ServicePlan*> by_name;
+    for (const auto& s : plan.services) {
+        by_name[s.name] = &s;
+    }
+    EXPECT_EQ(by_name["zookeeper"]->need, 125 * k_mib);
+    EXPECT_EQ(by_name["zookeeper"]->critical_path, Millis(3800));  // zookeeper + kafka
+    EXPECT_EQ(by_name["migrate"]->critical_path, Millis(3000));    // nothing learned + kafka
+    EXPECT_EQ(by_name["rabbitmq"]->critical_path, Millis(1000));
+    EXPECT_EQ(learned_need(1000, 0.0), 1000);
+}
+
+TEST(Plan, AnExplicitServicesListIsThePriorityOrder) {
+    auto compose = load_compose_text(k_compose, "/b/docker-compose.yml");
+    auto config = load_config_text(
+        "version: 1\nstartup:\n  services: [zookeeper, migrate, kafka]\n", "s.yml");
+    Profiles profiles{{"kafka", {200 * k_mib, Millis(3000)}}};
+    auto plan = plan_start(config, compose, profiles, {});
+    for (const auto& s : plan.services) {
+        EXPECT_EQ(s.critical_path, Millis(0)) << s.name;
+    }
 }
 
 TEST(Plan, ReservationUsedWithoutProfile) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/report/svg.hpp"
+#include "core/report/svg_layout.hpp"
 #include "core/report/svg_text.hpp"
 
 namespace {
@@ -274,10 +275,12 @@ json randhand_report() {
     for (const auto& name : k_randhand) {
         json waits = json::array();
         if (at > 200) {
-            waits.push_back({{"reason", "1 service(s) still starting (concurrency 1)"},
+            waits.push_back({{"kind", "concurrency"},
+                             {"reason", "1 service(s) still starting (concurrency 1)"},
                              {"from_ms", 200},
                              {"to_ms", at - 400}});
-            waits.push_back({{"reason",
+            waits.push_back({{"kind", "memory"},
+                             {"reason",
                               "memory: available 300 MiB, need 245 MiB (declared) + "
                               "reserve 64 MiB"},
                              {"from_ms", at - 400},
@@ -334,6 +337,32 @@ TEST(ReportSvg, WholeReportIsWellFormedAndNamesEveryService) {
     // Self-contained: no external references.
     EXPECT_EQ(svg.find("href"), std::string::npos);
     EXPECT_EQ(svg.find("http://", svg.find("2000/svg") + 8), std::string::npos);
+}
+
+// Wait colours follow the kind the report names, never the reason's wording.
+TEST(ReportSvg, WaitColoursFollowTheKind) {
+    json report = randhand_report();
+    auto& waits = report["hooks"]["after-install"]["start"]["services"][1]["waits"];
+    ASSERT_TRUE(waits.is_array());
+    const auto fill_of = [](const std::string& svg, const std::string& reason) {
+        const auto at = svg.find("for " + reason);
+        const auto rect = svg.rfind("<rect", at);
+        const auto fill = svg.find("fill=\"", rect);
+        return at == std::string::npos ? std::string() : svg.substr(fill + 6, 7);
+    };
+    waits = json::array({{{"kind", "cpu"},
+                          {"reason", "memory wording, cpu kind"},
+                          {"from_ms", 0},
+                          {"to_ms", 150}}});
+    EXPECT_EQ(fill_of(render_report_svg(report), "memory wording, cpu kind"),
+              stagehand::core::svg::k_wait_concurrency);
+    waits[0]["kind"] = "memory";
+    waits[0]["reason"] = "still starting wording";
+    EXPECT_EQ(fill_of(render_report_svg(report), "still starting wording"),
+              stagehand::core::svg::k_wait_memory);
+    waits[0].erase("kind");  // an older report
+    EXPECT_EQ(fill_of(render_report_svg(report), "still starting wording"),
+              stagehand::core::svg::k_wait_other);
 }
 
 TEST(ReportSvg, AcceptsTheHookPartAndTheStartObject) {

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "core/load/compose_detail.hpp"
+#include "core/load/compose_ports.hpp"
 #include "core/load/units.hpp"
 
 namespace stagehand::core {
@@ -186,6 +187,7 @@ ComposeService read_service(const MapReader::Entry& entry, ComposeFile& compose,
     service.mem_limit = pick_memory(map.get("mem_limit"), deploy_memory(map, "limits"));
     service.mem_reservation =
         pick_memory(map.get("mem_reservation"), deploy_memory(map, "reservations"));
+    service.ports = load::read_container_ports(map);
     if (auto parent = map.get("cgroup_parent")) {
         service.cgroup_parent = parent->string();
     }

@@ -62,18 +62,24 @@ struct ServiceOverrides {
     SourceMark mark;
 };
 
+// startup.concurrency: auto (SPEC section 5).
+constexpr int k_concurrency_auto = 0;
+
 struct StartupConfig {
     std::vector<std::string> services;      // empty: all, in dependency order
     std::vector<SourceMark> service_marks;  // parallel to `services`
     Gate gate = Gate::adaptive;
     Millis sleep{60 * 1000};
-    int concurrency = 1;
+    int concurrency = k_concurrency_auto;  // a number, or auto (memory and CPU decide)
+    int max_concurrency = 4;               // the cap for auto
+    double quiet = 10.0;                   // %: CPU use of one CPU that counts as quiet
     MemorySource memory_source;
     SourceMark memory_source_mark;
     MemoryAmount reserve{128 * k_mib, 0.0, false};
     Bytes default_need = 256 * k_mib;
-    Millis settle{5000};
-    double psi = 20.0;  // percent; 0 ignores pressure
+    Millis settle{1000};
+    double learn_margin = 10.0;  // %: added to a learned peak to make the learned need
+    double psi = 20.0;           // percent; 0 ignores pressure
     Millis poll{500};
     Millis timeout{5 * 60 * 1000};
     OnTimeout on_timeout = OnTimeout::fail;

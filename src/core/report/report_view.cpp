@@ -74,8 +74,8 @@ ServiceView read_service(const json& entry) {
     const json& waits = field(entry, "waits");
     if (waits.is_array()) {
         for (const auto& wait : waits) {
-            service.waits.push_back(
-                {text(wait, "reason"), number(wait, "from_ms", 0), number(wait, "to_ms", -1)});
+            service.waits.push_back({text(wait, "kind"), text(wait, "reason"),
+                                     number(wait, "from_ms", 0), number(wait, "to_ms", -1)});
         }
     }
     return service;

@@ -12,6 +12,7 @@
 namespace stagehand::core {
 
 struct WaitView {
+    std::string kind;  // ReasonKind's name ("memory", "cpu", ...); "" in older reports
     std::string reason;
     double from_ms = 0;
     double to_ms = 0;

@@ -114,7 +114,7 @@ void draw_legend(SvgCanvas& canvas, const Layout& layout) {
                              {svg::k_red, "failed / OOM-killed"},
                              {svg::k_bar_gave_up, "gave up (timeout)"},
                              {svg::k_wait_dependency, "wait: dependency"},
-                             {svg::k_wait_concurrency, "wait: concurrency"},
+                             {svg::k_wait_concurrency, "wait: concurrency / CPU"},
                              {svg::k_wait_memory, "wait: memory"},
                              {svg::k_wait_pressure, "wait: pressure"},
                              {svg::k_memory_fill, "available memory"}};

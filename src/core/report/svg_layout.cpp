@@ -59,18 +59,18 @@ void place_memory_scale(const ReportView& view, Layout& layout) {
     }
 }
 
-const char* wait_colour(const std::string& reason) {
-    if (reason.rfind("memory pressure", 0) == 0) {
+// By the wait's kind (core::ReasonKind's names in the report JSON), never its wording.
+const char* wait_colour(const std::string& kind) {
+    if (kind == "pressure") {
         return k_wait_pressure;
     }
-    if (reason.rfind("memory", 0) == 0) {
+    if (kind == "memory") {
         return k_wait_memory;
     }
-    if (reason.find("still starting") != std::string::npos) {
+    if (kind == "concurrency" || kind == "cpu") {
         return k_wait_concurrency;
     }
-    if (reason.find(" to be ready") != std::string::npos ||
-        reason.find(" to complete") != std::string::npos) {
+    if (kind == "dependency") {
         return k_wait_dependency;
     }
     return k_wait_other;
@@ -135,7 +135,7 @@ void draw_waits(SvgCanvas& canvas, const ServiceView& service, double top, const
                               : (service.start_ms >= 0 ? service.start_ms : layout.run_end_ms);
         const double left = layout.x(wait.from_ms);
         const double width = std::max(layout.x(to) - left, 1.0);
-        canvas.rect(left, top + 7, width, 12, wait_colour(wait.reason),
+        canvas.rect(left, top + 7, width, 12, wait_colour(wait.kind),
                     "fill-opacity=\"0.9\" stroke=\"#8a8a8a\" stroke-width=\"0.4\"",
                     "waiting " + seconds_text(to - wait.from_ms) + " for " + wait.reason);
         canvas.rect(left, top + 7, width, 12, "url(#hatch)");

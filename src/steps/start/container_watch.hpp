@@ -47,9 +47,10 @@ class ContainerWatch {
     // seen yet). Ready probes resolve service names from it: it follows every start, restart
     // and recreate through the event stream, so it is as current as an inspect per attempt.
     const std::vector<os::ContainerState>& containers() const { return m_states; }
-    // Adds a memory sample for every started service with a live container that `due` picks;
-    // refreshes the OOM counters of the running ones.
-    void sample_memory(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
+    // Adds a memory sample (and the kernel's peak) for every started service with a live
+    // container that `due` picks, and refreshes the OOM counters of the running ones; for
+    // those starting with inferred readiness also their CPU time and listening ports.
+    void sample_containers(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
     const std::string& container_id(std::size_t service) const { return m_states[service].id; }
     // Container id the service had before this run (empty if none).
     const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
@@ -61,6 +62,7 @@ class ContainerWatch {
     void apply_state(std::size_t service, const os::ContainerState& state,
                      core::Snapshot& snapshot);
     std::optional<std::size_t> index_of_service(const std::string& name) const;
+    void sample_readiness(std::size_t service, core::ServiceState& facts, core::Millis now);
 
     const core::StartPlan& m_plan;
     std::string m_project;

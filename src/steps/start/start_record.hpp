@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/gate/gate.hpp"
 #include "core/model/types.hpp"
 #include "core/oom/oom_kill.hpp"
 #include "core/plan/plan.hpp"
@@ -13,6 +14,7 @@
 namespace stagehand::steps {
 
 struct WaitRecord {
+    core::ReasonKind kind = core::ReasonKind::dependency;
     std::string reason;
     core::Millis from{0};
     core::Millis to{0};
@@ -23,7 +25,8 @@ struct ServiceRecord {
     std::string image;
     core::Bytes need = 0;
     core::NeedSource need_source = core::NeedSource::default_guess;
-    std::string ready_by;
+    core::ReadySignal ready_by = core::ReadySignal::inferred;
+    std::string ready_signals;  // what made it ready: "listening 8080, cpu quiet"
     core::Millis started_at{-1};
     core::Millis ready_at{-1};
     core::Bytes peak = 0;

@@ -93,7 +93,8 @@ nlohmann::json start_report_json(const StartResult& result) {
     for (const auto& record : result.services) {
         nlohmann::json waits = nlohmann::json::array();
         for (const auto& wait : record.waits) {
-            waits.push_back({{"reason", wait.reason},
+            waits.push_back({{"kind", core::to_string(wait.kind)},
+                             {"reason", wait.reason},
                              {"from_ms", wait.from.count()},
                              {"to_ms", wait.to.count()}});
         }
@@ -101,7 +102,8 @@ nlohmann::json start_report_json(const StartResult& result) {
                             {"image", record.image},
                             {"need_bytes", record.need},
                             {"need_source", core::to_string(record.need_source)},
-                            {"ready_by", record.ready_by},
+                            {"ready_by", core::to_string(record.ready_by)},
+                            {"ready_signals", record.ready_signals},
                             {"start_ms", record.started_at.count()},
                             {"ready_ms", record.ready_at.count()},
                             {"peak_bytes", record.peak},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
 #include "steps/start/container_watch.hpp"
 #include "util/sanitize.hpp"
@@ -50,7 +51,7 @@ class StartLoop {
             record.image = service.image;
             record.need = service.need;
             record.need_source = service.need_source;
-            record.ready_by = core::to_string(service.ready_by);
+            record.ready_by = service.ready_by;
             record.outcome = "not started";
             m_result.services.push_back(record);
         }
@@ -111,6 +112,7 @@ class StartLoop {
             return false;
         }
         m_result.oom_kills += *ooms;
+        sample_cpu();
         if (m_snapshot.now - m_last_full_refresh >= k_full_refresh) {
             m_last_full_refresh = m_snapshot.now;
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
@@ -122,12 +124,12 @@ class StartLoop {
                 m_context.log.debug("", refreshed.error().message);
             }
         }
-        m_watch.sample_memory(m_snapshot, [&](std::size_t i) {
-            // Services ready when their memory settles need every sample the window has.
-            const bool by_settle = m_plan.services[i].ready_by == core::ReadySignal::settle ||
-                                   m_snapshot.services[i].phase != core::Phase::starting;
+        m_watch.sample_containers(m_snapshot, [&](std::size_t i) {
+            // Inferred readiness needs every sample its CPU and settle windows have.
+            const bool inferred = m_plan.services[i].ready_by == core::ReadySignal::inferred ||
+                                  m_snapshot.services[i].phase != core::Phase::starting;
             const Millis every =
-                by_settle ? Millis(0) : recheck_interval(starting_for(i), m_plan.poll);
+                inferred ? Millis(0) : recheck_interval(starting_for(i), m_plan.poll);
             if (m_snapshot.now - m_last_sample[i] < every) {
                 return false;
             }
@@ -139,6 +141,24 @@ class StartLoop {
             note_transition(transition);
         }
         return true;
+    }
+
+    // Idle CPU of the host (or CPU-limited cgroup), for concurrency auto.
+    void sample_cpu() {
+        auto sample = m_host.cpu.read();
+        if (!sample) {
+            if (!m_cpu_unreadable) {
+                m_context.log.debug("",
+                                    "CPU use unreadable (concurrency auto starts one service "
+                                    "at a time): " +
+                                        sample.error().message);
+            }
+            m_cpu_unreadable = true;
+            m_snapshot.cpu_idle.reset();
+            return;
+        }
+        m_snapshot.cpu_idle = m_cpu.add(m_snapshot.now, sample->used_ns, sample->cpus);
+        m_snapshot.cpu_idle_since = m_cpu.since();
     }
 
     void run_probes() {
@@ -171,6 +191,7 @@ class StartLoop {
         const auto& state = m_snapshot.services[transition.service];
         record.ready_at = state.ready_at;
         record.outcome = core::to_string(transition.to);
+        record.ready_signals = transition.signals;
         record.warning = record.warning || transition.warning;
         if (transition.warning) {
             m_context.log.warn(record.name, transition.message);
@@ -240,6 +261,8 @@ class StartLoop {
     Millis m_last_full_refresh{0};
     // The service whose `compose up` a signal (or the deadline) cut short.
     std::optional<std::size_t> m_cut_short;
+    core::CpuWindow m_cpu;
+    bool m_cpu_unreadable = false;
     StartResult m_result;
 };
 
@@ -253,7 +276,8 @@ bool StartLoop::start(const Decision& decision) {
                           core::format_mib(m_snapshot.available) + ")";
     if (decision.warning) {
         record.warning = true;
-        m_context.log.warn(service.name, decision.reasons.empty() ? message : decision.reasons[0]);
+        m_context.log.warn(service.name,
+                           decision.reasons.empty() ? message : decision.reasons[0].text);
     } else {
         m_context.log.info(service.name, message);
     }
@@ -268,14 +292,17 @@ bool StartLoop::start(const Decision& decision) {
         }
         fail(Decision{Decision::Kind::fail,
                       index,
-                      {"compose could not start " + service.name + ": " + up.error().message},
+                      {{core::ReasonKind::crash,
+                        "compose could not start " + service.name + ": " + up.error().message}},
                       false});
         return false;
     }
     auto& state = m_snapshot.services[index];
     state.phase = core::Phase::starting;
     state.started_at = m_snapshot.now;
-    m_snapshot.last_start = m_snapshot.now;
+    // After compose returned: auto concurrency judges the CPU only over a window that began
+    // once the container was running.
+    m_snapshot.last_start = now();
     record.started_at = m_snapshot.now;
     record.outcome = "starting";
     if (!m_result.first_start) {
@@ -307,19 +334,18 @@ void StartLoop::wait(const Decision& decision) {
     auto& state = m_snapshot.services[index];
     std::string reasons;
     for (const auto& reason : decision.reasons) {
-        reasons += (reasons.empty() ? "" : "; ") + reason;
+        reasons += (reasons.empty() ? "" : "; ") + reason.text;
     }
-    if (state.phase == core::Phase::pending) {
+    if (state.phase == core::Phase::pending && !decision.reasons.empty()) {
         if (state.waiting_since < Millis(0)) {
             state.waiting_since = m_snapshot.now;
         }
+        // One wait record per stretch of the same kind of reason; its text is the first.
         auto& waits = m_result.services[index].waits;
-        const std::string kind = decision.reasons.empty() ? "" : decision.reasons[0].substr(0, 12);
-        if (waits.empty() || waits.back().to >= Millis(0) ||
-            waits.back().reason.substr(0, 12) != kind) {
+        const auto& first = decision.reasons.front();
+        if (waits.empty() || waits.back().to >= Millis(0) || waits.back().kind != first.kind) {
             close_wait(index);
-            waits.push_back(
-                {decision.reasons.empty() ? "" : decision.reasons[0], m_snapshot.now, Millis(-1)});
+            waits.push_back({first.kind, first.text, m_snapshot.now, Millis(-1)});
         }
     }
     m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
@@ -355,7 +381,8 @@ void StartLoop::fail(const Decision& decision) {
     }
     const auto index = decision.service;
     const auto& service = m_plan.services[index];
-    failed(service.name, decision.reasons.empty() ? service.name + " failed" : decision.reasons[0]);
+    failed(service.name,
+           decision.reasons.empty() ? service.name + " failed" : decision.reasons[0].text);
     m_result.services[index].outcome = "failed";
     const auto& state = m_snapshot.services[index];
     if (state.phase != core::Phase::pending) {
@@ -450,7 +477,7 @@ StartResult StartLoop::interrupted() {
     } else if (awaited.empty() && decision.kind == Decision::Kind::wait &&
                !decision.reasons.empty()) {
         service = m_plan.services[decision.service].name;
-        awaited = ": " + service + " was waiting for " + decision.reasons[0];
+        awaited = ": " + service + " was waiting for " + decision.reasons[0].text;
     }
     return failed(service, what + awaited);
 }

@@ -27,6 +27,7 @@ struct StartHost {
     os::Compose& compose;
     os::MemoryReader& memory;
     os::ContainerMemory& container_memory;
+    os::CpuReader& cpu;  // host or cgroup CPU, for concurrency auto
     os::ProcessTable& processes;
     ReadyProbe probe;
     os::OomCounterReader* oom_counters = nullptr;  // null: Docker's OOMKilled flag decides

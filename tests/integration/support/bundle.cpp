@@ -131,7 +131,9 @@ std::string stagehand_yaml(const StackSpec& stack) {
         "  poll: 200ms\n  timeout: " +
         stack.startup_timeout + "\n  per_service:\n";
     for (const auto& service : stack.services) {
-        text += "    " + service.name + ":\n      ready: " + ready_probe(service) + "\n";
+        if (!service.inferred) {
+            text += "    " + service.name + ":\n      ready: " + ready_probe(service) + "\n";
+        }
     }
     text += "validate:\n  timeout: " + stack.validate_timeout +
             "\n  interval: 500ms\n  stable: " + stack.validate_stable + "\n";

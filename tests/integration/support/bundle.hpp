@@ -25,7 +25,8 @@ struct ServiceSpec {
     std::vector<std::string> args;  // more stand-in flags: --mode crash, --ramp-s 2, ...
     std::vector<std::string> depends_on;
     std::vector<std::string> compose_extra;  // more compose keys, e.g. "mem_limit: 32m"
-    std::string ready;  // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
+    std::string ready;      // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
+    bool inferred = false;  // no per_service entry at all: readiness inferred from the kernel
     std::string restart = "no";  // compose restart policy
 };
 

@@ -204,7 +204,6 @@ class SimHost final : public os::Docker,
                                const os::Cancel&) override {
         return {};
     }
-    util::Status check_config(os::MonoTime, const os::Cancel&) override { return {}; }
 
     // --- os::MemoryReader
     util::Result<os::MemorySnapshot> read() override {
@@ -314,9 +313,6 @@ void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
     struct NoRunner final : os::ProcessRunner {
         util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
                                              const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-        util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
             return util::Error{"unused"};
         }
     } runner;

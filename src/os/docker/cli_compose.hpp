@@ -45,7 +45,6 @@ class CliCompose final : public Compose {
     // An empty list stops nothing (it never means "the whole project").
     util::Status stop_services(const std::vector<std::string>& services, int timeout_seconds,
                                MonoTime deadline, const Cancel& cancel) override;
-    util::Status check_config(MonoTime deadline, const Cancel& cancel) override;
 
     // The argv of a compose subcommand: command, plain-output flags, -p, -f, then `args`.
     std::vector<std::string> argv(const std::vector<std::string>& args) const;

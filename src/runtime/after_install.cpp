@@ -10,6 +10,7 @@
 #include "os/docker/engine_docker.hpp"
 #include "os/fs/atomic_file.hpp"
 #include "os/memory/factory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "os/memory/readers.hpp"
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
@@ -100,6 +101,10 @@ void write_report_svg(const HookEnv& env, const HookOutcome& outcome) {
 
 }  // namespace
 
+void preflight_after_install(HookEnv& env) {
+    check_memory_source(env.inputs.config);
+}
+
 void plan_after_install(HookEnv& env) {
     const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
     const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,
@@ -115,7 +120,7 @@ HookOutcome run_after_install(HookEnv& env) {
     const auto plan =
         core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
 
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return fail_with(docker.error().message);
@@ -172,6 +177,8 @@ HookOutcome run_after_install(HookEnv& env) {
             error = attempt.error;
             return attempt.passed;
         }};
+    os::KernelOomCounters oom_counters;
+    host.oom_counters = &oom_counters;
     const auto start_began = env.clock.now();
     const auto result = steps::run_start(plan, inputs.project, context, host);
 

@@ -88,7 +88,7 @@ void plan_before_install(HookEnv& env) {
 HookOutcome run_before_install(HookEnv& env) {
     const auto& config = env.inputs.config;
     os::PosixFileSystem fs;
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     std::unique_ptr<os::EngineDocker> docker;
     std::unique_ptr<os::Compose> compose;
     if (config.stage.stop || config.stage.prune_images) {

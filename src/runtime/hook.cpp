@@ -93,7 +93,7 @@ void end_with(Logger& log, const HookOutcome& outcome) {
     for (const auto& line : outcome.summary) {
         log.summary(line);
     }
-    log.verdict(outcome.verdict, outcome.code != ExitCode::success);
+    log.verdict(outcome.verdict);
 }
 
 HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
@@ -116,7 +116,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
                    env.deployment_id);
     if (auto prepared = state.prepare(); !prepared) {
         log.error("", prepared.error().message);
-        log.verdict("FAILED: " + prepared.error().message, true);
+        log.verdict("FAILED: " + prepared.error().message);
         return to_int(ExitCode::step_failed);
     }
     const auto lock_deadline =
@@ -125,7 +125,7 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
     if (!lock) {
         const bool cancelled = env.cancel.fired();
         const ExitCode code = cancelled ? exit_code_for(env.cancel.reason()) : ExitCode::locked;
-        log.verdict("FAILED: " + lock.error().message, true);
+        log.verdict("FAILED: " + lock.error().message);
         return to_int(code);
     }
     HookOutcome outcome = run_body(definition, env);
@@ -222,6 +222,9 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
     log.info("", definition.program + " " + k_version + ": bundle " + inputs.bundle.root +
                      ", project " + inputs.project + ", deadline " +
                      core::format_duration(choice.budget) + " (" + choice.source + ")");
+    if (!choice.warning.empty()) {
+        log.warn("", choice.warning);
+    }
     return run_locked(definition, env);
 }
 

@@ -3,6 +3,7 @@
 // host lock, run the hook's body under one deadline, end with the summary and verdict, write
 // the report and the log file, and map the result to an exit code (SPEC section 2).
 
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -46,6 +47,12 @@ class HostCheckError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+
+// Between the SIGTERM and the SIGKILL stagehand gives a child (compose, a probe command) when
+// the run is cancelled. Under appspec `runas` su SIGKILLs the hook 2 s after the agent's
+// SIGTERM (util-linux su 2.38, agent 1.8.1), and the verdict and the report must be written
+// before that: a child ignoring SIGTERM held them back for the runner's default 2 s.
+constexpr std::chrono::milliseconds k_child_grace{500};
 
 struct HookDefinition {
     std::string program;  // "after-install"

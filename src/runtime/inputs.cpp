@@ -10,6 +10,7 @@
 #include "core/load/config_loader.hpp"
 #include "core/load/cross_check.hpp"
 #include "core/model/diagnostic.hpp"
+#include "os/memory/factory.hpp"
 
 namespace stagehand::runtime {
 
@@ -30,7 +31,16 @@ std::string find_compose_file(const Inputs& inputs) {
     const auto& root = inputs.bundle.root;
     if (inputs.config.compose.file) {
         fs::path path(*inputs.config.compose.file);
-        return (path.is_absolute() ? path : fs::path(root) / path).lexically_normal().string();
+        const std::string resolved =
+            (path.is_absolute() ? path : fs::path(root) / path).lexically_normal().string();
+        std::error_code ec;
+        if (!fs::exists(resolved, ec)) {
+            // Point at the stagehand.yml line that named it, not only at the missing file.
+            throw core::InputError(core::config_diagnostic(
+                inputs.config, inputs.config.compose.file_mark, "compose.file",
+                "compose file " + resolved + " does not exist"));
+        }
+        return resolved;
     }
     for (const char* name :
          {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}) {
@@ -67,6 +77,18 @@ void choose_project(Inputs& inputs) {
 }
 
 }  // namespace
+
+void check_memory_source(const core::Config& config) {
+    const auto& source = config.startup.memory_source;
+    if (source.kind != core::MemorySourceKind::cgroup) {
+        return;  // auto falls back to meminfo and says why; meminfo always exists
+    }
+    if (auto choice = os::detect_memory_source(source); !choice) {
+        throw core::InputError(core::config_diagnostic(config, config.startup.memory_source_mark,
+                                                       "startup.memory_source",
+                                                       choice.error().message));
+    }
+}
 
 std::string normalise_project_name(const std::string& name) {
     std::string out;

@@ -164,12 +164,8 @@ void Logger::summary(std::string_view line) {
     log_line(k_summary_level, out);
 }
 
-void Logger::verdict(std::string_view line, bool failed) {
+void Logger::verdict(std::string_view line) {
     summary(line);
-    if (failed) {
-        std::lock_guard lock(m_mutex);
-        write_line(m_options.err_fd, util::sanitize_line(mask(line), k_max_line) + "\n");
-    }
 }
 
 bool Logger::open_file(const std::string& path, std::string& error) {

@@ -50,10 +50,12 @@ class Logger final : public util::Log {
     // A line of the closing summary: printed as is (text) or as {"summary": ...} (json),
     // at every verbosity.
     void summary(std::string_view line);
-    // The run's last line. A failure verdict is also written to stderr: the agent reads
-    // stdout and stderr on separate pipes and does not keep their order, so an error event
-    // written to stderr just before could otherwise land after the verdict in its 2 KB tail.
-    void verdict(std::string_view line, bool failed);
+    // The run's last line, written once, on stdout after the summary table. The agent logs
+    // each pipe's lines as they arrive (agent 1.8.1: one reader thread per pipe), so the
+    // table and the verdict keep their order; a second copy on stderr (as before issue 13)
+    // landed mid-table in scripts.log and cost up to 250 of the console's 2,048 characters,
+    // and no case was found where that copy was the one the console showed.
+    void verdict(std::string_view line);
     // Values never to print (compose environment values, credentials). Short values are
     // ignored: masking "1" would garble every number.
     void add_secret(std::string value);

@@ -70,15 +70,20 @@ void print_text(const nlohmann::ordered_json& json, const std::string& indent) {
 
 nlohmann::ordered_json plan_header(const HookEnv& env, const std::string& hook) {
     const auto& inputs = env.inputs;
-    return {{"hook", hook},
-            {"bundle", inputs.bundle.root},
-            {"config", inputs.config_found ? inputs.config.path : "(none: all defaults)"},
-            {"compose_file", inputs.compose.path},
-            {"project", inputs.project + " (" + inputs.project_source + ")"},
-            {"deadline", core::format_duration(env.deadline_choice.budget) + " (" +
-                             env.deadline_choice.source + ")"},
-            {"state_dir", inputs.config.state_dir},
-            {"log_dir", inputs.config.log_dir}};
+    nlohmann::ordered_json header = {
+        {"hook", hook},
+        {"bundle", inputs.bundle.root},
+        {"config", inputs.config_found ? inputs.config.path : "(none: all defaults)"},
+        {"compose_file", inputs.compose.path},
+        {"project", inputs.project + " (" + inputs.project_source + ")"},
+        {"deadline", core::format_duration(env.deadline_choice.budget) + " (" +
+                         env.deadline_choice.source + ")"},
+        {"state_dir", inputs.config.state_dir},
+        {"log_dir", inputs.config.log_dir}};
+    if (!env.deadline_choice.warning.empty()) {
+        header["deadline_warning"] = env.deadline_choice.warning;
+    }
+    return header;
 }
 
 nlohmann::ordered_json start_plan_json(const core::StartPlan& plan, const core::PullConfig& pull) {

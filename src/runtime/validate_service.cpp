@@ -5,6 +5,7 @@
 
 #include "core/load/units.hpp"
 #include "os/docker/engine_docker.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
 #include "runtime/plan_print.hpp"
@@ -50,6 +51,7 @@ nlohmann::json outcome_json(const steps::ValidateOutcome& outcome) {
                           {"attempts", check.attempts},
                           {"exit_code", check.container.exit_code},
                           {"oom_killed", check.container.oom_killed},
+                          {"oom_kill", core::to_string(check.oom.kind)},
                           {"restarts", check.container.restart_count},
                           {"log_tail", check.log_tail}});
     }
@@ -78,7 +80,7 @@ void plan_validate_service(HookEnv& env) {
 HookOutcome run_validate_service(HookEnv& env) {
     const auto& inputs = env.inputs;
     const auto plan = validate_plan(env);
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + docker.error().message, {}};
@@ -94,7 +96,8 @@ HookOutcome run_validate_service(HookEnv& env) {
     steps::ProbeRunner prober(env.clock, **docker, runner, resolver, inputs.project, names);
     steps::Context context{env.clock, env.cancel,    env.deadline, env.log,
                            runner,    docker->get(), nullptr};
-    const auto outcome = steps::run_validate(context, plan, prober);
+    os::KernelOomCounters oom_counters;
+    const auto outcome = steps::run_validate(context, plan, prober, &oom_counters);
 
     HookOutcome result;
     result.report["validate"] = outcome_json(outcome);

@@ -158,11 +158,26 @@ TEST(Gate, OomKilledServiceFailsAtOnce) {
     auto plan = make_plan({service("kafka", 245)});
     auto snapshot = make_snapshot(plan, 900);
     mark_starting(snapshot, 0, 100, seconds(90));
-    snapshot.services[0].oom_killed = true;
+    snapshot.services[0].oom = {core::OomKind::own_limit, "/docker/1", 256 * k_mib, std::nullopt};
     snapshot.services[0].exit_code = 137;
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_NE(decision.reasons[0].find("OOM-killed"), std::string::npos);
+    EXPECT_EQ(decision.reasons[0],
+              "kafka was killed by the kernel's OOM killer (its own limit of 256 MiB)");
+}
+
+TEST(Gate, PlainSigkillFailsAtOnceAsSuch) {
+    auto plan = make_plan({service("kafka", 245)});
+    auto snapshot = make_snapshot(plan, 900);
+    mark_starting(snapshot, 0, 100, seconds(90));
+    snapshot.services[0].running = false;
+    snapshot.services[0].exited = true;
+    snapshot.services[0].exit_code = 137;
+    snapshot.services[0].oom.kind = core::OomKind::not_oom;
+    auto decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::fail);
+    EXPECT_EQ(decision.reasons[0],
+              "kafka was killed by SIGKILL (exit code 137, not by the OOM killer)");
 }
 
 TEST(Gate, OneShotMayExitZeroAndSatisfiesCompletedCondition) {

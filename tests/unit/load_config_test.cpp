@@ -269,6 +269,19 @@ TEST(LoadConfig, FullSpecExampleLoads) {
     EXPECT_EQ(c.validate.checks[1].probe.kind, ProbeKind::tcp);
 }
 
+// Issue 13.14: host checks of owner/group (an unknown user) point at the key's own line.
+TEST(LoadConfig, StageFileKeepsTheOwnerAndGroupPositions) {
+    Config c = load_config_text(
+        "version: 1\nstage:\n  files:\n    - source: a\n      destination: /x/y\n"
+        "      owner: no-such-user\n      group: staff\n",
+        "s.yml");
+    ASSERT_EQ(c.stage.files.size(), 1U);
+    EXPECT_EQ(c.stage.files[0].mark.line, 4);
+    EXPECT_EQ(c.stage.files[0].owner_mark.line, 6);
+    EXPECT_EQ(c.stage.files[0].owner_mark.column, 14);
+    EXPECT_EQ(c.stage.files[0].group_mark.line, 7);
+}
+
 TEST(LoadConfig, RelativeCgroupFolderStaysRelativeForTheHostToResolve) {
     Config c =
         load_config_text("version: 1\nstartup:\n  memory_source: cgroup:app//t2micro/\n", "s.yml");

@@ -113,5 +113,48 @@ TEST(Deadline, ComesFromOverrideAppspecOrDefault) {
               Millis(30 * 60 * 1000));
 }
 
+// Issue 13.1: the agent joins `location` as written, so these all run hooks/after-install;
+// a string compare lost the appspec timeout and fell back to 59m30s.
+TEST(Deadline, FindsTheEntryWhateverShapeTheLocationHas) {
+    for (const char* location : {"./hooks/after-install", "hooks//after-install",
+                                 "/hooks/after-install", "hooks/./after-install"}) {
+        Appspec appspec;
+        appspec.hooks["AfterInstall"].push_back({location, 600, std::nullopt, {}});
+        const auto choice = choose_deadline({}, &appspec, "AfterInstall", "hooks/after-install");
+        EXPECT_EQ(choice.budget, Millis(570'000)) << location;
+        EXPECT_TRUE(choice.warning.empty()) << location << ": " << choice.warning;
+    }
+}
+
+TEST(Deadline, WarnsNamingTheEntriesSeenWhenNoneMatches) {
+    Appspec appspec;
+    appspec.hooks["AfterInstall"].push_back({"hooks/other", 600, std::nullopt, {}});
+    appspec.hooks["AfterInstall"].push_back({"scripts/after-install", 600, std::nullopt, {}});
+    const auto choice = choose_deadline({}, &appspec, "AfterInstall", "hooks/after-install");
+    EXPECT_EQ(choice.budget, Millis(3'570'000));
+    EXPECT_NE(choice.warning.find("hooks/after-install"), std::string::npos) << choice.warning;
+    EXPECT_NE(choice.warning.find("hooks/other, scripts/after-install"), std::string::npos)
+        << choice.warning;
+    const auto none = choose_deadline({}, &appspec, "BeforeInstall", "hooks/before-install");
+    EXPECT_NE(none.warning.find("no BeforeInstall entry"), std::string::npos) << none.warning;
+    // Outside CodeDeploy, or with --deadline, the appspec is not consulted: nothing to say.
+    EXPECT_TRUE(choose_deadline({}, &appspec, "", "hooks/x").warning.empty());
+    EXPECT_TRUE(choose_deadline(Millis(5000), &appspec, "AfterInstall", "hooks/x").warning.empty());
+}
+
+// Issue 13.2: with a short timeout half of it is kept, and the text must say so (it printed
+// "timeout 40s - 30s" for a 20 s deadline).
+TEST(Deadline, SourceSaysWhichRuleGaveTheBudget) {
+    Appspec appspec;
+    appspec.hooks["AfterInstall"].push_back({"hooks/after-install", 40, std::nullopt, {}});
+    appspec.hooks["ValidateService"].push_back({"hooks/validate-service", 300, std::nullopt, {}});
+    const auto half = choose_deadline({}, &appspec, "AfterInstall", "hooks/after-install");
+    EXPECT_EQ(half.budget, Millis(20'000));
+    EXPECT_EQ(half.source, "appspec.yml AfterInstall timeout 40s / 2: under 60s half is kept back");
+    const auto margin = choose_deadline({}, &appspec, "ValidateService", "hooks/validate-service");
+    EXPECT_EQ(margin.budget, Millis(270'000));
+    EXPECT_EQ(margin.source, "appspec.yml ValidateService timeout 300s - 30s");
+}
+
 }  // namespace
 }  // namespace stagehand::core

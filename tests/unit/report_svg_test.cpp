@@ -409,9 +409,11 @@ TEST(ReportSvg, FailureAndOomKillsShowInRed) {
     start["ok"] = false;
     start["oom_kills"] = 1;
     start["failed_service"] = "kafka";
-    start["failure"] = "kafka exited with code 137 (OOMKilled)";
-    start["diagnosis"] = json::array({"kafka: exit 137, OOMKilled true", "last log: ramping"});
+    start["failure"] =
+        "kafka was killed by the kernel's OOM killer (system-wide: the host ran out of memory)";
+    start["diagnosis"] = json::array({"kafka: exit 137, OOMKilled false", "last log: ramping"});
     start["services"][5]["outcome"] = "failed";
+    start["services"][5]["oom_kill"] = "system_wide";
     start["services"][5]["ready_ms"] = -1;
     start["services"][6]["outcome"] = "not started";
     start["services"][6]["start_ms"] = -1;
@@ -426,10 +428,18 @@ TEST(ReportSvg, FailureAndOomKillsShowInRed) {
     ASSERT_NE(caption, std::string::npos);
     const auto element = svg.rfind("<text", caption);
     EXPECT_NE(svg.substr(element, caption - element).find("fill=\"#c62828\""), std::string::npos);
-    EXPECT_NE(svg.find("kafka exited with code 137 (OOMKilled)"), std::string::npos);
+    EXPECT_NE(svg.find("kafka was killed by the kernel&#39;s OOM killer"), std::string::npos)
+        << svg;
     EXPECT_NE(svg.find("last log: ramping"), std::string::npos);
     EXPECT_NE(svg.find(">not started</text>"), std::string::npos);
     EXPECT_EQ(svg.find("all ready"), std::string::npos);
+    // A plain SIGKILL names the OOM killer only to rule it out: no OOM caption.
+    start["oom_kills"] = 0;
+    start["failure"] = "kafka was killed by SIGKILL (exit code 137, not by the OOM killer)";
+    start["services"][5]["oom_kill"] = "not_oom";
+    const std::string sigkill = render_report_svg(report);
+    EXPECT_EQ(sigkill.find("FAILED (OOM-killed)"), std::string::npos);
+    EXPECT_NE(sigkill.find(">FAILED</text>"), std::string::npos);
 }
 
 TEST(ReportSvg, NearDeadlineIsDrawn) {

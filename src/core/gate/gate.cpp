@@ -42,15 +42,15 @@ std::optional<std::string> crash_of(const ServicePlan& plan, const ServiceState&
     if (state.phase == Phase::pending) {
         return std::nullopt;
     }
-    if (state.oom_killed) {
-        return plan.name + " was OOM-killed (exit code " + std::to_string(state.exit_code) + ")";
+    if (state.oom_killed()) {
+        return describe_exit(plan.name, state.oom, state.exit_code);
     }
     if (state.restarting) {
         return plan.name + " is restarting after exiting with code " +
                std::to_string(state.exit_code);
     }
     if (state.exited && !(plan.one_shot && state.exit_code == 0)) {
-        return plan.name + " exited with code " + std::to_string(state.exit_code);
+        return describe_exit(plan.name, state.oom, state.exit_code);
     }
     return std::nullopt;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model/types.hpp"
+#include "core/oom/oom_kill.hpp"
 
 namespace stagehand::core {
 
@@ -37,15 +38,16 @@ struct ServiceState {
     bool running = false;
     bool restarting = false;
     bool exited = false;
-    bool oom_killed = false;
     int exit_code = 0;
-    std::string health;         // "", starting, healthy, unhealthy
+    OomVerdict oom;      // what killed it when it died by SIGKILL (core/oom), kept once an OOM kill
+    std::string health;  // "", starting, healthy, unhealthy
     bool probe_passed = false;  // the ready probe passed at the latest attempt
     // Memory of the container's cgroup, newest last; kept for the settle window.
     std::deque<MemorySample> memory;
     Bytes peak = 0;
 
     Bytes current_memory() const { return memory.empty() ? 0 : memory.back().bytes; }
+    bool oom_killed() const { return is_oom_kill(oom.kind); }
 };
 
 struct Snapshot {

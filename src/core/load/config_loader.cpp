@@ -106,9 +106,11 @@ StageFile read_stage_file(const Field& item) {
     }
     if (auto owner = map.get("owner")) {
         file.owner = account_name(*owner);
+        file.owner_mark = owner->mark();
     }
     if (auto group = map.get("group")) {
         file.group = account_name(*group);
+        file.group_mark = group->mark();
     }
     return file;
 }

@@ -30,7 +30,9 @@ struct StageFile {
     std::optional<unsigned> mode;  // permission bits; nullopt keeps the source's mode
     std::optional<std::string> owner;
     std::optional<std::string> group;
-    SourceMark mark;
+    SourceMark mark;        // the list item
+    SourceMark owner_mark;  // the owner / group values: host checks point there
+    SourceMark group_mark;
 };
 
 struct StageConfig {

@@ -26,6 +26,7 @@ struct ServiceView {
     double ready_ms = -1;
     double peak_bytes = 0;
     bool warning = false;
+    bool oom_killed = false;  // its oom_kill kind is an OOM kill (core/oom)
     std::vector<WaitView> waits;
 };
 

@@ -101,7 +101,9 @@ const char* bar_colour(const ReportView& view, const ServiceView& service) {
 
 std::string caption(const ReportView& view, const ServiceView& service) {
     if (bar_colour(view, service) == k_red) {
-        const bool oom = view.failure.find("OOM") != std::string::npos;
+        // Reports before the oom_kill field said "was OOM-killed" in the failure.
+        const bool oom =
+            service.oom_killed || view.failure.find("was OOM-killed") != std::string::npos;
         return oom ? "FAILED (OOM-killed)" : "FAILED";
     }
     if (service.outcome == "unchanged") {

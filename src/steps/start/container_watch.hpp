@@ -14,14 +14,18 @@
 #include "core/plan/plan.hpp"
 #include "os/docker/docker.hpp"
 #include "os/memory/memory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "steps/context.hpp"
+#include "steps/oom/oom_watch.hpp"
 
 namespace stagehand::steps {
 
 class ContainerWatch {
   public:
+    // `oom_counters` null: no kernel OOM counters (Docker's OOMKilled flag decides).
     ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
-                   os::Docker& docker, os::ContainerMemory& memory);
+                   os::Docker& docker, os::ContainerMemory& memory,
+                   os::OomCounterReader* oom_counters = nullptr);
 
     // Subscribes to events and reads the current containers. Error: Docker unreachable.
     util::Status begin(core::Snapshot& snapshot);
@@ -43,7 +47,8 @@ class ContainerWatch {
     // seen yet). Ready probes resolve service names from it: it follows every start, restart
     // and recreate through the event stream, so it is as current as an inspect per attempt.
     const std::vector<os::ContainerState>& containers() const { return m_states; }
-    // Adds a memory sample for every started service with a live container that `due` picks.
+    // Adds a memory sample for every started service with a live container that `due` picks;
+    // refreshes the OOM counters of the running ones.
     void sample_memory(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
     const std::string& container_id(std::size_t service) const { return m_states[service].id; }
     // Container id the service had before this run (empty if none).
@@ -66,6 +71,7 @@ class ContainerWatch {
     std::vector<std::string> m_previous_ids;
     std::vector<bool> m_was_running;
     std::vector<os::ContainerState> m_states;
+    OomWatch m_oom;
 };
 
 }  // namespace stagehand::steps

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/model/types.hpp"
+#include "core/oom/oom_kill.hpp"
 #include "core/plan/plan.hpp"
 
 namespace stagehand::steps {
@@ -33,6 +34,7 @@ struct ServiceRecord {
     bool unchanged = false;  // compose left the running container as it was
     std::string outcome;     // ready, completed, gave up, failed, not started
     bool warning = false;
+    core::OomKind oom_kill = core::OomKind::none;  // what killed it, if it died by SIGKILL
 };
 
 struct MemoryRecord {

@@ -111,6 +111,7 @@ nlohmann::json start_report_json(const StartResult& result) {
                             {"unchanged", record.unchanged},
                             {"outcome", record.outcome},
                             {"warning", record.warning},
+                            {"oom_kill", core::to_string(record.oom_kill)},
                             {"waits", waits}});
     }
     nlohmann::json samples = nlohmann::json::array();
@@ -142,6 +143,14 @@ nlohmann::json start_report_json(const StartResult& result) {
 
 core::Profiles learned_profiles(const StartResult& result) {
     core::Profiles profiles;
+    // A run with an OOM kill teaches nothing: its peaks and times were taken under a memory
+    // shortage, and a kill cuts a peak short.
+    const bool oom_killed =
+        std::any_of(result.services.begin(), result.services.end(),
+                    [](const auto& r) { return core::is_oom_kill(r.oom_kill); });
+    if (result.oom_kills > 0 || oom_killed) {
+        return profiles;
+    }
     for (const auto& record : result.services) {
         if (record.outcome == "ready" && record.peak > 0 && record.started_at.count() >= 0) {
             profiles[record.name] = {record.peak, record.ready_at - record.started_at};

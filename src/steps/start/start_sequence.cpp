@@ -39,7 +39,7 @@ class StartLoop {
         : m_plan(plan),
           m_context(context),
           m_host(host),
-          m_watch(plan, project, context, host.docker, host.container_memory),
+          m_watch(plan, project, context, host.docker, host.container_memory, host.oom_counters),
           m_started(context.clock.now()),
           m_last_probe(plan.services.size(), Millis(-1'000'000)),
           m_last_sample(plan.services.size(), Millis(-1'000'000)) {
@@ -313,6 +313,7 @@ void StartLoop::finish_records() {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         close_wait(i);
         m_result.services[i].peak = m_snapshot.services[i].peak;
+        m_result.services[i].oom_kill = m_snapshot.services[i].oom.kind;
     }
 }
 
@@ -340,9 +341,13 @@ void StartLoop::fail(const Decision& decision) {
 void StartLoop::diagnose_container(std::size_t index) {
     const auto& state = m_snapshot.services[index];
     const auto& name = m_plan.services[index].name;
+    const std::string killed_by = state.oom.kind == core::OomKind::none
+                                      ? ""
+                                      : std::string(", kernel: ") + core::to_string(state.oom.kind);
     m_result.diagnosis.push_back(name + ": exit code " + std::to_string(state.exit_code) +
-                                 ", OOMKilled " + (state.oom_killed ? "true" : "false") +
-                                 ", peak " + core::format_mib(state.peak));
+                                 ", OOMKilled " +
+                                 (m_watch.containers()[index].oom_killed ? "true" : "false") +
+                                 killed_by + ", peak " + core::format_mib(state.peak));
     const auto& record = m_result.services[index];
     if (!record.probe_error.empty()) {
         m_result.diagnosis.push_back(name + ": ready probe, " + probe_attempts_text(record));
@@ -385,29 +390,38 @@ void StartLoop::diagnose_memory() {
     }
 }
 
+// The verdict after SIGTERM/SIGINT/the deadline names what was being awaited: the services
+// still starting (with their last probe error) when there are any, else the gate's own wait.
+// (The gate's next decision alone blamed the next service in line, "gesture-service ...
+// waiting for 1 service(s) still starting", while chat-service was the one awaited.)
 StartResult StartLoop::interrupted() {
     m_result.interrupted = true;
-    std::string awaited;
-    const auto decision = core::decide(m_plan, m_snapshot);
-    if (decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
-        awaited = ": " + m_plan.services[decision.service].name + " was waiting for " +
-                  decision.reasons[0];
-    }
     const auto reason = m_context.cancel.reason();
     const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
                              : reason == os::CancelReason::sigint ? "interrupted (SIGINT)"
                                                                   : "interrupted (SIGTERM)";
-    // What the services still starting were stuck on.
+    std::string service;
+    std::string awaited;
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        if (m_snapshot.services[i].phase != core::Phase::starting) {
+            continue;
+        }
         const auto& record = m_result.services[i];
-        if (m_snapshot.services[i].phase == core::Phase::starting && !record.probe_error.empty()) {
+        const std::string probe =
+            record.probe_error.empty() ? "" : " (ready probe " + probe_attempts_text(record) + ")";
+        awaited += (awaited.empty() ? ": waiting for " : "; ") + record.name + " not ready" + probe;
+        service = service.empty() ? record.name : service;
+        if (!record.probe_error.empty()) {
             m_result.diagnosis.push_back(record.name + ": not ready, ready probe " +
                                          probe_attempts_text(record));
         }
     }
-    return failed(
-        decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
-        what + awaited);
+    const auto decision = core::decide(m_plan, m_snapshot);
+    if (awaited.empty() && decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
+        service = m_plan.services[decision.service].name;
+        awaited = ": " + service + " was waiting for " + decision.reasons[0];
+    }
+    return failed(service, what + awaited);
 }
 
 }  // namespace

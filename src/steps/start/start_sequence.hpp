@@ -9,6 +9,7 @@
 #include "core/plan/plan.hpp"
 #include "os/docker/docker.hpp"
 #include "os/memory/memory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "steps/context.hpp"
 #include "steps/start/start_record.hpp"
 
@@ -28,6 +29,7 @@ struct StartHost {
     os::ContainerMemory& container_memory;
     os::ProcessTable& processes;
     ReadyProbe probe;
+    os::OomCounterReader* oom_counters = nullptr;  // null: Docker's OOMKilled flag decides
 };
 
 StartResult run_start(const core::StartPlan& plan, const std::string& project, Context& context,

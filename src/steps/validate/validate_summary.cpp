@@ -28,6 +28,9 @@ bool failed_at_once(const CheckOutcome& c) {
 
 // The verdict's words for one failing check; `compact` names the probe by its kind only.
 std::string verdict_item(const CheckOutcome& c, bool compact) {
+    if (failed_at_once(c) && c.oom.kind != core::OomKind::none) {
+        return core::describe_exit(c.service, c.oom, c.container.exit_code);
+    }
     if (failed_at_once(c) && c.has_container) {
         return c.service + " " + describe_state(c.container);
     }

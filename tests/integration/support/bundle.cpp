@@ -37,8 +37,8 @@ std::string appspec_yaml(const StackSpec& stack) {
     std::string text = "version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: " +
                        stack.install_dir.string() + "\nhooks:\n";
     for (const auto& hook : k_hooks) {
-        text += std::string("  ") + hook[0] + ":\n    - location: hooks/" + hook[1] +
-                "\n      timeout: " + std::to_string(stack.timeouts.at(hook[0])) +
+        text += std::string("  ") + hook[0] + ":\n    - location: " + stack.hook_location +
+                hook[1] + "\n      timeout: " + std::to_string(stack.timeouts.at(hook[0])) +
                 "\n      runas: root\n";
     }
     return text;

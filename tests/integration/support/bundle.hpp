@@ -59,6 +59,9 @@ struct StackSpec {
     std::vector<StagedFile> staged_files;      // stage.files
     int backups = 3;                           // stage.backups
     bool stage_stop = false;                   // stage.stop
+    // How appspec.yml spells the hooks' folder in `location`: the agent joins it as written,
+    // so "./hooks/" and "hooks//" run the same files as "hooks/".
+    std::string hook_location = "hooks/";
 };
 
 // The three hook executables to put into bundles (build/<dir>/bin).

@@ -44,6 +44,16 @@ HookOutcome fail_with(const std::string& message, ExitCode code = ExitCode::step
     return HookOutcome{code, {}, "FAILED: " + message, {}};
 }
 
+// A step before the start loop failed: when SIGTERM / the deadline cut it short, that is the
+// cause ("cancelled" from Docker or compose is not).
+HookOutcome fail_before_start(const HookEnv& env, const std::string& doing,
+                              const std::string& message) {
+    if (env.cancel.fired()) {
+        return interrupted_outcome(env.cancel.reason(), doing + " (no service was touched)");
+    }
+    return fail_with(message);
+}
+
 // --from: the services before SERVICE in the start order must already be running.
 std::string check_resume(const HookEnv& env, os::Docker& docker) {
     if (!env.options.from) {
@@ -106,7 +116,8 @@ void preflight_after_install(HookEnv& env) {
 }
 
 void plan_after_install(HookEnv& env) {
-    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
+    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project, env.log,
+                                        os::OnDamage::leave_in_place);
     const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
@@ -116,7 +127,7 @@ void plan_after_install(HookEnv& env) {
 
 HookOutcome run_after_install(HookEnv& env) {
     const auto& inputs = env.inputs;
-    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project);
+    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project, env.log);
     const auto plan =
         core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
 
@@ -125,18 +136,20 @@ HookOutcome run_after_install(HookEnv& env) {
     if (!docker) {
         return fail_with(docker.error().message);
     }
+    report_docker_waits(**docker, env.log);
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
-        return fail_with(ping.error().message);
+        return fail_before_start(env, "asking the Docker daemon", ping.error().message);
     }
-    auto compose = os::make_compose(inputs.config.compose.command, inputs.project,
-                                    inputs.compose.path, runner, env.deadline, env.cancel);
+    auto compose =
+        os::make_compose(inputs.config.compose.command, inputs.project, inputs.compose.path, runner,
+                         env.deadline, env.cancel, watch_compose(**docker, env.log, env.cancel));
     if (!compose) {
-        return fail_with(compose.error().message);
+        return fail_before_start(env, "checking compose", compose.error().message);
     }
     env.log.info("", "using " + (*compose)->describe() + ", gate " + core::to_string(plan.gate) +
                          ", concurrency " + std::to_string(plan.concurrency));
     if (auto resume = check_resume(env, **docker); !resume.empty()) {
-        return fail_with(resume);
+        return fail_before_start(env, "checking --from", resume);
     }
 
     steps::Context context{env.clock, env.cancel,    env.deadline,  env.log,
@@ -146,9 +159,10 @@ HookOutcome run_after_install(HookEnv& env) {
     outcome.report["pull"] = steps::pull_report_json(pulled);
     if (!pulled.ok) {
         // Before any service is touched (SPEC: a missing image fails the hook first).
-        outcome.code =
-            env.cancel.fired() ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
-        outcome.verdict = "FAILED: pull: " + pulled.failure + " (no service was touched)";
+        const auto report = outcome.report;
+        outcome = fail_before_start(env, "pulling images",
+                                    "pull: " + pulled.failure + " (no service was touched)");
+        outcome.report = report;
         return outcome;
     }
 
@@ -192,7 +206,7 @@ HookOutcome run_after_install(HookEnv& env) {
     outcome.verdict = steps::start_verdict(result);
     if (result.ok) {
         if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
-                                        steps::learned_profiles(result));
+                                        steps::learned_profiles(result), env.log);
             !saved) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }

@@ -97,10 +97,14 @@ HookOutcome run_before_install(HookEnv& env) {
             return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + made.error().message, {}};
         }
         docker = std::move(*made);
-        auto made_compose =
-            os::make_compose(config.compose.command, env.inputs.project, env.inputs.compose.path,
-                             runner, env.deadline, env.cancel);
+        report_docker_waits(*docker, env.log);
+        auto made_compose = os::make_compose(
+            config.compose.command, env.inputs.project, env.inputs.compose.path, runner,
+            env.deadline, env.cancel, watch_compose(*docker, env.log, env.cancel));
         if (!made_compose) {
+            if (env.cancel.fired()) {
+                return interrupted_outcome(env.cancel.reason(), "checking compose");
+            }
             return HookOutcome{
                 ExitCode::step_failed, {}, "FAILED: " + made_compose.error().message, {}};
         }
@@ -144,7 +148,11 @@ HookOutcome run_before_install(HookEnv& env) {
     result.code = code == ECANCELED   ? exit_code_for(env.cancel.reason())
                   : code == ETIMEDOUT ? ExitCode::deadline
                                       : ExitCode::step_failed;
-    result.verdict = "FAILED: before-install: " + outcome.status.error().message +
+    // A step SIGTERM cut short (e.g. `compose stop`) fails with "cancelled": name the signal.
+    const bool interrupted = code == ECANCELED || env.cancel.fired();
+    result.verdict = "FAILED: before-install: " +
+                     (interrupted ? interruption_text(env.cancel.reason()) + " while staging"
+                                  : outcome.status.error().message) +
                      (outcome.rolled_back ? " (installed files were put back)" : "");
     return result;
 }

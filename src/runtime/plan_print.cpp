@@ -4,6 +4,7 @@
 
 #include "core/gate/gate.hpp"
 #include "core/load/units.hpp"
+#include "util/sanitize.hpp"
 
 namespace stagehand::runtime {
 
@@ -18,6 +19,31 @@ void write_out(const std::string& text) {
         }
         done += static_cast<std::size_t>(n);
     }
+}
+
+// The plan echoes input (service and image names, paths): every string, key or value, is
+// made one printable line before it is printed, text or JSON (a compose image name with an
+// escape sequence or invalid UTF-8 otherwise goes out raw, or aborts json.dump()).
+nlohmann::ordered_json sanitized(const nlohmann::ordered_json& json) {
+    constexpr std::size_t k_value_bytes = 600;
+    if (json.is_string()) {
+        return util::sanitize_line(json.get_ref<const std::string&>(), k_value_bytes);
+    }
+    if (json.is_array()) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (const auto& item : json) {
+            out.push_back(sanitized(item));
+        }
+        return out;
+    }
+    if (json.is_object()) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : json.items()) {
+            out[util::sanitize_line(key, k_value_bytes)] = sanitized(value);
+        }
+        return out;
+    }
+    return json;
 }
 
 std::string conditions(const core::StartPlan& plan, const core::ServicePlan& service) {
@@ -121,7 +147,8 @@ nlohmann::ordered_json start_plan_json(const core::StartPlan& plan, const core::
             {"start_order", services}};
 }
 
-void print_plan(const HookEnv& env, const nlohmann::ordered_json& json) {
+void print_plan(const HookEnv& env, const nlohmann::ordered_json& plan) {
+    const auto json = sanitized(plan);
     if (env.options.log_format == LogFormat::json) {
         write_out(json.dump() + "\n");
         return;

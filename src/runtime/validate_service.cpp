@@ -85,7 +85,11 @@ HookOutcome run_validate_service(HookEnv& env) {
     if (!docker) {
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + docker.error().message, {}};
     }
+    report_docker_waits(**docker, env.log);
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
+        if (env.cancel.fired()) {
+            return interrupted_outcome(env.cancel.reason(), "asking the Docker daemon");
+        }
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + ping.error().message, {}};
     }
     os::HostResolver resolver;

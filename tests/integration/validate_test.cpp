@@ -1,8 +1,9 @@
 // validate-service through the simulated agent, under both compose generations (SPEC section
 // 7): a healthy stack with explicit checks passes; a service that dies after after-install
-// succeeded, one that keeps restarting, and one answering HTTP 500 each fail ValidateService
-// with exit 1 and a tail (the agent's ~2 KB) that names the cause, verdict last; a container
-// killed by `docker kill -s KILL` during validation is named a plain SIGKILL, not an OOM kill.
+// succeeded (also when no explicit check names it: the baseline always runs), one that keeps
+// restarting, and one answering HTTP 500 each fail ValidateService with exit 1 and a tail (the
+// agent's ~2 KB) that names the cause, verdict last; a container killed by `docker kill -s
+// KILL` during validation is named a plain SIGKILL, not an OOM kill.
 
 #include <atomic>
 #include <chrono>
@@ -69,13 +70,16 @@ TEST_P(ValidateTest, HealthyStackPassesItsExplicitChecks) {
         "{ service: gesture-service, running: true }"};
     const auto run = deploy(bundle(spec, "rev"));
     expect_deployed(run);
-    // Three checks, not the two default `running` ones: the configured checks were run.
+    // The three configured checks, then the baseline (SPEC section 7) adds rabbitmq's
+    // `running` (gesture-service's is configured already).
     const std::string verdict = verdict_of(run.hook("ValidateService"));
-    EXPECT_EQ(verdict.rfind("OK: validate: 3 checks held 1s", 0), 0u) << verdict;
+    EXPECT_EQ(verdict.rfind("OK: validate: 4 checks held 1s", 0), 0u) << verdict;
     const auto checks = report(run.summary().value(
         "deployment_id", ""))["hooks"]["validate-service"]["validate"]["checks"];
-    ASSERT_EQ(checks.size(), 3u) << checks.dump(1);
+    ASSERT_EQ(checks.size(), 4u) << checks.dump(1);
     EXPECT_NE(checks[0].value("check", "").find(url), std::string::npos) << checks.dump(1);
+    EXPECT_EQ(checks[3].value("service", ""), "rabbitmq") << checks.dump(1);
+    EXPECT_EQ(checks[3].value("check", ""), "running") << checks.dump(1);
     for (const auto& check : checks) {
         EXPECT_TRUE(check.value("passed", false)) << check.dump();
     }
@@ -154,6 +158,22 @@ TEST_P(ValidateTest, ContainerKilledBySigkillIsNamedSoNotAnOomKill) {
             EXPECT_EQ(check.value("oom_kill", ""), "not_oom") << check.dump();
         }
     }
+}
+
+TEST_P(ValidateTest, ServiceNamedInNoCheckThatDiesFailsValidate) {
+    // Explicit checks name only rabbitmq; zookeeper dies 6 s after its start, inside the
+    // window. The baseline (SPEC section 7) still covers it (issue 13: validate passed in 3 s).
+    auto dying = service("zookeeper", standin_image("zookeeper"), free_port(),
+                         with_small({"--mode", "crash", "--crash-after-s", "6"}));
+    dying.ready = "{ running: true }";
+    auto spec = stack_with(dying);
+    spec.validate_stable = "15s";
+    spec.validate_checks = {
+        "{ service: rabbitmq, tcp: \"rabbitmq:" + std::to_string(spec.services[0].port) + "\" }"};
+    const auto hook = expect_validate_failed(deploy(bundle(spec, "rev")));
+    const std::string tail = hook.value("tail", "");
+    EXPECT_NE(verdict_of(hook).find("zookeeper exited 3"), std::string::npos) << tail;
+    EXPECT_NE(tail.find("zookeeper state: exited, exit code 3"), std::string::npos) << tail;
 }
 
 TEST_P(ValidateTest, FlappingServiceFailsNamingTheRestart) {

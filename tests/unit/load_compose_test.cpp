@@ -46,6 +46,14 @@ const BadRow k_bad[] = {
     {"service scalar", "services:\n  web: nginx\n", 2, 8, "services.web", "expected a map"},
     {"service name", "services:\n  web app:\n    image: x\n", 2, 3, "services.web app",
      "invalid service name"},
+    // Docker references are printable ASCII: anything else would reach the manifest and the
+    // console raw (issue 13 item 11); `${VAR}` interpolation stays allowed.
+    {"image with an escape", "services:\n  web:\n    image: \"ng\\e[31mx\"\n", 3, 12,
+     "services.web.image", "invalid image reference"},
+    {"image with invalid UTF-8", "services:\n  web:\n    image: caf\xe9\xff\n", 3, 12,
+     "services.web.image", "printable ASCII"},
+    {"image with a space", "services:\n  web:\n    image: \"nginx 1\"\n", 3, 12,
+     "services.web.image", "invalid image reference"},
     {"duplicate service", "services:\n  web: {image: x}\n  web: {image: y}\n", 3, 3, "services.web",
      "duplicate key `web` (first at line 2)"},
     {"unknown dependency (list)",

@@ -220,6 +220,20 @@ TEST(LoadConfig, FormatsLikeACompiler) {
               "            ^");
 }
 
+// Every part may hold input bytes: none may forge a line or break UTF-8 (issue 13 item 11).
+TEST(LoadConfig, FormatSanitisesEveryPart) {
+    Diagnostic d;
+    d.at = SourceMark{"dir\n/stagehand.yml", 3, 9};
+    d.key = "services.a\nFAILED: fake verdict";
+    d.message = "bad \x1b[31mname\x1b[0m caf\xe9\xff";
+    d.source_line = "  a\tb\x01: caf\xe9\xff x";
+    EXPECT_EQ(d.format(),
+              "dir /stagehand.yml:3:9: error: services.a FAILED: fake verdict: bad name "
+              "caf\xEF\xBF\xBD\xEF\xBF\xBD\n"
+              "      a b: caf\xEF\xBF\xBD\xEF\xBF\xBD x\n"
+              "           ^");
+}
+
 TEST(LoadConfig, FullSpecExampleLoads) {
     Config c = load_config_file(k_fixtures + "/stagehand-full.yml");
     EXPECT_EQ(c.path, k_fixtures + "/stagehand-full.yml");

@@ -3,10 +3,12 @@
 // Time is a FakeClock, so a 30 s deployment runs in milliseconds.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <functional>
 #include <map>
 
 #include "core/gate/gate.hpp"
+#include "os/docker/docker.hpp"
 #include "steps/probe/probe_runner.hpp"
 #include "steps/start/start_report.hpp"
 #include "steps/start/start_sequence.hpp"
@@ -45,6 +47,14 @@ class SimHost final : public os::Docker,
     int light_lists = 0;  // list_containers calls (one request)
     int inspects = 0;     // inspect calls
     std::vector<std::string> started;
+    // The service whose `compose up` gets the run's SIGTERM while its child runs (the Cancel
+    // fires mid-call and compose's child ends "cancelled").
+    std::string sigterm_during_up;
+    // Once this service has started, the daemon freezes: every list and inspect waits the
+    // answer timeout (10 s on the clock) and fails the way EngineDocker does.
+    std::string freeze_after_up;
+    bool frozen = false;
+    os::MonoTime frozen_at{};
 
     // --- the simulation
     struct Running {
@@ -115,12 +125,24 @@ class SimHost final : public os::Docker,
                                                                      os::MonoTime,
                                                                      const os::Cancel&) override {
         ++lists;
+        if (frozen) {
+            return silent("GET /containers/json");
+        }
         return states();
     }
     util::Result<std::vector<os::ContainerState>> list_containers(const std::string&, os::MonoTime,
                                                                   const os::Cancel&) override {
         ++light_lists;
+        if (frozen) {
+            return silent("GET /containers/json");
+        }
         return states();
+    }
+    util::Error silent(const std::string& what) {
+        m_clock.advance(std::chrono::seconds(10));
+        return util::Error{
+            "Docker daemon at /var/run/docker.sock did not answer for 10s (" + what + ")",
+            os::k_daemon_unresponsive};
     }
     std::vector<os::ContainerState> states() {
         step();
@@ -142,6 +164,9 @@ class SimHost final : public os::Docker,
     util::Result<os::ContainerState> inspect(const std::string& id, os::MonoTime,
                                              const os::Cancel&) override {
         ++inspects;
+        if (frozen) {
+            return silent("GET /containers/" + id + "/json");
+        }
         for (auto& state : states()) {
             if (state.id == id) {
                 return state;
@@ -196,8 +221,18 @@ class SimHost final : public os::Docker,
     // --- os::Compose
     // Compose and MemoryReader both describe themselves.
     std::string describe() const override { return "simulated"; }
-    util::Status up_service(const std::string& service, os::MonoTime, const os::Cancel&) override {
+    util::Status up_service(const std::string& service, os::MonoTime,
+                            const os::Cancel& cancel) override {
+        if (service == sigterm_during_up) {
+            cancel.fire(os::CancelReason::sigterm);
+            return util::Error{"docker compose up -d --no-deps " + service + " cancelled",
+                               ECANCELED};
+        }
         started.push_back(service);
+        if (!frozen && service == freeze_after_up) {
+            frozen = true;
+            frozen_at = m_clock.now();
+        }
         burn_cpu();
         m_running[service] = Running{"c-" + service, m_clock.now(), Millis(0), true, false, 0};
         return {};
@@ -545,6 +580,48 @@ TEST(StartSequence, InterruptedVerdictNamesTheServiceAwaitedAndItsLastProbeError
         EXPECT_NE(verdict.find("8 attempts, last: not ready"), std::string::npos) << verdict;
         EXPECT_EQ(verdict.find("gesture-service"), std::string::npos) << verdict;
     }
+}
+
+// Issue 13 item 7: a SIGTERM while `compose up` runs is an interruption (exit 143), not
+// "compose could not start" with a memory diagnosis.
+TEST(StartSequence, SigtermDuringComposeUpIsAnInterruptionNotAComposeFailure) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    const auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    host.sigterm_during_up = plan.services[1].name;
+    run(r, host, plan);
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_TRUE(r.result.interrupted);
+    EXPECT_EQ(r.result.failure.rfind("interrupted (SIGTERM)", 0), 0u) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(plan.services[1].name), std::string::npos) << r.result.failure;
+    EXPECT_EQ(r.result.failure.find("compose could not start"), std::string::npos)
+        << r.result.failure;
+    for (const auto& line : r.result.diagnosis) {
+        EXPECT_EQ(line.find("largest"), std::string::npos) << line;
+    }
+    EXPECT_EQ(host.started, std::vector<std::string>{plan.services[0].name});
+}
+
+// Issue 13 item 8: a daemon that stops answering mid-start was blamed on the service being
+// awaited ("s3 not ready after 15s") once startup.timeout passed. The verdict names the daemon.
+TEST(StartSequence, FrozenDaemonIsNamedNotTheServiceItWasWaitingFor) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    for (auto& service : plan.services) {
+        service.timeout = Millis(15000);
+    }
+    host.freeze_after_up = plan.services[1].name;
+    run(r, host, plan);
+    ASSERT_TRUE(host.frozen);
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_FALSE(r.result.interrupted);
+    EXPECT_NE(r.result.failure.find("Docker daemon at /var/run/docker.sock did not answer for 10s"),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.failure.find("not ready"), std::string::npos) << r.result.failure;
+    // Named at the first call that hit the silence, not after startup.timeout.
+    EXPECT_LT(r.clock.now() - host.frozen_at, std::chrono::seconds(15));
 }
 
 }  // namespace

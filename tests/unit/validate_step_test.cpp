@@ -488,10 +488,57 @@ TEST(ValidatePlan, DefaultChecksAndConfiguredOnes) {
 
     config.checks = {{"web", http("web"), {}}, {"other", tcp("other", 1), {}}};
     const ValidatePlan configured = plan_validate(config, "proj", services);
-    ASSERT_EQ(configured.checks.size(), 1u);  // "other" is not among the services
+    // "other" is not among the services; the baseline is added to the configured check.
+    ASSERT_EQ(configured.checks.size(), 4u);
     EXPECT_EQ(configured.checks[0].probe.kind, core::ProbeKind::http);
     EXPECT_FALSE(configured.checks[0].default_check);
     EXPECT_TRUE(configured.checks[0].has_healthcheck);
+    for (std::size_t i = 1; i < 4; ++i) {
+        EXPECT_EQ(configured.checks[i].service, defaults.checks[i - 1].service);
+        EXPECT_EQ(configured.checks[i].probe.kind, defaults.checks[i - 1].probe.kind);
+        EXPECT_TRUE(configured.checks[i].default_check);
+    }
+}
+
+TEST(ValidatePlan, ConfiguredRunningOrHealthyCheckIsNotDuplicatedByTheBaseline) {
+    core::ValidateConfig config;
+    config.checks = {{"web", kind(core::ProbeKind::healthy), {}},
+                     {"kafka", kind(core::ProbeKind::running), {}}};
+    const ValidatePlan plan =
+        plan_validate(config, "proj", {{"kafka", false}, {"web", true}, {"db", false}});
+    std::vector<std::string> checks;
+    for (const auto& check : plan.checks) {
+        checks.push_back(check.service + " " + core::describe(check.probe) +
+                         (check.default_check ? " (baseline)" : ""));
+    }
+    EXPECT_EQ(checks,
+              (std::vector<std::string>{"web healthy", "kafka running", "web running (baseline)",
+                                        "db running (baseline)"}));
+}
+
+// SPEC section 7: explicit checks are added to the baseline, so a dead service that no
+// check names still fails the deployment (issue 13: it passed in 3 s).
+TEST_F(ValidateTest, ServiceNamedInNoCheckThatDiesFailsValidate) {
+    core::ValidateConfig config;
+    config.checks = {{"web", http("web"), {}}};
+    config.stable = seconds(10);
+    plan = plan_validate(config, "proj", {{"kafka", false}, {"web", false}});
+    docker.set_containers({running_container("kafka", "k1"), running_container("web", "w1")});
+    docker.set_logs("k1", {"kafka is up", "Killed"});
+    docker.on_list = [this](int, std::vector<os::ContainerState>& containers) {
+        if (clock.now() - start >= seconds(2)) {
+            containers[0].running = false;
+            containers[0].status = "exited";
+            containers[0].exit_code = 137;
+        }
+    };
+    const auto outcome = run([](auto&&...) { return pass(); });
+    EXPECT_FALSE(outcome.passed);
+    EXPECT_DOUBLE_EQ(took(), 2.0);
+    EXPECT_EQ(check(outcome, "kafka", core::ProbeKind::running).failure, CheckFailure::crashed);
+    const auto summary = render_validate_summary(outcome);
+    EXPECT_EQ(summary.back(), "FAILED: validate: kafka exited 137");
+    EXPECT_NE(std::find(summary.begin(), summary.end(), "  kafka | Killed"), summary.end());
 }
 
 }  // namespace

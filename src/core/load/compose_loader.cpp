@@ -29,6 +29,21 @@ bool is_service_name(const std::string& name) {
     });
 }
 
+// Docker references are printable ASCII (distribution/reference); compose interpolates
+// `${VAR}` before Docker sees them, so `$`, `{`, `}` pass here. A control character or a
+// non-ASCII byte would otherwise reach the manifest and the console (issue 13).
+std::string read_image(const Field& field) {
+    std::string image = field.string();
+    const bool printable = std::all_of(image.begin(), image.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte > 0x20 && byte < 0x7F;
+    });
+    if (!printable) {
+        field.fail("invalid image reference: only printable ASCII without spaces");
+    }
+    return image;
+}
+
 // mem_limit and friends, read as Docker does. "0" means no limit; "${VAR}" depends on the
 // environment compose runs with, which is not ours to guess.
 std::optional<Bytes> read_docker_size(const Field& field) {
@@ -160,7 +175,7 @@ ComposeService read_service(const MapReader::Entry& entry, ComposeFile& compose,
     }
     auto map = entry.value.map({});
     if (auto image = map.get("image")) {
-        service.image = image->string();
+        service.image = read_image(*image);
     }
     service.has_build = map.get("build").has_value();
     if (auto depends_on = map.get("depends_on")) {

@@ -2,6 +2,7 @@
 // The Docker engine and compose, as stagehand sees them. Containers are always found by the
 // compose labels (com.docker.compose.project / .service), never by name.
 
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,11 @@
 #include "util/result.hpp"
 
 namespace stagehand::os {
+
+// Error::code of a Docker call the daemon did not answer in time (EngineClient: no byte for
+// its answer timeout): it is frozen or overloaded. Distinct from ETIMEDOUT (the caller's
+// deadline passed) so that callers can name the daemon rather than what they waited for.
+inline constexpr int k_daemon_unresponsive = EHOSTDOWN;
 
 struct ContainerState {
     std::string id;

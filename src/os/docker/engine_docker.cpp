@@ -222,7 +222,8 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
     EngineRequest request{"POST",
                           "/images/create?fromImage=" + url_encode(ref.repository) +
                               "&tag=" + url_encode(ref.digest.empty() ? ref.tag : ref.digest),
-                          {}};
+                          {},
+                          true};
     if (m_auth != nullptr) {
         auto header = m_auth->header_for(image, deadline, cancel);
         if (!header) {

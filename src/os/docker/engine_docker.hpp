@@ -6,6 +6,7 @@
 // list), ETIMEDOUT for the deadline, ECANCELED for Cancel, EACCES for 401/403, EIO for other
 // daemon errors, else the socket's errno.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,11 +20,17 @@ namespace stagehand::os {
 
 class EngineDocker final : public Docker {
   public:
-    // `auth` null: anonymous pulls.
-    explicit EngineDocker(std::string socket_path, std::unique_ptr<RegistryAuth> auth = nullptr)
-        : m_client(std::move(socket_path)), m_auth(std::move(auth)) {}
+    // `auth` null: anonymous pulls. `answer_timeout`: see EngineClient (tests shorten it).
+    explicit EngineDocker(
+        std::string socket_path, std::unique_ptr<RegistryAuth> auth = nullptr,
+        std::chrono::milliseconds answer_timeout = EngineClient::k_default_answer_timeout)
+        : m_client(std::move(socket_path), answer_timeout), m_auth(std::move(auth)) {}
 
     const std::string& socket_path() const { return m_client.socket_path(); }
+    // Told while a call waits on a silent daemon (see WaitObserver). Set before first use.
+    void set_wait_observer(WaitObserver observer) {
+        m_client.set_wait_observer(std::move(observer));
+    }
 
     util::Status ping(MonoTime deadline, const Cancel& cancel) override;
     util::Result<std::vector<ContainerState>> project_containers(const std::string& project,

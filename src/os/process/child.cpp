@@ -271,6 +271,14 @@ int end_group(ChildGroup& child, std::chrono::milliseconds grace,
     return child.reap();
 }
 
+int reap_and_end_group(ChildGroup& child) {
+    // SPEC section 2: no background process may outlive the run. Nothing we spawn (docker,
+    // compose, a probe) has a reason to leave a process behind, and the zombie leader keeps
+    // the group id reserved until reap(), so the signal reaches only its own group.
+    child.signal_group(SIGKILL);
+    return child.reap();
+}
+
 int millis_until(MonoTime until, int cap_ms) {
     const auto now = std::chrono::steady_clock::now();
     if (until <= now) {

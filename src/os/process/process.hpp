@@ -5,6 +5,8 @@
 // stdout/stderr captured through pipes -- never our own stdout, so no child can keep the
 // agent's pipes open after we exit (CodeDeploy error 6, "outputs left open").
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +23,10 @@ struct ProcessSpec {
     std::vector<std::pair<std::string, std::string>> env;  // added to / overriding ours
     std::string cwd;                                       // empty: inherit
     std::size_t max_output = 1 << 20;  // bytes kept per stream; the rest is dropped (tail kept)
+    // Asked about once a second while the child runs, with how long it has run: a non-empty
+    // answer ends the group (TERM, grace, KILL) and becomes ProcessOutcome::stopped. For a
+    // child waiting on something that may have died (compose on a frozen Docker daemon).
+    std::function<std::string(std::chrono::milliseconds running_for)> watchdog;
 };
 
 struct ProcessOutcome {
@@ -28,11 +34,14 @@ struct ProcessOutcome {
     int signal = 0;          // the signal that ended it, 0 if it exited
     bool timed_out = false;  // the deadline passed; the group was ended (TERM, grace, KILL)
     bool cancelled = false;  // Cancel fired; the group was ended
+    std::string stopped;     // why ProcessSpec::watchdog ended the group ("" if it did not)
     std::string out;
     std::string err;
 
-    bool success() const { return !timed_out && !cancelled && signal == 0 && exit_code == 0; }
-    // "exited with 1", "killed by SIGKILL", "timed out", "cancelled"
+    bool success() const {
+        return !timed_out && !cancelled && stopped.empty() && signal == 0 && exit_code == 0;
+    }
+    // "exited with 1", "killed by SIGKILL", "timed out", "cancelled", "stopped: <why>"
     std::string describe() const;
 };
 

@@ -92,6 +92,8 @@ class StageStep {
                                StageOutcome& out);
     util::Status update_manifest(const core::StagePlan& plan, StageOutcome& out);
     void roll_back(Installer& installer, StageOutcome& out);
+    void tidy_temp_files(const core::StagePlan& plan, const Installer& installer,
+                         StageOutcome& out);
     void prune_images(const core::StagePlan& plan, StageOutcome& out);
     void add_op(StageOutcome& out, StageOp op, std::chrono::steady_clock::time_point began);
 

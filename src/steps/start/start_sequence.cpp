@@ -114,6 +114,11 @@ class StartLoop {
         if (m_snapshot.now - m_last_full_refresh >= k_full_refresh) {
             m_last_full_refresh = m_snapshot.now;
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
+                if (refreshed.error().code == os::k_daemon_unresponsive) {
+                    // A frozen daemon: name it now, not the service startup.timeout would.
+                    failed("", refreshed.error().message);
+                    return false;
+                }
                 m_context.log.debug("", refreshed.error().message);
             }
         }
@@ -233,6 +238,8 @@ class StartLoop {
     std::vector<Millis> m_last_probe;
     std::vector<Millis> m_last_sample;
     Millis m_last_full_refresh{0};
+    // The service whose `compose up` a signal (or the deadline) cut short.
+    std::optional<std::size_t> m_cut_short;
     StartResult m_result;
 };
 
@@ -250,8 +257,15 @@ bool StartLoop::start(const Decision& decision) {
     } else {
         m_context.log.info(service.name, message);
     }
-    if (auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
-        !up) {
+    auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
+    if (!up) {
+        if (m_context.cancel.fired()) {
+            m_cut_short = index;  // for interrupted(): the signal cut this start short
+        }
+        if (up.error().code == os::k_daemon_unresponsive) {
+            failed("", up.error().message);  // the daemon, not the service, is the cause
+            return false;
+        }
         fail(Decision{Decision::Kind::fail,
                       index,
                       {"compose could not start " + service.name + ": " + up.error().message},
@@ -268,6 +282,10 @@ bool StartLoop::start(const Decision& decision) {
         m_result.first_start = m_snapshot.now;
     }
     if (auto refreshed = m_watch.refresh(index, m_snapshot); !refreshed) {
+        if (refreshed.error().code == os::k_daemon_unresponsive) {
+            failed("", refreshed.error().message);
+            return false;
+        }
         m_context.log.warn(service.name, refreshed.error().message);
     }
     record.container_id = m_watch.container_id(index);
@@ -318,6 +336,11 @@ void StartLoop::finish_records() {
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {
+    if (m_context.cancel.fired() && !m_result.interrupted) {
+        // A Docker call or compose child that SIGTERM (or the deadline) cut short fails with
+        // "cancelled": the interruption is the cause, not that call (issue 13).
+        return interrupted();
+    }
     m_result.ok = false;
     m_result.failed_service = service;
     m_result.failure = why;
@@ -326,6 +349,10 @@ StartResult StartLoop::failed(const std::string& service, const std::string& why
 }
 
 void StartLoop::fail(const Decision& decision) {
+    if (m_context.cancel.fired()) {
+        interrupted();  // no container diagnosis: its calls would only say "cancelled"
+        return;
+    }
     const auto index = decision.service;
     const auto& service = m_plan.services[index];
     failed(service.name, decision.reasons.empty() ? service.name + " failed" : decision.reasons[0]);
@@ -417,7 +444,11 @@ StartResult StartLoop::interrupted() {
         }
     }
     const auto decision = core::decide(m_plan, m_snapshot);
-    if (awaited.empty() && decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
+    if (m_cut_short) {
+        service = m_plan.services[*m_cut_short].name;
+        awaited = " while starting " + service + awaited;
+    } else if (awaited.empty() && decision.kind == Decision::Kind::wait &&
+               !decision.reasons.empty()) {
         service = m_plan.services[decision.service].name;
         awaited = ": " + service + " was waiting for " + decision.reasons[0];
     }

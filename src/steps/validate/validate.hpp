@@ -21,7 +21,7 @@ namespace stagehand::steps {
 struct ValidateCheck {
     std::string service;
     core::Probe probe;
-    bool default_check = false;    // added because validate.checks is empty
+    bool default_check = false;    // part of the baseline, not from validate.checks
     bool has_healthcheck = false;  // the service has a compose healthcheck
 };
 
@@ -39,8 +39,9 @@ struct ValidatedService {
     bool has_healthcheck = false;
 };
 
-// The plan from the config: its checks (restricted to `services`), or with none configured
-// one `running` check per service plus `healthy` where it has a healthcheck.
+// The plan from the config: its checks (restricted to `services`), then the baseline: one
+// `running` check per service plus `healthy` where it has a healthcheck, unless a configured
+// check of that kind already covers the service.
 ValidatePlan plan_validate(const core::ValidateConfig& config, std::string project,
                            const std::vector<ValidatedService>& services);
 

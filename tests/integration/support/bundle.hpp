@@ -55,10 +55,11 @@ struct StackSpec {
     std::string startup_timeout = "60s";
     std::string validate_stable = "1s";
     std::string validate_timeout = "30s";
-    std::vector<std::string> validate_checks;  // validate.checks items (flow YAML); none: default
-    std::vector<StagedFile> staged_files;      // stage.files
-    int backups = 3;                           // stage.backups
-    bool stage_stop = false;                   // stage.stop
+    // validate.checks items (flow YAML), added to the baseline
+    std::vector<std::string> validate_checks;
+    std::vector<StagedFile> staged_files;  // stage.files
+    int backups = 3;                       // stage.backups
+    bool stage_stop = false;               // stage.stop
     // How appspec.yml spells the hooks' folder in `location`: the agent joins it as written,
     // so "./hooks/" and "hooks//" run the same files as "hooks/".
     std::string hook_location = "hooks/";

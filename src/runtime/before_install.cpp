@@ -47,9 +47,6 @@ struct NoRunner final : os::ProcessRunner {
                                          const os::Cancel&) override {
         return util::Error{"no processes during validation"};
     }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"no processes during validation"};
-    }
 };
 
 core::StagePlan validated_plan(HookEnv& env, steps::StageStep& step) {

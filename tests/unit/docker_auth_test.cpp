@@ -145,9 +145,6 @@ class ScriptedRunner final : public ProcessRunner {
         specs.push_back(spec);
         return answer;
     }
-    util::Result<std::unique_ptr<LineStream>> stream(const ProcessSpec&) override {
-        return util::Error{"not used"};
-    }
 };
 
 struct AuthFixture {

@@ -54,9 +54,6 @@ class FakeRunner final : public os::ProcessRunner {
         deadlines.push_back(deadline);
         return outcome;
     }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"not scripted"};
-    }
 };
 
 core::Probe http_probe(const std::string& host, int port, const std::string& path = "/health") {

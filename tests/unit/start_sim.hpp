@@ -263,7 +263,6 @@ class SimHost final : public os::Docker,
                                const os::Cancel&) override {
         return {};
     }
-    util::Status check_config(os::MonoTime, const os::Cancel&) override { return {}; }
 
     // --- os::MemoryReader
     util::Result<os::MemorySnapshot> read() override {
@@ -431,9 +430,6 @@ inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
     struct NoRunner final : os::ProcessRunner {
         util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
                                              const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-        util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
             return util::Error{"unused"};
         }
     } runner;

@@ -62,9 +62,6 @@ class NoRunner final : public os::ProcessRunner {
                                          const os::Cancel&) override {
         return util::Error{"unused"};
     }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"unused"};
-    }
 };
 
 // Answers attempts with a script: (service, probe, seconds since start) -> result.

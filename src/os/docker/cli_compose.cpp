@@ -199,10 +199,6 @@ util::Status CliCompose::stop_services(const std::vector<std::string>& services,
     return run(args, deadline, cancel);
 }
 
-util::Status CliCompose::check_config(MonoTime deadline, const Cancel& cancel) {
-    return run({"config", "--services"}, deadline, cancel);
-}
-
 util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, ProcessRunner& runner,
                                             MonoTime deadline, const Cancel& cancel) {
     ComposeFlavour flavour;

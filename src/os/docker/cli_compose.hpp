@@ -54,7 +54,6 @@ class CliCompose final : public Compose {
     // An empty list stops nothing (it never means "the whole project").
     util::Status stop_services(const std::vector<std::string>& services, int timeout_seconds,
                                MonoTime deadline, const Cancel& cancel) override;
-    util::Status check_config(MonoTime deadline, const Cancel& cancel) override;
 
     // Set before the first call.
     void set_watchdog(ComposeWatchdog watchdog) { m_watchdog = std::move(watchdog); }

@@ -141,8 +141,6 @@ class Compose {
     virtual util::Status stop_services(const std::vector<std::string>& services,
                                        int timeout_seconds, MonoTime deadline,
                                        const Cancel& cancel) = 0;
-    // `config --services`: sanity check that compose itself accepts the file.
-    virtual util::Status check_config(MonoTime deadline, const Cancel& cancel) = 0;
 };
 
 }  // namespace stagehand::os

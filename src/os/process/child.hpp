@@ -79,10 +79,4 @@ int millis_until(MonoTime until, int cap_ms);
 // Fills exit_code / signal from a wait status.
 void apply_wait_status(int status, ProcessOutcome& outcome);
 
-// The line-by-line reader PosixProcessRunner::stream returns.
-// Error when the epoll fd cannot be set up (the child is then killed and reaped).
-util::Result<std::unique_ptr<LineStream>> make_line_stream(SpawnedChild spawned,
-                                                           std::size_t max_line,
-                                                           std::chrono::milliseconds grace);
-
 }  // namespace stagehand::os

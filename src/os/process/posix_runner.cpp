@@ -198,16 +198,4 @@ util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, Mo
     return outcome;
 }
 
-util::Result<std::unique_ptr<LineStream>> PosixProcessRunner::stream(const ProcessSpec& spec) {
-    auto executable = resolve_executable(spec);
-    if (!executable) {
-        return executable.error();
-    }
-    auto spawned = spawn_child(*executable, spec);
-    if (!spawned) {
-        return spawned.error();
-    }
-    return make_line_stream(std::move(*spawned), spec.max_output, m_grace);
-}
-
 }  // namespace stagehand::os

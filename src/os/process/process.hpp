@@ -50,20 +50,6 @@ struct ProcessOutcome {
     std::string describe() const;
 };
 
-// A child whose stdout is read line by line while it runs (e.g. `docker events`).
-// The destructor ends the process group and reaps it.
-class LineStream {
-  public:
-    virtual ~LineStream() = default;
-    // Readable (POLLIN) when lines or EOF may be available; poll it next to Cancel::fd().
-    virtual int fd() const = 0;
-    // Non-blocking: the complete lines read so far (without '\n').
-    virtual std::vector<std::string> take_lines() = 0;
-    // True once stdout reached EOF and the child has been reaped.
-    virtual bool finished() = 0;
-    virtual ProcessOutcome outcome() const = 0;  // valid once finished()
-};
-
 class ProcessRunner {
   public:
     virtual ~ProcessRunner() = default;
@@ -71,7 +57,6 @@ class ProcessRunner {
     // not be started at all (e.g. the executable is missing: message names it).
     virtual util::Result<ProcessOutcome> run(const ProcessSpec& spec, MonoTime deadline,
                                              const Cancel& cancel) = 0;
-    virtual util::Result<std::unique_ptr<LineStream>> stream(const ProcessSpec& spec) = 0;
 };
 
 // Finds an executable: PATH first, then /usr/bin, /usr/local/bin (the agent's PATH may lack

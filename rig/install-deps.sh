@@ -11,7 +11,7 @@
 set -euo pipefail
 
 readonly k_packages=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev
-  libyaml-cpp-dev libboost-filesystem-dev
+  libyaml-cpp-dev libboost-dev
   libspdlog-dev libfmt-dev libproc2-dev nlohmann-json3-dev libc-ares-dev libgtest-dev file
   docker.io docker-compose docker-registry busybox-static curl ca-certificates
   zip unzip groff-base man-db python3  # packaging tests (bundles, man pages), bench summary

@@ -37,8 +37,8 @@ class UpperLevelFlag final : public spdlog::custom_flag_formatter {
 };
 
 std::unique_ptr<spdlog::pattern_formatter> pattern(const char* text) {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>(
-        spdlog::pattern_time_type::local, std::string("\n"));
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::local,
+                                                                 std::string("\n"));
     // The pattern is compiled by set_pattern: custom flags must be known before.
     formatter->add_flag<UpperLevelFlag>('*').set_pattern(text);
     return formatter;

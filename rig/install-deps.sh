@@ -4,6 +4,7 @@
 #   build:  cmake ninja g++ clang clang-format + the -dev packages the CMake files look for,
 #           libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of clang)
 #   world:  docker.io (daemon 20.10), docker-compose (v1), docker-registry, busybox-static
+#   vm:     qemu-system-x86, qemu-utils, debootstrap, zstd (rig/vm.sh's guest image and QEMU)
 #   compose v2: the CLI plugin binary from trixie's docker-compose package (2.26), installed
 #               as /usr/local/lib/docker/cli-plugins/docker-compose; the system's apt state
 #               and bookworm's v1 /usr/bin/docker-compose are left as they are.
@@ -14,7 +15,8 @@ readonly k_packages=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev
   libspdlog-dev libfmt-dev libproc2-dev nlohmann-json3-dev libc-ares-dev libgtest-dev file
   docker.io docker-compose docker-registry busybox-static curl ca-certificates
   zip unzip groff-base man-db python3  # packaging tests (bundles, man pages), bench summary
-  jq time)                             # bench: JSON figures, peak RSS
+  jq time                              # bench: JSON figures, peak RSS
+  qemu-system-x86 qemu-utils debootstrap zstd e2fsprogs perl)  # the t2.micro VM (rig/vm.sh)
 readonly k_plugin_dir=/usr/local/lib/docker/cli-plugins
 readonly k_plugin=${k_plugin_dir}/docker-compose
 readonly k_trixie_mirror=${STAGEHAND_TRIXIE_MIRROR:-http://deb.debian.org/debian}

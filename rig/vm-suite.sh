@@ -20,6 +20,9 @@ readonly k_hooks=(before-install after-install validate-service)
 # Under TCG the vCPU is 10-30x slower than a t2.micro's (VM.md) and the guest has ~720 MiB
 # available with dockerd idle: the example's CPU work is cut to a tenth and its memory
 # figures halved, so its nine services fit one by one as the real stack fits a real host.
+# Its healthchecks run every 15 s instead of every 1 s: each is a runc exec that costs the
+# one TCG vCPU 1-2 s, so four of them every second starved everything else (measured: a
+# 2.5 s stand-in took 138 s to become ready). The gate waits on its own ready probes anyway.
 readonly k_cpu_scale=0.1
 readonly k_mem_scale=0.5
 
@@ -50,6 +53,7 @@ make_randhand_bridge() {
     s/,\s*--require, "[^"]*", --require-timeout-s, "[^"]*"//g;
     s/(--cpu-s, ")([0-9.]+)"/$1 . sprintf("%.2f", $2 * '"$k_cpu_scale"') . "\""/ge;
     s/(--(?:peak|steady)-mib, ")([0-9]+)"/$1 . int($2 * '"$k_mem_scale"') . "\""/ge;
+    s/^(\s+interval:) 1s$/$1 15s/mg;
     s/\A/# Derived by rig\/vm-suite.sh for the VM: bridge network, CPU and memory scaled.\n/;
   ' "$src/docker-compose.yml" >"$dst/docker-compose.yml"
   perl -0pe '

@@ -149,12 +149,12 @@ start_qemu() {
     -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" -append "$k_cmdline" \
     -drive "file=$disk,if=virtio,format=raw,cache=unsafe" \
     -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
-    -serial "file:$k_run/serial.log" </dev/null >>"$k_run/qemu.log" 2>&1 &
+    -serial "file:$k_run/serial.log" </dev/null >>"$k_run/qemu.log" 2>&1 8>&- &
   printf '%s\n' "$!" >"$k_run/qemu.pid"
 }
 
-# boot SHARE [--deadline S]: a watchdog (its own session) kills this QEMU after S seconds,
-# so a VM started by hand and forgotten does not hold a core for ever.
+# boot SHARE [--deadline S]: a watchdog (its own session; it ends when QEMU does) kills this
+# QEMU after S seconds, so a VM started by hand and forgotten does not hold a core for ever.
 cmd_boot() {
   local share=$1 deadline_s=$k_deadline_s
   [[ ${2:-} == --deadline ]] && deadline_s=$3
@@ -171,9 +171,11 @@ cmd_boot() {
   local pid
   pid=$(<"$k_run/qemu.pid")
   # shellcheck disable=SC2016 # the watchdog expands its own arguments
-  setsid bash -c 'sleep "$1"; grep -qa stagehand-vm "/proc/$2/cmdline" && kill -KILL "$2"' \
-    _ "$deadline_s" "$pid" \
-    </dev/null >/dev/null 2>&1 &
+  setsid bash -c 'end=$((SECONDS + $1))
+    while grep -qa stagehand-vm "/proc/$2/cmdline" 2>/dev/null; do
+      ((SECONDS < end)) || { kill -KILL "$2"; exit; }
+      sleep 5
+    done' _ "$deadline_s" "$pid" </dev/null >/dev/null 2>&1 8>&- &
   log "booting (PID $pid, deadline ${deadline_s}s, serial console $k_run/serial.log)"
 }
 

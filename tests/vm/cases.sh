@@ -27,14 +27,14 @@ case_example_bridge() {
     "OK: validate: 9 checks held"
   expect_eq "kernel OOM kills during the deployment" "$(($(oom_kills) - oom_before))" 0
   local report=$CASE_DIR/deploy.report.json
-  expect_eq "report memory_source" "$(jq -r '.hooks["after-install"].memory_source' \
+  expect_eq "report memory_source" "$(jq -r '.hooks["after-install"].start.memory_source' \
     "$report")" meminfo
-  local name networks ports
-  while read -r name _; do
+  local name id networks ports
+  while read -r name id; do
     networks=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' \
-      "$name")
+      "$id")
     expect_eq "$name networks" "$networks" "randhand_default "
-    ports=$(docker inspect -f '{{json .HostConfig.PortBindings}}' "$name")
+    ports=$(docker inspect -f '{{json .HostConfig.PortBindings}}' "$id")
     expect_contains "$name published ports" "{} null" "$ports"
   done < <(project_containers randhand)
   expect_eq "containers of the project" "$(project_containers randhand | wc -l)" 9
@@ -51,18 +51,18 @@ case_cgroup_v2() {
     id=$(docker inspect -f '{{.Id}}' "$id")
     kernel_peak=$(cat "/sys/fs/cgroup/system.slice/docker-$id.scope/memory.peak" 2>/dev/null ||
       echo 0)
-    report_peak=$(jq -r --arg c "$id" '.hooks["after-install"].services[] |
-      select(.container == $c or ($c | startswith(.container))) | .peak_bytes' "$report" | head -n1)
+    report_peak=$(jq -r --arg s "$name" '.hooks["after-install"].start.services[] |
+      select(.name == $s) | .peak_bytes' "$report")
     printf '%s\tkernel memory.peak %s\treport peak %s\n' "$name" "$kernel_peak" "$report_peak"
     expect_ge "$name memory.peak" "$kernel_peak" $((4 << 20))
     expect_ge "$name report peak" "${report_peak:-0}" $((kernel_peak / 4))
     expect_le "$name report peak" "${report_peak:-0}" $((kernel_peak + (1 << 20)))
   done < <(project_containers randhand)
   local psi_samples
-  psi_samples=$(jq '[.hooks["after-install"].memory_samples[] | select(.psi_some_avg10 != null)]
+  psi_samples=$(jq '[.hooks["after-install"].start.memory_samples[] | select(.psi_some_avg10 != null)]
     | length' "$report")
   expect_ge "memory samples with PSI" "$psi_samples" 1
-  figure example_lowest_available_mib "$(jq '[.hooks["after-install"].memory_samples[]
+  figure example_lowest_available_mib "$(jq '[.hooks["after-install"].start.memory_samples[]
     .available_bytes] | min / 1048576 | floor' "$report")"
 }
 
@@ -81,16 +81,15 @@ case_rerun_unchanged() {
 case_validate_killed() {
   validate validate-pass "$RANDHAND"
   expect_eq "validate exit status" "$HOOK_STATUS" 0
-  docker kill gesture-service >/dev/null 2>&1 ||
-    docker kill "$(docker ps -q --filter label=com.docker.compose.service=gesture-service)" \
-      >/dev/null
+  docker kill "$(docker ps -q --filter label=com.docker.compose.project=randhand \
+    --filter label=com.docker.compose.service=gesture-service)" >/dev/null
   validate validate-fail "$RANDHAND"
   expect_eq "validate exit status after the kill" "$HOOK_STATUS" 1
   local tail
   tail=$(jq -r .tail "$CASE_DIR/validate-fail.jsonl")
   expect_contains "validate verdict" "$tail" "FAILED: validate:"
   expect_contains "validate verdict" "$tail" "gesture-service"
-  compose_down "$RANDHAND"
+  compose_down randhand "$RANDHAND"
 }
 
 # The gate holds three ~300 MiB stand-ins within the machine's memory, one by one.
@@ -102,9 +101,9 @@ case_oom_gated() {
   expect_contains "after-install verdict" "$(hook_tail gated AfterInstall)" ", 0 OOM kills"
   expect_eq "kernel OOM kills" "$(($(oom_kills) - oom_before))" 0
   figure gated_deploy_s "$DEPLOY_S"
-  figure gated_lowest_available_mib "$(jq '[.hooks["after-install"].memory_samples[]
+  figure gated_lowest_available_mib "$(jq '[.hooks["after-install"].start.memory_samples[]
     .available_bytes] | min / 1048576 | floor' "$CASE_DIR/gated.report.json")"
-  compose_down "$HEAVY"
+  compose_down heavy "$HEAVY"
 }
 
 # The same stack with gate: none: the kernel's OOM killer kills a container (system-wide:
@@ -117,13 +116,13 @@ case_oom_all_at_once() {
   local kills=$(($(oom_kills) - oom_before))
   expect_ge "kernel OOM kills (/proc/vmstat oom_kill)" "$kills" 1
   figure all_at_once_oom_kills "$kills"
-  local name exit_code
-  while read -r name _; do
-    exit_code=$(docker inspect -f '{{.State.ExitCode}} OOMKilled={{.State.OOMKilled}}' "$name")
+  local name id exit_code
+  while read -r name id; do
+    exit_code=$(docker inspect -f '{{.State.ExitCode}} OOMKilled={{.State.OOMKilled}}' "$id")
     printf '%s\t%s\n' "$name" "$exit_code" | tee -a "$CASE_DIR/containers.tsv"
   done < <(project_containers heavy)
   expect_contains "a container exited 137" "$(cat "$CASE_DIR/containers.tsv")" $'\t137 '
   expect_contains "after-install verdict" "$(hook_tail all-at-once AfterInstall)" "FAILED"
   dmesg | grep -i 'killed process' >"$CASE_DIR/dmesg-oom.txt" || true
-  compose_down "$HEAVY_ALL"
+  compose_down heavy "$HEAVY_ALL"
 }

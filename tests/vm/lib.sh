@@ -76,7 +76,7 @@ deploy() {
   shift 2
   DEPLOY_STATUS=0
   "$SIM" deploy --bundle "$bundle" --root "$AGENT_ROOT" --application "$(basename "$bundle")" \
-    --group vm --agent v1 --hard-kill-after 30 --print-output "$@" \
+    --group "$(basename "$bundle")" --agent v1 --hard-kill-after 30 --print-output "$@" \
     >"$CASE_DIR/$tag.jsonl" 2>"$CASE_DIR/$tag.hooks.log" || DEPLOY_STATUS=$?
   DEPLOY_ID=$(jq -r 'select(.type == "summary") | .deployment_id' "$CASE_DIR/$tag.jsonl")
   DEPLOY_S=$(jq -r 'select(.type == "summary") | .duration_ms / 1000 | floor' \
@@ -102,16 +102,16 @@ validate() {
   note "validate $tag: exit $HOOK_STATUS"
 }
 
-# project_containers PROJECT: "name id" of each of the compose project's containers.
+# project_containers PROJECT: "service id" of each of the compose project's containers.
 project_containers() {
-  docker ps -a --filter "label=com.docker.compose.project=$1" --format '{{.Names}} {{.ID}}' |
-    sort
+  docker ps -a --filter "label=com.docker.compose.project=$1" \
+    --format '{{.Label "com.docker.compose.service"}} {{.ID}}' | sort
 }
 
+# compose_down PROJECT BUNDLE: removes the project's containers and network.
 compose_down() {
-  local dir=$1
-  (cd "$dir" && timeout 300 docker compose down --timeout 10 >/dev/null 2>&1) ||
-    note "compose down in $dir failed"
+  timeout 300 docker compose -p "$1" -f "$2/docker-compose.yml" down --timeout 10 \
+    >/dev/null 2>&1 || note "compose down of $1 failed"
 }
 
 # Samples MemAvailable every 2 s into out/memavailable.tsv (uptime, MiB) until killed.

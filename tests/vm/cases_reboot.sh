@@ -23,7 +23,7 @@ observe_containers() {
       --format '{{.Names}}={{.State}}' | sort | tr '\n' ' ')" >>"$CASE_DIR/samples-$tag.tsv"
     sleep 2
   done
-  local boot_epoch now_epoch svc line
+  local boot_epoch now_epoch svc line policy status started restarts exit_code
   now_epoch=$(date +%s)
   boot_epoch=$(awk -v now="$now_epoch" '{print int(now - $1)}' /proc/uptime)
   printf 'service\tpolicy\tstatus\tstarted_s_after_boot\trestarts\texit_code\n' \

@@ -45,13 +45,14 @@ mem_available_mib() { awk '$1 == "MemAvailable:" {print int($2 / 1024)}' /proc/m
 # run_case NAME: runs case_NAME with its output in cases/NAME/log, and appends its line to
 # results.tsv. A case passes when it recorded no failure and its function returned 0.
 run_case() {
-  local name=$1 start=$SECONDS status=0
+  local name=$1 start=$SECONDS case_status=0
   CASE_DIR=$OUT/cases/$name
   mkdir -p "$CASE_DIR"
   : >"$CASE_DIR/failures"
   note "case $name: start"
-  "case_$name" >>"$CASE_DIR/log" 2>&1 || status=$?
-  ((status == 0)) || fail "case function returned $status"
+  # A subshell: a case's variables cannot clobber ours, and its errors end only the case.
+  ("case_$name") >>"$CASE_DIR/log" 2>&1 || case_status=$?
+  ((case_status == 0)) || fail "case function returned $case_status"
   local verdict=ok
   [[ ! -s $CASE_DIR/failures ]] || verdict=FAILED
   printf '%s\t%s\t%s\t%s\n' "$name" "$verdict" "$((SECONDS - start))" \

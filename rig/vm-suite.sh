@@ -6,13 +6,14 @@
 # guest wrote: every case ok, figures printed.
 # Usage: rig/vm-suite.sh [BUILD_DIR]   (default build/release)
 # Env: STAGEHAND_VM_CASES="case ..." runs only those first-boot cases (development; without
-#      reboot_prepare no reboot), STAGEHAND_VM_DEADLINE (s, default 1500).
+#      reboot_prepare no reboot), STAGEHAND_VM_DEADLINE (s, default 2400: three boots;
+#      about 15 min on a quiet 2-core host, 30-40 min at load 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly k_build=${1:-build/release}
 readonly k_share=${STAGEHAND_RIG_VAR:-/var/lib/stagehand-rig}/vm/suite
-readonly k_deadline_s=${STAGEHAND_VM_DEADLINE:-1500}
+readonly k_deadline_s=${STAGEHAND_VM_DEADLINE:-2400}
 readonly k_registry=127.0.0.1:5000
 readonly k_services=(rabbitmq config-service eureka-server gateway-service zookeeper kafka
   chat-service gesture-service randhand-kafka-consumer)

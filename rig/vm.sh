@@ -151,6 +151,7 @@ start_qemu() {
     -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
     -serial "file:$k_run/serial.log" </dev/null >>"$k_run/qemu.log" 2>&1 8>&- &
   printf '%s\n' "$!" >"$k_run/qemu.pid"
+  disown "$!" # no "Killed" job notice when the power-cut case kills it
 }
 
 # boot SHARE [--deadline S]: a watchdog (its own session; it ends when QEMU does) kills this

@@ -92,7 +92,7 @@ case_validate_killed() {
   compose_down randhand "$RANDHAND"
 }
 
-# The gate holds three 380 MiB stand-ins (60 MiB steady) within the machine's memory.
+# The gate holds three 450 MiB stand-ins (40 MiB steady) within the machine's memory.
 case_oom_gated() {
   local oom_before
   oom_before=$(oom_kills)

@@ -4,6 +4,11 @@
 #   sleep        stagehand gate: sleep, sleep: 6s (the seed's fixed 60 s sleeps, scaled)
 #   adaptive-c1  stagehand gate: adaptive, concurrency 1
 #   adaptive-c2  stagehand gate: adaptive, concurrency 2
+#   annotated    stagehand as examples/randhand ships it (probes, needs, concurrency auto)
+#   unannotated  what a new user has (bench/variants.py: no probes, no needs, no
+#                healthchecks; only memory_source, reserve, default_need), nothing learned
+#   learned      unannotated, second run: an untimed first run in the same state_dir first
+#   scrambled    learned, with the services listed in a scrambled compose-file order
 #   ready-chain  bench/ready-chain.sh (each service once the previous one answers its probe)
 #   compose-up   bench/compose-up.sh (one plain `docker compose up -d`: truly all at once,
 #                since stagehand's gate none still starts one `up --no-deps` call at a time)
@@ -14,6 +19,8 @@
 # OUT/latest.md (bench/summarize.py); raw runs stay in OUT/raw/<stamp>/.
 #   bench/run.sh [--rounds N] [--out DIR] [--bin DIR] [--only strategies|overhead|scaling]
 #                [--strategies a,b,...] [--no-boost]
+# STAGEHAND_BENCH_QUICK=1: one round of the strategies only, no overhead or scaling (figures to
+# steer by while developing, not to publish).
 # The t2.micro's quota is one CPU, but on a busy host its weight (cpu.shares 1024, like one
 # process) loses that CPU to other work; for the benchmark's duration its weight is raised to
 # the maximum so it gets its one CPU (the quota still caps it), and restored afterwards.
@@ -30,7 +37,12 @@ out=bench/results
 bin=""
 only=""
 boost=1
-strategies=(none sleep adaptive-c1 adaptive-c2 ready-chain compose-up)
+strategies=(none sleep adaptive-c1 adaptive-c2 annotated unannotated learned scrambled
+  ready-chain compose-up)
+if [[ ${STAGEHAND_BENCH_QUICK:-0} == 1 ]]; then
+  rounds=1
+  only=strategies
+fi
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -39,7 +51,7 @@ while (($#)); do
     --only) only=$2; shift 2 ;;
     --strategies) IFS=, read -r -a strategies <<<"$2"; shift 2 ;;
     --no-boost) boost=0; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) bench_die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -115,13 +127,22 @@ make_bundle() {
     none) gate=none ;;
     sleep) gate="sleep" ;;
     adaptive-c2) concurrency=2 ;;
+    annotated) concurrency=auto ;;
   esac
   mkdir -p "$dir/bundle" "$dir/state" "$dir/log"
+  case $strategy in
+    unannotated | learned)
+      bench/variants.py "$k_example" "$dir/bundle" "$dir/state" "$dir/log"
+      return ;;
+    scrambled)
+      bench/variants.py "$k_example" "$dir/bundle" "$dir/state" "$dir/log" --scramble
+      return ;;
+  esac
   cp "$k_example/docker-compose.yml" "$dir/bundle/"
   sed -e "s|^state_dir:.*|state_dir: $dir/state|" -e "s|^log_dir:.*|log_dir: $dir/log|" \
     -e "s|^  policy: always.*|  policy: missing|" \
     -e "s|^  gate: adaptive.*|  gate: $gate\n  sleep: 6s|" \
-    -e "s|^  concurrency: 1.*|  concurrency: $concurrency|" \
+    -e "s|^  concurrency: .*|  concurrency: $concurrency|" \
     "$k_example/stagehand.yml" >"$dir/bundle/stagehand.yml"
   if ! grep -q "^  gate: $gate\$" "$dir/bundle/stagehand.yml" ||
     ! grep -q "^  concurrency: $concurrency\$" "$dir/bundle/stagehand.yml" ||
@@ -161,6 +182,13 @@ run_one() {
   check_cgroup_alone
   reset_world "$dir/bundle/docker-compose.yml"
   local oom_before started ended
+  if [[ $strategy == learned || $strategy == scrambled ]]; then
+    # The first deploy teaches the profiles (state_dir/profiles.json); only the second counts.
+    run_strategy "$strategy" "$dir"
+    mv "$dir/stdout" "$dir/first-run.stdout"
+    [[ $(cat "$dir/exit_code") == 0 ]] || bench_log "$strategy round $round: the learning run failed"
+    reset_world "$dir/bundle/docker-compose.yml"
+  fi
   oom_before=$(cgroup_oom_kills)
   started=$(now_ms)
   run_strategy "$strategy" "$dir"

@@ -8,13 +8,15 @@ if(STAGEHAND_STATIC)
   set(_lib_names_yaml libyaml-cpp.a)
   set(_lib_names_proc2 libproc2.a)
   set(_lib_names_cares libcares.a)
-  set(Boost_USE_STATIC_LIBS ON)
 else()
   set(_lib_names_yaml yaml-cpp)
   set(_lib_names_proc2 proc2)
   set(_lib_names_cares cares)
 endif()
-find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
+# Boost is header-only here (Asio and Beast for the Docker Engine API and the probes' HTTP).
+# Boost.Filesystem is not used: std::filesystem, already in libstdc++, does every path job,
+# and Boost's path/operations objects would add ~67 KiB to each hook (README, Building).
+find_package(Boost 1.74 REQUIRED)
 find_library(YAML_CPP_LIB NAMES ${_lib_names_yaml} REQUIRED)
 find_library(PROC2_LIB NAMES ${_lib_names_proc2} REQUIRED)
 find_library(CARES_LIB NAMES ${_lib_names_cares} REQUIRED)
@@ -31,5 +33,5 @@ target_include_directories(stagehand_deps SYSTEM INTERFACE
 target_compile_definitions(stagehand_deps INTERFACE SPDLOG_HEADER_ONLY FMT_HEADER_ONLY
   CARES_STATICLIB)
 target_link_libraries(stagehand_deps INTERFACE
-  ${YAML_CPP_LIB} Boost::filesystem ${PROC2_LIB} ${CARES_LIB}
+  ${YAML_CPP_LIB} Boost::headers ${PROC2_LIB} ${CARES_LIB}
   nlohmann_json::nlohmann_json Threads::Threads)

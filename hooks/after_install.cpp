@@ -5,7 +5,8 @@
 
 int main(int argc, char** argv) {
     using namespace stagehand::runtime;
-    const HookDefinition definition{"after-install", HookOptions{true, true, true},
-                                    plan_after_install, run_after_install};
+    HookDefinition definition{"after-install", HookOptions{.only = true, .from = true, .svg = true},
+                              plan_after_install, run_after_install};
+    definition.preflight = preflight_after_install;
     return run_hook(argc, argv, definition);
 }

@@ -5,7 +5,7 @@
 
 int main(int argc, char** argv) {
     using namespace stagehand::runtime;
-    const HookDefinition definition{"validate-service", HookOptions{true, false, false},
+    const HookDefinition definition{"validate-service", HookOptions{.only = true},
                                     plan_validate_service, run_validate_service};
     return run_hook(argc, argv, definition);
 }

@@ -5,6 +5,7 @@
 # stops the parts of the world it started. Results: bench/results/latest.md and .json.
 #   rig/bench.sh                      every strategy, 3 rounds, overhead and scaling
 #   rig/bench.sh --rounds 5           any bench/run.sh argument (bench/run.sh --help)
+#   STAGEHAND_BENCH_QUICK=1 rig/bench.sh --strategies unannotated,learned   one quick round
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

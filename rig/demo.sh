@@ -8,10 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-readonly k_bundle=examples/randhand
-readonly k_compose=(docker compose -p randhand -f "$k_bundle/docker-compose.yml")
-readonly k_root=/var/lib/stagehand-rig/deployments
 readonly k_build=${STAGEHAND_BUILD_DIR:-build/release}  # another folder: a test of this script
+# The build lays the example out as a bundle (examples/randhand + the hooks) in its own folder.
+readonly k_bundle=$k_build/bundles/randhand
+readonly k_compose=(docker compose -p randhand -f examples/randhand/docker-compose.yml)
+readonly k_root=/var/lib/stagehand-rig/deployments
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }

@@ -3,7 +3,7 @@
 #   1. dependencies        rig/install-deps.sh (apt only when something is missing)
 #      format              clang-format --dry-run -Werror over every C++ file
 #   2. release build       build/release: static hooks, Release; ctest without the "docker" label
-#                          (unit_tests, agent_sim_tests, standin tests)
+#                          (unit_tests, agent_sim_tests, hook_tests, standin tests)
 #   3. sanitizer build     build/asan: -DSTAGEHAND_SANITIZE=ON, Debug; the same suites under
 #                          ASan + UBSan
 #   4. fuzz                tests/fuzz/run.sh, $STAGEHAND_FUZZ_SECONDS (30) per target

@@ -10,11 +10,13 @@
 #include "os/docker/engine_docker.hpp"
 #include "os/fs/atomic_file.hpp"
 #include "os/memory/factory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "os/memory/readers.hpp"
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
 #include "os/sys/proctable.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "runtime/run_state.hpp"
 #include "steps/probe/probe_runner.hpp"
 #include "steps/pull/pull.hpp"
@@ -41,6 +43,16 @@ std::vector<steps::PullImage> images_of(const core::StartPlan& plan) {
 
 HookOutcome fail_with(const std::string& message, ExitCode code = ExitCode::step_failed) {
     return HookOutcome{code, {}, "FAILED: " + message, {}};
+}
+
+// A step before the start loop failed: when SIGTERM / the deadline cut it short, that is the
+// cause ("cancelled" from Docker or compose is not).
+HookOutcome fail_before_start(const HookEnv& env, const std::string& doing,
+                              const std::string& message) {
+    if (env.cancel.fired()) {
+        return interrupted_outcome(env.cancel.reason(), doing + " (no service was touched)");
+    }
+    return fail_with(message);
 }
 
 // --from: the services before SERVICE in the start order must already be running.
@@ -100,8 +112,13 @@ void write_report_svg(const HookEnv& env, const HookOutcome& outcome) {
 
 }  // namespace
 
+void preflight_after_install(HookEnv& env) {
+    check_memory_source(env.inputs.config);
+}
+
 void plan_after_install(HookEnv& env) {
-    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project);
+    const auto profiles = read_profiles(env.inputs.config.state_dir, env.inputs.project, env.log,
+                                        os::OnDamage::leave_in_place);
     const auto plan = core::plan_start(env.inputs.config, env.inputs.compose, profiles,
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
@@ -111,46 +128,59 @@ void plan_after_install(HookEnv& env) {
 
 HookOutcome run_after_install(HookEnv& env) {
     const auto& inputs = env.inputs;
-    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project);
+    const auto profiles = read_profiles(inputs.config.state_dir, inputs.project, env.log);
     const auto plan =
         core::plan_start(inputs.config, inputs.compose, profiles, selection_of(env.options));
 
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return fail_with(docker.error().message);
     }
+    report_docker_waits(**docker, env.log);
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
-        return fail_with(ping.error().message);
+        return fail_before_start(env, "asking the Docker daemon", ping.error().message);
     }
-    auto compose = os::make_compose(inputs.config.compose.command, inputs.project,
-                                    inputs.compose.path, runner, env.deadline, env.cancel);
+    auto compose =
+        os::make_compose(inputs.config.compose.command, inputs.project, inputs.compose.path, runner,
+                         env.deadline, env.cancel, watch_compose(**docker, env.log, env.cancel));
     if (!compose) {
-        return fail_with(compose.error().message);
+        return fail_before_start(env, "checking compose", compose.error().message);
     }
     env.log.info("", "using " + (*compose)->describe() + ", gate " + core::to_string(plan.gate) +
-                         ", concurrency " + std::to_string(plan.concurrency));
+                         ", concurrency " +
+                         (plan.concurrency == core::k_concurrency_auto
+                              ? "auto (max " + std::to_string(plan.max_concurrency) + ")"
+                              : std::to_string(plan.concurrency)));
     if (auto resume = check_resume(env, **docker); !resume.empty()) {
-        return fail_with(resume);
+        return fail_before_start(env, "checking --from", resume);
     }
 
     steps::Context context{env.clock, env.cancel,    env.deadline,  env.log,
                            runner,    docker->get(), compose->get()};
     HookOutcome outcome;
-    const auto pulled = steps::run_pull(images_of(plan), inputs.config.pull, context);
+    const auto images = images_of(plan);
+    const auto pulled = steps::run_pull(images, inputs.config.pull, context);
     outcome.report["pull"] = steps::pull_report_json(pulled);
-    if (!pulled.ok) {
+    const std::string pin_failure =
+        pulled.ok ? pin_for_rollback(env, context, images, outcome.report) : "";
+    if (!pulled.ok || !pin_failure.empty()) {
         // Before any service is touched (SPEC: a missing image fails the hook first).
-        outcome.code =
-            env.cancel.fired() ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
-        outcome.verdict = "FAILED: pull: " + pulled.failure + " (no service was touched)";
+        const auto report = outcome.report;
+        outcome =
+            fail_before_start(env, "pulling images",
+                              (pulled.ok ? "pin: " + pin_failure : "pull: " + pulled.failure) +
+                                  " (no service was touched)");
+        outcome.report = report;
         return outcome;
     }
 
-    auto memory = os::make_memory_reader(inputs.config.startup.memory_source);
-    if (!memory) {
-        return fail_with(memory.error().message);
+    auto source = os::detect_memory_source(inputs.config.startup.memory_source);
+    if (!source) {
+        return fail_with(source.error().message);
     }
+    auto memory = os::make_memory_reader(*source);
+    auto cpu = os::make_cpu_reader(*source);
     os::CgroupContainerMemory container_memory;
     os::Proc2ProcessTable processes;
     os::HostResolver resolver;
@@ -162,8 +192,9 @@ HookOutcome run_after_install(HookEnv& env) {
     steps::StartHost host{
         **docker,
         **compose,
-        **memory,
+        *memory,
         container_memory,
+        *cpu,
         processes,
         [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
             std::string& error) {
@@ -172,6 +203,8 @@ HookOutcome run_after_install(HookEnv& env) {
             error = attempt.error;
             return attempt.passed;
         }};
+    os::KernelOomCounters oom_counters;
+    host.oom_counters = &oom_counters;
     const auto start_began = env.clock.now();
     const auto result = steps::run_start(plan, inputs.project, context, host);
 
@@ -184,8 +217,9 @@ HookOutcome run_after_install(HookEnv& env) {
     }
     outcome.verdict = steps::start_verdict(result);
     if (result.ok) {
+        record_success(env, context, outcome.report);
         if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
-                                        steps::learned_profiles(result));
+                                        steps::learned_profiles(result), env.log);
             !saved) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }

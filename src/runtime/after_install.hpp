@@ -6,6 +6,9 @@
 
 namespace stagehand::runtime {
 
+// Host checks of the inputs (an explicit memory_source cgroup folder exists and is one), for
+// the dry run and the real run alike: exit 2 before anything is touched.
+void preflight_after_install(HookEnv& env);
 void plan_after_install(HookEnv& env);
 HookOutcome run_after_install(HookEnv& env);
 

@@ -12,6 +12,7 @@
 #include "os/fs/filesystem.hpp"
 #include "os/process/posix_runner.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "steps/stage/stage_step.hpp"
 
 namespace stagehand::runtime {
@@ -44,9 +45,6 @@ steps::StageInputs stage_inputs(const HookEnv& env) {
 struct NoRunner final : os::ProcessRunner {
     util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
                                          const os::Cancel&) override {
-        return util::Error{"no processes during validation"};
-    }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
         return util::Error{"no processes during validation"};
     }
 };
@@ -91,7 +89,7 @@ void plan_before_install(HookEnv& env) {
 HookOutcome run_before_install(HookEnv& env) {
     const auto& config = env.inputs.config;
     os::PosixFileSystem fs;
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     std::unique_ptr<os::EngineDocker> docker;
     std::unique_ptr<os::Compose> compose;
     if (config.stage.stop || config.stage.prune_images) {
@@ -100,10 +98,14 @@ HookOutcome run_before_install(HookEnv& env) {
             return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + made.error().message, {}};
         }
         docker = std::move(*made);
-        auto made_compose =
-            os::make_compose(config.compose.command, env.inputs.project, env.inputs.compose.path,
-                             runner, env.deadline, env.cancel);
+        report_docker_waits(*docker, env.log);
+        auto made_compose = os::make_compose(
+            config.compose.command, env.inputs.project, env.inputs.compose.path, runner,
+            env.deadline, env.cancel, watch_compose(*docker, env.log, env.cancel));
         if (!made_compose) {
+            if (env.cancel.fired()) {
+                return interrupted_outcome(env.cancel.reason(), "checking compose");
+            }
             return HookOutcome{
                 ExitCode::step_failed, {}, "FAILED: " + made_compose.error().message, {}};
         }
@@ -111,7 +113,12 @@ HookOutcome run_before_install(HookEnv& env) {
     }
     steps::Context context{env.clock, env.cancel,   env.deadline, env.log,
                            runner,    docker.get(), compose.get()};
-    steps::StageStep step(context, fs, stage_inputs(env));
+    auto in = stage_inputs(env);
+    if (config.stage.prune_images) {
+        in.keep_image_ids = core::kept_image_ids(read_revisions(config.state_dir, env.log),
+                                                 env.inputs.project, config.pull.keep);
+    }
+    steps::StageStep step(context, fs, std::move(in));
     const auto plan = validated_plan(env, step);
     const auto outcome = step.run(plan);
 
@@ -147,7 +154,11 @@ HookOutcome run_before_install(HookEnv& env) {
     result.code = code == ECANCELED   ? exit_code_for(env.cancel.reason())
                   : code == ETIMEDOUT ? ExitCode::deadline
                                       : ExitCode::step_failed;
-    result.verdict = "FAILED: before-install: " + outcome.status.error().message +
+    // A step SIGTERM cut short (e.g. `compose stop`) fails with "cancelled": name the signal.
+    const bool interrupted = code == ECANCELED || env.cancel.fired();
+    result.verdict = "FAILED: before-install: " +
+                     (interrupted ? interruption_text(env.cancel.reason()) + " while staging"
+                                  : outcome.status.error().message) +
                      (outcome.rolled_back ? " (installed files were put back)" : "");
     return result;
 }

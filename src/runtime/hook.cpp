@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 #include "core/load/units.hpp"
 #include "core/model/diagnostic.hpp"
+#include "os/docker/engine_docker.hpp"
 #include "runtime/run_state.hpp"
 #include "runtime/signals.hpp"
 #include "stagehand/version.hpp"
@@ -62,7 +64,7 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
         parsed.options =
             parse_options(std::vector<std::string>(argv + 1, argv + argc), definition.accepted);
     } catch (const UsageError& error) {
-        print_to(2, definition.program + ": " + error.what() + "\n" +
+        print_to(2, definition.program + ": " + util::sanitize_line(error.what(), 900) + "\n" +
                         usage(definition.program, definition.accepted));
         parsed.exit_now = to_int(ExitCode::bad_input);
         return parsed;
@@ -93,7 +95,7 @@ void end_with(Logger& log, const HookOutcome& outcome) {
     for (const auto& line : outcome.summary) {
         log.summary(line);
     }
-    log.verdict(outcome.verdict, outcome.code != ExitCode::success);
+    log.verdict(outcome.verdict);
 }
 
 HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
@@ -110,13 +112,34 @@ HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
     }
 }
 
+// A body that returned a step failure after SIGTERM / SIGINT / the deadline fired: some call
+// it made was cut short and reported "cancelled". Exit with the interruption's code and say
+// so first in the verdict (issue 13: such runs ended with exit 1 and a wrong cause).
+void cancellation_wins(HookOutcome& outcome, os::CancelReason reason) {
+    const ExitCode code = exit_code_for(reason);
+    if (outcome.code == ExitCode::step_failed) {
+        const std::string text = interruption_text(reason);
+        if (outcome.verdict.find(text) == std::string::npos) {
+            const std::string prefix = "FAILED: ";
+            std::string rest = outcome.verdict;
+            if (rest.rfind(prefix, 0) == 0) {
+                rest.erase(0, prefix.size());
+            }
+            outcome.verdict = prefix + text + (rest.empty() ? "" : ": " + rest);
+        }
+        outcome.code = code;
+    } else if (outcome.code == ExitCode::success) {
+        outcome.code = code;
+    }
+}
+
 int run_locked(const HookDefinition& definition, HookEnv& env) {
     auto& log = env.log;
     RunState state(env.inputs.config.state_dir, definition.program, env.inputs.project,
                    env.deployment_id);
     if (auto prepared = state.prepare(); !prepared) {
         log.error("", prepared.error().message);
-        log.verdict("FAILED: " + prepared.error().message, true);
+        log.verdict("FAILED: " + prepared.error().message);
         return to_int(ExitCode::step_failed);
     }
     const auto lock_deadline =
@@ -125,19 +148,22 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
     if (!lock) {
         const bool cancelled = env.cancel.fired();
         const ExitCode code = cancelled ? exit_code_for(env.cancel.reason()) : ExitCode::locked;
-        log.verdict("FAILED: " + lock.error().message, true);
+        log.verdict("FAILED: " + lock.error().message);
         return to_int(code);
     }
+    state.tidy(log);
     HookOutcome outcome = run_body(definition, env);
-    if (env.cancel.fired() && outcome.code == ExitCode::success) {
-        outcome.code = exit_code_for(env.cancel.reason());
+    if (env.cancel.fired()) {
+        cancellation_wins(outcome, env.cancel.reason());
     }
-    end_with(log, outcome);
+    // The report first: a warning about it (state_dir full) must come before the verdict,
+    // which is the last line the agent's 2 KB tail shows.
     if (auto written = state.write_report(outcome.report, outcome.code, env.inputs.bundle.root,
-                                          env.clock.wall_now());
+                                          env.clock.wall_now(), log);
         !written) {
         log.warn("", "could not write the deployment report: " + written.error().message);
     }
+    end_with(log, outcome);
     return to_int(outcome.code);
 }
 
@@ -145,8 +171,15 @@ void open_log_file(Logger& log, const Inputs& inputs, const std::string& deploym
                    const std::string& program) {
     std::error_code ec;
     fs::create_directories(inputs.config.log_dir, ec);
+    if (ec) {
+        // Said as it is (a read-only parent is EROFS), not as the ENOENT open() would add.
+        log.warn("", "cannot create log folder " + inputs.config.log_dir + ": " + ec.message() +
+                         " (continuing without a log file)");
+        return;
+    }
     std::string error;
-    if (!log.open_file(inputs.config.log_dir + "/" + deployment_id + ".log", error)) {
+    if (!log.open_file(inputs.config.log_dir + "/" + safe_file_name(deployment_id) + ".log",
+                       error)) {
         log.warn("", error + " (continuing without a log file)");
         return;
     }
@@ -167,6 +200,62 @@ ExitCode exit_code_for(os::CancelReason reason) {
             break;
     }
     return ExitCode::step_failed;
+}
+
+void report_docker_waits(os::EngineDocker& docker, util::Log& log) {
+    const std::string socket = docker.socket_path();
+    docker.set_wait_observer([&log, socket](std::string_view what,
+                                            std::chrono::milliseconds silent) {
+        log.progress("docker", "",
+                     "waiting for the Docker daemon at " + socket + " to answer " +
+                         std::string(what) + " (" + std::to_string(silent.count() / 1000) + "s)");
+    });
+}
+
+os::ComposeWatchdog watch_compose(os::Docker& docker, util::Log& log, const os::Cancel& cancel) {
+    using std::chrono::milliseconds;
+    static constexpr milliseconds k_quiet{2000};         // a normal `up` is done by then
+    static constexpr milliseconds k_check_after{10000};  // `up` may stop an old container first
+    static constexpr milliseconds k_check_every{5000};
+    auto last_check = std::make_shared<milliseconds>(0);
+    return [&docker, &log, &cancel, last_check](const std::string& what,
+                                                milliseconds running) -> util::Status {
+        if (running < k_quiet) {
+            return {};
+        }
+        log.progress("compose", "",
+                     "waiting for " + what + " (" + std::to_string(running.count() / 1000) + "s)");
+        if (running < k_check_after || running - *last_check < k_check_every) {
+            return {};
+        }
+        *last_check = running;
+        // The answer timeout bounds the ping; only a silent daemon ends compose (one that
+        // answers is just slow, e.g. stopping a container with a long stop_grace_period).
+        auto ping = docker.ping(std::chrono::steady_clock::now() + std::chrono::minutes(1), cancel);
+        if (!ping && ping.error().code == os::k_daemon_unresponsive) {
+            return util::Error{ping.error().message + " while `" + what + "` ran",
+                               os::k_daemon_unresponsive};
+        }
+        return {};
+    };
+}
+
+std::string interruption_text(os::CancelReason reason) {
+    switch (reason) {
+        case os::CancelReason::deadline:
+            return "deadline passed";
+        case os::CancelReason::sigint:
+            return "interrupted (SIGINT)";
+        case os::CancelReason::sigterm:
+        case os::CancelReason::none:
+            break;
+    }
+    return "interrupted (SIGTERM)";
+}
+
+HookOutcome interrupted_outcome(os::CancelReason reason, const std::string& doing) {
+    return HookOutcome{
+        exit_code_for(reason), {}, "FAILED: " + interruption_text(reason) + " while " + doing, {}};
 }
 
 int run_hook(int argc, char** argv, const HookDefinition& definition) {
@@ -222,6 +311,9 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
     log.info("", definition.program + " " + k_version + ": bundle " + inputs.bundle.root +
                      ", project " + inputs.project + ", deadline " +
                      core::format_duration(choice.budget) + " (" + choice.source + ")");
+    if (!choice.warning.empty()) {
+        log.warn("", choice.warning);
+    }
     return run_locked(definition, env);
 }
 

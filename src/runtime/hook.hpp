@@ -3,6 +3,7 @@
 // host lock, run the hook's body under one deadline, end with the summary and verdict, write
 // the report and the log file, and map the result to an exit code (SPEC section 2).
 
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,12 @@
 #include "runtime/exit_codes.hpp"
 #include "runtime/inputs.hpp"
 #include "runtime/logger.hpp"
+
+#include "os/docker/cli_compose.hpp"
+
+namespace stagehand::os {
+class EngineDocker;
+}
 
 namespace stagehand::runtime {
 
@@ -47,6 +54,12 @@ class HostCheckError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Between the SIGTERM and the SIGKILL stagehand gives a child (compose, a probe command) when
+// the run is cancelled. Under appspec `runas` su SIGKILLs the hook 2 s after the agent's
+// SIGTERM (util-linux su 2.38, agent 1.8.1), and the verdict and the report must be written
+// before that: a child ignoring SIGTERM held them back for the runner's default 2 s.
+constexpr std::chrono::milliseconds k_child_grace{500};
+
 struct HookDefinition {
     std::string program;  // "after-install"
     HookOptions accepted;
@@ -63,5 +76,25 @@ int run_hook(int argc, char** argv, const HookDefinition& definition);
 
 // The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
 ExitCode exit_code_for(os::CancelReason reason);
+
+// Progress while a Docker call waits on a silent daemon ("waiting for the Docker daemon at
+// /var/run/docker.sock to answer GET /containers/json (6s)"), throttled like every wait: a
+// frozen daemon must not silence the run (issue 13). `log` must outlive `docker`'s calls.
+void report_docker_waits(os::EngineDocker& docker, util::Log& log);
+
+// Watches each compose child: a progress line while one runs longer than 2 s ("waiting for
+// docker compose up -d --no-deps s3 (7s)"), and from 10 s on a ping every 5 s; a daemon that
+// does not answer it ends the child with k_daemon_unresponsive (compose itself would wait on
+// a frozen daemon until our deadline). The references must outlive the compose object.
+os::ComposeWatchdog watch_compose(os::Docker& docker, util::Log& log, const os::Cancel& cancel);
+
+// "interrupted (SIGTERM)", "interrupted (SIGINT)", "deadline passed": what the verdict of a run
+// that `reason` ended says.
+std::string interruption_text(os::CancelReason reason);
+
+// A hook body cut short by SIGTERM, SIGINT or the deadline while `doing` something ("checking
+// compose"): exit 143 / 130 / 124 and "FAILED: interrupted (SIGTERM) while <doing>". A step
+// that SIGTERM ended fails with "cancelled"; the interruption, not that step, is the cause.
+HookOutcome interrupted_outcome(os::CancelReason reason, const std::string& doing);
 
 }  // namespace stagehand::runtime

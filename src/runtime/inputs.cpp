@@ -5,11 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/load/appspec_loader.hpp"
-#include "core/load/compose_loader.hpp"
-#include "core/load/config_loader.hpp"
 #include "core/load/cross_check.hpp"
 #include "core/model/diagnostic.hpp"
+#include "os/memory/factory.hpp"
+#include "runtime/input_files.hpp"
 
 namespace stagehand::runtime {
 
@@ -30,7 +29,16 @@ std::string find_compose_file(const Inputs& inputs) {
     const auto& root = inputs.bundle.root;
     if (inputs.config.compose.file) {
         fs::path path(*inputs.config.compose.file);
-        return (path.is_absolute() ? path : fs::path(root) / path).lexically_normal().string();
+        const std::string resolved =
+            (path.is_absolute() ? path : fs::path(root) / path).lexically_normal().string();
+        std::error_code ec;
+        if (!fs::exists(resolved, ec)) {
+            // Point at the stagehand.yml line that named it, not only at the missing file.
+            throw core::InputError(core::config_diagnostic(
+                inputs.config, inputs.config.compose.file_mark, "compose.file",
+                "compose file " + resolved + " does not exist"));
+        }
+        return resolved;
     }
     for (const char* name :
          {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}) {
@@ -67,6 +75,18 @@ void choose_project(Inputs& inputs) {
 }
 
 }  // namespace
+
+void check_memory_source(const core::Config& config) {
+    const auto& source = config.startup.memory_source;
+    if (source.kind != core::MemorySourceKind::cgroup) {
+        return;  // auto falls back to meminfo and says why; meminfo always exists
+    }
+    if (auto choice = os::detect_memory_source(source); !choice) {
+        throw core::InputError(core::config_diagnostic(config, config.startup.memory_source_mark,
+                                                       "startup.memory_source",
+                                                       choice.error().message));
+    }
+}
 
 std::string normalise_project_name(const std::string& name) {
     std::string out;
@@ -118,16 +138,16 @@ Inputs load_inputs(const Options& options) {
     const std::string config_path = options.config ? fs::absolute(*options.config).string()
                                                    : inputs.bundle.root + "/stagehand.yml";
     if (fs::exists(config_path)) {
-        inputs.config = core::load_config_file(config_path);
+        inputs.config = load_config_file(config_path);
         inputs.config_found = true;
     } else if (options.config) {
         throw input_error(config_path, "--config", "file not found");
     }
-    inputs.compose = core::load_compose_file(find_compose_file(inputs));
+    inputs.compose = load_compose_file(find_compose_file(inputs));
     core::check_config_against_compose(inputs.config, inputs.compose);
     const std::string appspec_path = inputs.bundle.root + "/appspec.yml";
     if (fs::exists(appspec_path)) {
-        inputs.appspec = core::load_appspec_file(appspec_path);
+        inputs.appspec = load_appspec_file(appspec_path);
     }
     choose_project(inputs);
     return inputs;

@@ -34,6 +34,11 @@ Bundle locate_bundle(const Options& options);
 // Throws core::InputError on any invalid input.
 Inputs load_inputs(const Options& options);
 
+// startup.memory_source cgroup:<folder>: the folder must exist and be a memory cgroup. Reads
+// the host (never changes it), so --dry-run refuses what the real run would. Throws
+// core::InputError at the memory_source line.
+void check_memory_source(const core::Config& config);
+
 // Compose's own normalisation of a project name: lowercase, only [a-z0-9_-].
 std::string normalise_project_name(const std::string& name);
 

@@ -3,88 +3,73 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/log_format.hpp"
+#include "runtime/log_sinks.hpp"
 #include "util/sanitize.hpp"
 
 namespace stagehand::runtime {
 
 namespace {
 
-constexpr std::size_t k_max_line = 1000;  // SPEC: lines shorter than 1 KB
+constexpr std::size_t k_max_line = 1000;       // SPEC: lines shorter than 1 KB
+constexpr std::size_t k_time_level_room = 16;  // "HH:MM:SS ERROR "
 constexpr std::size_t k_min_secret = 4;
+// Lines logged before the log file opens (loading the inputs): a few dozen in practice.
+constexpr std::size_t k_early_lines = 4096;
 
-const char* level_name(util::Level level) {
+spdlog::level::level_enum to_spdlog(util::Level level) {
     switch (level) {
         case util::Level::debug:
-            return "DEBUG";
-        case util::Level::info:
-            return "INFO";
+            return spdlog::level::debug;
         case util::Level::warn:
-            return "WARN";
+            return spdlog::level::warn;
         case util::Level::error:
-            return "ERROR";
-    }
-    return "INFO";
-}
-
-const char* level_color(util::Level level) {
-    switch (level) {
-        case util::Level::debug:
-            return "\033[2m";
+            return spdlog::level::err;
         case util::Level::info:
-            return "\033[32m";
-        case util::Level::warn:
-            return "\033[33m";
-        case util::Level::error:
-            return "\033[31;1m";
+            break;
     }
-    return "";
+    return spdlog::level::info;
 }
 
-std::string clock_text() {
-    const std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    char text[16];
-    std::strftime(text, sizeof text, "%H:%M:%S", &local);
-    return text;
-}
-
-// One write per line; retries short writes and EINTR, gives up quietly on EPIPE/EBADF.
-void write_all(int fd, const std::string& text) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-}
-
-bool shown(util::Level level, int verbosity) {
+// What the terminal or the agent's pipe shows: warnings and worse with -q, debug with -v.
+spdlog::level::level_enum shown_from(int verbosity) {
     if (verbosity < 0) {
-        return level >= util::Level::warn;
+        return spdlog::level::warn;
     }
-    return level != util::Level::debug || verbosity > 0;
+    return verbosity > 0 ? spdlog::level::debug : spdlog::level::info;
 }
 
 }  // namespace
 
-Logger::Logger(LoggerOptions options) : m_options(options) {}
+Logger::Logger(LoggerOptions options) : m_options(options) {
+    auto pipe = std::make_shared<FdSink>(options.out_fd, options.err_fd, options.color);
+    pipe->set_formatter(make_log_formatter(options.format));
+    pipe->set_level(shown_from(options.verbosity));
+    auto early = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(k_early_lines);
+    early->set_level(spdlog::level::debug);
+    m_early = early;
+    // Not registered with spdlog's global registry: each run owns its logger.
+    m_log = std::make_shared<spdlog::logger>("stagehand", spdlog::sinks_init_list{pipe, early});
+    m_log->set_level(spdlog::level::debug);
+    m_log->flush_on(spdlog::level::debug);
+    // A log write that fails (a full disk) must not print spdlog's own complaint into the
+    // agent's 2 KB tail; the pipe and the report still carry the run.
+    m_log->set_error_handler([](const std::string&) {});
+}
 
 Logger::~Logger() {
     std::lock_guard lock(m_mutex);
     clear_live_line();
+    m_log->flush();
     if (m_file_fd >= 0) {
         ::fsync(m_file_fd);
         ::close(m_file_fd);
@@ -109,69 +94,48 @@ std::string Logger::mask(std::string_view text) const {
     return out;
 }
 
-std::string Logger::format_line(util::Level level, std::string_view service,
-                                std::string_view message, bool for_terminal) const {
+std::string Logger::payload(std::string_view service, std::string_view message) const {
     const std::string text = mask(message);
     if (m_options.format == LogFormat::json) {
-        nlohmann::json line = {{"time", clock_text()},
-                               {"level", level_name(level)},
-                               {"message", util::sanitize_line(text, k_max_line - 200)}};
+        std::string members =
+            "\"message\":" + nlohmann::json(util::sanitize_line(text, k_max_line - 200)).dump();
         if (!service.empty()) {
-            line["service"] = util::sanitize_line(service, 100);
+            members += ",\"service\":" + nlohmann::json(util::sanitize_line(service, 100)).dump();
         }
-        return line.dump() + "\n";
+        return members;
     }
-    std::string prefix = clock_text() + " ";
-    if (for_terminal && m_options.color) {
-        prefix += std::string(level_color(level)) + level_name(level) + "\033[0m ";
-    } else {
-        prefix += std::string(level_name(level)) + " ";
-    }
+    std::string prefix;
     if (!service.empty()) {
-        prefix += "[" + util::sanitize_line(service, 100) + "] ";
+        prefix = "[" + util::sanitize_line(service, 100) + "] ";
     }
-    return prefix + util::sanitize_line(text, k_max_line - prefix.size()) + "\n";
+    return prefix + util::sanitize_line(text, k_max_line - k_time_level_room - prefix.size());
 }
 
 void Logger::clear_live_line() {
     if (m_live_line_shown) {
-        write_all(m_options.out_fd, "\r\033[K");
+        write_line(m_options.out_fd, "\r\033[K");
         m_live_line_shown = false;
     }
 }
 
-void Logger::emit(int fd, const std::string& terminal_line, const std::string& file_line) {
+void Logger::log_line(spdlog::level::level_enum level, const std::string& payload) {
     clear_live_line();
-    write_all(fd, terminal_line);
-    if (m_file_fd >= 0) {
-        write_all(m_file_fd, file_line);
-    } else {
-        m_early_lines.push_back(file_line);
-    }
+    m_log->log(level, spdlog::string_view_t(payload.data(), payload.size()));
 }
 
 void Logger::event(util::Level level, std::string_view service, std::string_view message) {
     std::lock_guard lock(m_mutex);
-    const std::string file_line = format_line(level, service, message, false);
-    if (!shown(level, m_options.verbosity)) {
-        if (m_file_fd >= 0) {
-            write_all(m_file_fd, file_line);
-        } else {
-            m_early_lines.push_back(file_line);
-        }
-        return;
-    }
-    const int fd = level == util::Level::error ? m_options.err_fd : m_options.out_fd;
-    emit(fd, m_options.color ? format_line(level, service, message, true) : file_line, file_line);
+    log_line(to_spdlog(level), payload(service, message));
 }
 
 void Logger::progress(std::string_view key, std::string_view service, std::string_view message) {
     std::lock_guard lock(m_mutex);
     const auto now = std::chrono::steady_clock::now();
-    if (m_options.live_progress && m_options.format == LogFormat::text) {
-        std::string line = format_line(util::Level::info, service, message, true);
-        line.pop_back();  // no newline: the next line overwrites it
-        write_all(m_options.out_fd, "\r\033[K" + line);
+    const bool live = m_options.live_progress && m_options.format == LogFormat::text;
+    if (live) {
+        // A terminal: the line is rewritten in place, no newline until the next event.
+        clear_live_line();
+        write_line(m_options.out_fd, util::sanitize_line(payload(service, message), k_max_line));
         m_live_line_shown = true;
     }
     auto it = m_last_progress.find(key);
@@ -179,51 +143,53 @@ void Logger::progress(std::string_view key, std::string_view service, std::strin
         return;
     }
     m_last_progress[std::string(key)] = now;
-    const std::string file_line = format_line(util::Level::info, service, message, false);
-    if (m_options.live_progress && m_options.format == LogFormat::text) {
-        if (m_file_fd >= 0) {
-            write_all(m_file_fd, file_line);
-        }
+    if (live) {
+        // Shown live already: only the file (and the early buffer) get the line.
+        m_log->sinks().front()->set_level(spdlog::level::off);
+        m_log->log(spdlog::level::info, payload(service, message));
+        m_log->sinks().front()->set_level(shown_from(m_options.verbosity));
         return;
     }
-    if (shown(util::Level::info, m_options.verbosity)) {
-        emit(m_options.out_fd, file_line, file_line);
-    }
+    log_line(spdlog::level::info, payload(service, message));
 }
 
 void Logger::summary(std::string_view line) {
     std::lock_guard lock(m_mutex);
     std::string out;
     if (m_options.format == LogFormat::json) {
-        out = nlohmann::json{{"summary", util::sanitize_line(mask(line), k_max_line - 20)}}.dump() +
-              "\n";
+        out = nlohmann::json{{"summary", util::sanitize_line(mask(line), k_max_line - 20)}}.dump();
     } else {
-        out = util::sanitize_line(mask(line), k_max_line) + "\n";
+        out = util::sanitize_line(mask(line), k_max_line);
     }
-    emit(m_options.out_fd, out, out);
+    log_line(k_summary_level, out);
 }
 
-void Logger::verdict(std::string_view line, bool failed) {
+void Logger::verdict(std::string_view line) {
     summary(line);
-    if (failed) {
-        std::lock_guard lock(m_mutex);
-        write_all(m_options.err_fd, util::sanitize_line(mask(line), k_max_line) + "\n");
-    }
 }
 
 bool Logger::open_file(const std::string& path, std::string& error) {
     std::lock_guard lock(m_mutex);
+    // 0640: the log holds deployment details that other users of the host need not read.
+    // O_CLOEXEC: no `docker compose` child inherits it.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) {
         error = "cannot open log file " + path + ": " + std::strerror(errno);
         return false;
     }
+    auto file = std::make_shared<FdSink>(fd, fd, false);
+    file->set_formatter(make_log_formatter(m_options.format));
+    file->set_level(spdlog::level::debug);
+    auto& sinks = m_log->sinks();
+    auto& early = static_cast<spdlog::sinks::ringbuffer_sink_mt&>(*m_early);
+    for (const auto& line : early.last_raw()) {
+        file->log(line);
+    }
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), m_early), sinks.end());
+    sinks.push_back(std::move(file));
+    m_early.reset();
     m_file_fd = fd;
     m_file_path = path;
-    for (const auto& line : m_early_lines) {
-        write_all(m_file_fd, line);
-    }
-    m_early_lines.clear();
     return true;
 }
 

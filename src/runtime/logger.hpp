@@ -1,17 +1,29 @@
 #pragma once
-// The run's event log (util::Log): stdout/stderr line by line, and a mirror in the log file.
-// Every line is written with one write(2) (no stdio buffer to lose when the agent kills us),
-// sanitised to valid UTF-8 under 1 KB, with secrets masked. EPIPE is not an error: under the
-// agent a SIGTERM means the pipes are already closed, and the file log still gets everything.
+// The run's event log (util::Log), a thin layer of stagehand's rules over spdlog: every line is
+// sanitised to valid UTF-8 under 1 KB with secrets masked, progress is rate-limited, and the
+// summary ends the run. spdlog formats (runtime/log_format) and writes through its sinks: one
+// write(2) per line to stdout/stderr and to the per-run log file (runtime/log_sinks), and a
+// ring buffer holding the lines logged before the file is open. EPIPE is not an error: the
+// agent may close its pipe ends after its SIGTERM, and the file still gets everything.
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include <spdlog/common.h>
+
 #include "runtime/cli.hpp"
 #include "util/log.hpp"
+
+namespace spdlog {
+class logger;
+namespace sinks {
+class sink;
+}
+}  // namespace spdlog
 
 namespace stagehand::runtime {
 
@@ -38,10 +50,12 @@ class Logger final : public util::Log {
     // A line of the closing summary: printed as is (text) or as {"summary": ...} (json),
     // at every verbosity.
     void summary(std::string_view line);
-    // The run's last line. A failure verdict is also written to stderr: the agent reads
-    // stdout and stderr on separate pipes and does not keep their order, so an error event
-    // written to stderr just before could otherwise land after the verdict in its 2 KB tail.
-    void verdict(std::string_view line, bool failed);
+    // The run's last line, written once, on stdout after the summary table. The agent logs
+    // each pipe's lines as they arrive (agent 1.8.1: one reader thread per pipe), so the
+    // table and the verdict keep their order; a second copy on stderr (as before issue 13)
+    // landed mid-table in scripts.log and cost up to 250 of the console's 2,048 characters,
+    // and no case was found where that copy was the one the console showed.
+    void verdict(std::string_view line);
     // Values never to print (compose environment values, credentials). Short values are
     // ignored: masking "1" would garble every number.
     void add_secret(std::string value);
@@ -51,17 +65,18 @@ class Logger final : public util::Log {
 
   private:
     std::string mask(std::string_view text) const;
-    std::string format_line(util::Level level, std::string_view service, std::string_view message,
-                            bool for_terminal) const;
-    void emit(int fd, const std::string& terminal_line, const std::string& file_line);
+    // The sanitised, cut and masked payload for the format's line pattern.
+    std::string payload(std::string_view service, std::string_view message) const;
+    void log_line(spdlog::level::level_enum level, const std::string& payload);
     void clear_live_line();
 
     LoggerOptions m_options;
     std::mutex m_mutex;
     std::vector<std::string> m_secrets;
     std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> m_last_progress;
-    std::vector<std::string> m_early_lines;  // before the file is open
-    int m_file_fd = -1;
+    std::shared_ptr<spdlog::sinks::sink> m_early;  // ring buffer until the file is open
+    std::shared_ptr<spdlog::logger> m_log;
+    int m_file_fd = -1;  // the log file, kept open to fsync it at the end
     std::string m_file_path;
     bool m_live_line_shown = false;
 };

@@ -1,10 +1,13 @@
 #include "runtime/run_state.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
 
 #include "os/fs/atomic_file.hpp"
+#include "os/fs/state_file.hpp"
 
 namespace stagehand::runtime {
 
@@ -12,18 +15,72 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<nlohmann::json> read_json(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        return std::nullopt;
+using os::OnDamage;
+
+const char* k_profiles_name = "profiles.json";
+
+// Whole numbers >= 0 only: a string or a negative peak would throw (or mislead the gate)
+// where the value is used.
+bool is_count(const nlohmann::json& value) {
+    return value.is_number_unsigned() ||
+           (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+}
+
+// profiles.json, per project and service (SPEC section 8):
+//   {"shop": {"kafka": {"peak_bytes": 412090368, "ready_ms": 8200}, ...}, ...}
+// Anything else is damaged: a wrong shape (issue 13: {"proj":[1,2,3]}) used to throw
+// json type_error.305 when the learned profiles were saved, after every service was ready.
+util::Result<nlohmann::json> parse_profiles(std::string_view text) {
+    auto json = os::parse_json_object(text);
+    if (!json) {
+        return json.error();
     }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto parsed = nlohmann::json::parse(buffer.str(), nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object()) {
-        return std::nullopt;  // unreadable state is replaced, never fatal
+    for (const auto& [project, services] : json->items()) {
+        if (!services.is_object()) {
+            return util::Error{"project " + project + ": a JSON " + services.type_name() +
+                                   ", not an object of services",
+                               EINVAL};
+        }
+        for (const auto& [service, entry] : services.items()) {
+            for (const char* key : {"peak_bytes", "ready_ms"}) {
+                if (!entry.is_object() || !entry.contains(key) || !is_count(entry[key])) {
+                    return util::Error{
+                        project + "." + service + "." + key + ": expected a whole number >= 0",
+                        EINVAL};
+                }
+            }
+        }
     }
-    return parsed;
+    return json;
+}
+
+// A deployment report (SPEC section 8): an object whose "hooks", when present, is an object
+// (each hook's part is replaced whole, so its inside does not matter).
+util::Result<nlohmann::json> parse_report(std::string_view text) {
+    auto json = os::parse_json_object(text);
+    if (json && json->contains("hooks") && !(*json)["hooks"].is_object()) {
+        return util::Error{"\"hooks\" is not an object", EINVAL};
+    }
+    return json;
+}
+
+// Reads a state JSON file; missing or damaged (set aside): an empty object.
+util::Result<nlohmann::json> read_json_state(
+    const std::string& path, util::Log& log,
+    const std::function<util::Result<nlohmann::json>(std::string_view)>& parse,
+    OnDamage on_damage) {
+    os::PosixFileSystem fs;
+    auto read = os::read_state_file<nlohmann::json>(fs, log, path, parse, on_damage);
+    if (!read) {
+        return read.error();
+    }
+    return read->value_or(nlohmann::json::object());
+}
+
+// Text read back from input (image names, a container's output) may hold invalid UTF-8: the
+// file gets U+FFFD there rather than a dump() that throws.
+std::string dump_state(const nlohmann::json& json) {
+    return json.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 const char* outcome_name(ExitCode code) {
@@ -45,7 +102,8 @@ const char* outcome_name(ExitCode code) {
     return "failed";
 }
 
-// Deployment ids come from the environment: keep them to a safe file name.
+}  // namespace
+
 std::string safe_file_name(const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -53,8 +111,6 @@ std::string safe_file_name(const std::string& text) {
     }
     return out.empty() ? "unknown" : out;
 }
-
-}  // namespace
 
 std::string rfc3339(os::WallTime time) {
     const std::time_t t = std::chrono::system_clock::to_time_t(time);
@@ -84,6 +140,20 @@ util::Status RunState::prepare() {
     return {};
 }
 
+void RunState::tidy(util::Log& log) {
+    os::PosixFileSystem fs;
+    for (const auto& folder : {m_state_dir, os::join_path(m_state_dir, "reports")}) {
+        const auto sweep = os::remove_stale_temp_files(fs, folder, ::geteuid());
+        for (const auto& path : sweep.removed) {
+            log.info("", "removed " + path + ", a temporary file left by an interrupted run");
+        }
+        for (const auto& problem : sweep.failures) {
+            log.warn("",
+                     "could not remove a temporary file left by an interrupted run: " + problem);
+        }
+    }
+}
+
 util::Result<os::HostLock> RunState::lock(os::MonoTime deadline, const os::Cancel& cancel,
                                           Logger& log) {
     os::LockHolder me;
@@ -99,8 +169,12 @@ util::Result<os::HostLock> RunState::lock(os::MonoTime deadline, const os::Cance
 }
 
 util::Status RunState::write_report(const nlohmann::json& part, ExitCode code,
-                                    const std::string& bundle, os::WallTime now) {
-    nlohmann::json report = read_json(m_report_path).value_or(nlohmann::json::object());
+                                    const std::string& bundle, os::WallTime now, util::Log& log) {
+    auto read = read_json_state(m_report_path, log, parse_report, OnDamage::set_aside);
+    if (!read) {
+        return read.error();  // unreadable: writing over it would lose the other hooks' parts
+    }
+    nlohmann::json report = std::move(read).value();
     report["deployment_id"] = m_deployment_id;
     report["project"] = m_project;
     report["bundle"] = bundle;
@@ -113,33 +187,44 @@ util::Status RunState::write_report(const nlohmann::json& part, ExitCode code,
     hook["exit_code"] = to_int(code);
     report["hooks"][m_hook] = hook;
     report["updated"] = rfc3339(now);
-    return os::write_file_atomic(m_report_path, report.dump(1) + "\n", 0644);
+    return os::write_file_atomic(m_report_path, dump_state(report), 0644);
 }
 
-core::Profiles read_profiles(const std::string& state_dir, const std::string& project) {
+core::Profiles read_profiles(const std::string& state_dir, const std::string& project,
+                             util::Log& log, OnDamage on_damage) {
     core::Profiles profiles;
-    const auto json = read_json(state_dir + "/profiles.json");
-    if (!json || !json->contains(project) || !(*json)[project].is_object()) {
+    const auto json =
+        read_json_state(os::join_path(state_dir, k_profiles_name), log, parse_profiles, on_damage);
+    if (!json) {
+        log.warn("", "cannot read the learned profiles: " + json.error().message +
+                         " (planning without them)");
+        return profiles;
+    }
+    if (!json->contains(project)) {
         return profiles;
     }
     for (const auto& [name, entry] : (*json)[project].items()) {
-        if (entry.is_object() && entry.value("peak_bytes", 0LL) > 0) {
-            profiles[name] = core::LearnedProfile{entry.value("peak_bytes", 0LL),
-                                                  core::Millis(entry.value("ready_ms", 0LL))};
+        if (entry["peak_bytes"].get<std::int64_t>() > 0) {
+            profiles[name] =
+                core::LearnedProfile{entry["peak_bytes"].get<std::int64_t>(),
+                                     core::Millis(entry["ready_ms"].get<std::int64_t>())};
         }
     }
     return profiles;
 }
 
 util::Status write_profiles(const std::string& state_dir, const std::string& project,
-                            const core::Profiles& profiles) {
-    nlohmann::json json =
-        read_json(state_dir + "/profiles.json").value_or(nlohmann::json::object());
-    for (const auto& [name, profile] : profiles) {
-        json[project][name] = {{"peak_bytes", profile.peak},
-                               {"ready_ms", profile.time_to_ready.count()}};
+                            const core::Profiles& profiles, util::Log& log) {
+    const std::string path = os::join_path(state_dir, k_profiles_name);
+    auto json = read_json_state(path, log, parse_profiles, OnDamage::set_aside);
+    if (!json) {
+        return json.error();  // unreadable: writing over it would lose the other projects
     }
-    return os::write_file_atomic(state_dir + "/profiles.json", json.dump(1) + "\n", 0644);
+    for (const auto& [name, profile] : profiles) {
+        (*json)[project][name] = {{"peak_bytes", profile.peak},
+                                  {"ready_ms", profile.time_to_ready.count()}};
+    }
+    return os::write_file_atomic(path, dump_state(*json), 0644);
 }
 
 }  // namespace stagehand::runtime

@@ -5,9 +5,11 @@
 
 #include "core/load/units.hpp"
 #include "os/docker/engine_docker.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
 #include "runtime/plan_print.hpp"
+#include "runtime/revisions_state.hpp"
 #include "steps/probe/probe_runner.hpp"
 #include "steps/validate/validate.hpp"
 
@@ -50,6 +52,7 @@ nlohmann::json outcome_json(const steps::ValidateOutcome& outcome) {
                           {"attempts", check.attempts},
                           {"exit_code", check.container.exit_code},
                           {"oom_killed", check.container.oom_killed},
+                          {"oom_kill", core::to_string(check.oom.kind)},
                           {"restarts", check.container.restart_count},
                           {"log_tail", check.log_tail}});
     }
@@ -78,12 +81,16 @@ void plan_validate_service(HookEnv& env) {
 HookOutcome run_validate_service(HookEnv& env) {
     const auto& inputs = env.inputs;
     const auto plan = validate_plan(env);
-    os::PosixProcessRunner runner;
+    os::PosixProcessRunner runner(k_child_grace);
     auto docker = os::make_engine_docker(std::getenv("DOCKER_HOST"));
     if (!docker) {
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + docker.error().message, {}};
     }
+    report_docker_waits(**docker, env.log);
     if (auto ping = (*docker)->ping(env.deadline, env.cancel); !ping) {
+        if (env.cancel.fired()) {
+            return interrupted_outcome(env.cancel.reason(), "asking the Docker daemon");
+        }
         return HookOutcome{ExitCode::step_failed, {}, "FAILED: " + ping.error().message, {}};
     }
     os::HostResolver resolver;
@@ -94,7 +101,8 @@ HookOutcome run_validate_service(HookEnv& env) {
     steps::ProbeRunner prober(env.clock, **docker, runner, resolver, inputs.project, names);
     steps::Context context{env.clock, env.cancel,    env.deadline, env.log,
                            runner,    docker->get(), nullptr};
-    const auto outcome = steps::run_validate(context, plan, prober);
+    os::KernelOomCounters oom_counters;
+    const auto outcome = steps::run_validate(context, plan, prober, &oom_counters);
 
     HookOutcome result;
     result.report["validate"] = outcome_json(outcome);
@@ -110,6 +118,9 @@ HookOutcome run_validate_service(HookEnv& env) {
         result.code = ExitCode::deadline;
     } else if (!outcome.passed) {
         result.code = ExitCode::step_failed;
+    }
+    if (!outcome.cancelled) {
+        mark_validation(env, outcome.passed && !outcome.deadline_passed);
     }
     return result;
 }

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "util/utf8.hpp"
+
 namespace stagehand::util {
 
 namespace {
@@ -42,37 +44,6 @@ std::size_t escape_length(std::string_view text, std::size_t i) {
     return (byte >= 0x20 && byte <= 0x7E) ? 2 : 1;
 }
 
-// Decodes one UTF-8 sequence at text[i]. Returns its length, or 0 when it is not valid
-// (the caller then replaces one byte). `cp` receives the code point.
-std::size_t decode_utf8(std::string_view text, std::size_t i, std::uint32_t& cp) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t len = 0;
-    std::uint32_t min = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        len = 2, cp = lead & 0x1Fu, min = 0x80;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        len = 3, cp = lead & 0x0Fu, min = 0x800;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        len = 4, cp = lead & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (i + len > text.size()) {
-        return 0;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto byte = static_cast<unsigned char>(text[i + k]);
-        if ((byte & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (byte & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 // Cuts valid UTF-8 `out` to at most `limit` bytes on a code-point boundary.
 void cut_at_boundary(std::string& out, std::size_t limit) {
     if (out.size() <= limit) {
@@ -105,17 +76,13 @@ std::string sanitize_line(std::string_view text, std::size_t max_bytes) {
             out += static_cast<char>(byte);
             ++i;
         } else {
-            std::uint32_t cp = 0;
-            const std::size_t len = decode_utf8(text, i, cp);
-            if (len == 0) {
+            const Utf8Char one = decode_utf8(text, i);
+            if (!one.valid) {
                 out += k_replacement;
-                ++i;
-            } else {
-                if (cp >= 0xA0) {  // U+0080..U+009F are the C1 controls
-                    out.append(text.substr(i, len));
-                }
-                i += len;
+            } else if (one.code >= 0xA0) {  // U+0080..U+009F are the C1 controls
+                out.append(text.substr(i, one.length));
             }
+            i += one.length;
         }
     }
     if (out.size() <= max_bytes) {

@@ -59,5 +59,25 @@ TEST(CommandTest, EnvironmentHasTheAgentsVariablesAndExtrasOverride) {
                        "DEPLOYMENT_GROUP_NAME=g", "DEPLOYMENT_GROUP_ID=gid", "EXTRA=1"}));
 }
 
+// Issue 13.6: the agent's own environment reaches the hook (codedeploy-local passes the
+// caller's whole environment), minus the AWS credentials the agent removes; the deployment
+// variables and extras win over inherited values.
+TEST(CommandTest, EnvironmentStartsFromTheAgentsOwn) {
+    const std::vector<std::string> agent_env{"PATH=/agent/bin",
+                                             "HOME=/root",
+                                             "NO_COLOR=1",
+                                             "DEPLOYMENT_ID=stale",
+                                             "AWS_ACCESS_KEY_ID=AKIA",
+                                             "AWS_SECRET_ACCESS_KEY=s",
+                                             "AWS_CREDENTIAL_FILE=/c",
+                                             "AWS_REGION=eu-west-1"};
+    const auto env = hook_environment(DeploymentVars{"AfterInstall", "d-1", "a", "g", "gid"},
+                                      {"EXTRA=1"}, agent_env);
+    EXPECT_EQ(env, (std::vector<std::string>{
+                       "PATH=/agent/bin", "HOME=/root", "NO_COLOR=1", "DEPLOYMENT_ID=d-1",
+                       "AWS_REGION=eu-west-1", "LIFECYCLE_EVENT=AfterInstall", "APPLICATION_NAME=a",
+                       "DEPLOYMENT_GROUP_NAME=g", "DEPLOYMENT_GROUP_ID=gid", "EXTRA=1"}));
+}
+
 }  // namespace
 }  // namespace stagehand::agent

@@ -221,5 +221,22 @@ TEST_F(DeployTest, HooksSeeTheDeploymentVariables) {
     EXPECT_TRUE(fs::exists(root() / "g-1234" / run.last()["deployment_id"].get<std::string>()));
 }
 
+// Issue 13.6: codedeploy-local without -a/-d: DEPLOYMENT_GROUP_NAME is LocalFleet and
+// APPLICATION_NAME the bundle's path (which a hook deriving a project name must survive).
+TEST_F(DeployTest, LocalModeDefaultsToLocalFleetAndTheBundlePath) {
+    const fs::path b = bundle("A");
+    write_script(b / "hooks" / "ValidateService",
+                 "env | grep -E '^(APPLICATION_NAME|DEPLOYMENT_GROUP_NAME)=' | sort\n");
+    const SimRun run = run_sim({"deploy", "--bundle", b.string(), "--root", root().string()});
+    ASSERT_EQ(run.exit_status, 0) << run.out << run.err;
+    const std::string tail = run.of_type("hook").back()["tail"];
+    EXPECT_NE(tail.find("[stdout]APPLICATION_NAME=" + b.string() +
+                        "\n[stdout]DEPLOYMENT_GROUP_NAME=LocalFleet\n"),
+              std::string::npos)
+        << tail;
+    EXPECT_EQ(run.last()["deployment_group"], "LocalFleet");
+    EXPECT_EQ(run.last()["application"], b.string());
+}
+
 }  // namespace
 }  // namespace stagehand::agent::sim_test

@@ -1,10 +1,13 @@
 // `codedeploy-sim hook`: one script run the way the agent runs it, checked from the outside
 // (the executable, real processes, shell-script hooks written into a temp folder).
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -13,6 +16,20 @@
 
 namespace stagehand::agent::sim_test {
 namespace {
+
+// This process's descriptors above 2 that an exec would pass on.
+std::set<std::string> descriptors_without_cloexec() {
+    std::set<std::string> out;
+    for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+        const std::string name = entry.path().filename().string();
+        const int fd = std::stoi(name);
+        const int flags = ::fcntl(fd, F_GETFD);
+        if (fd > 2 && flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+            out.insert(name);
+        }
+    }
+    return out;
+}
 
 class HookTest : public ::testing::Test {
   protected:
@@ -153,7 +170,8 @@ TEST_F(HookTest, RunsFromRootWithStdinAtEofAndOutputsOnTwoPipes) {
         "o=$(readlink /proc/$$/fd/1); e=$(readlink /proc/$$/fd/2)\n"
         "case $o in pipe:*) echo out-pipe;; esac\n"
         "[ \"$o\" != \"$e\" ] && echo separate\n"
-        "(cd /proc/$$/fd && echo *)\n";
+        "(cd /proc/$$/fd && for f in *; do [ \"$(readlink $f)\" = \"$0\" ] || printf '%s ' $f; "
+        "done; echo)\n";
     const auto path = script("where", body);
     const SimRun v1 = hook(path);
     const auto lines = stdout_lines(v1);
@@ -164,32 +182,84 @@ TEST_F(HookTest, RunsFromRootWithStdinAtEofAndOutputsOnTwoPipes) {
     EXPECT_EQ(lines[3], "no-tty");
     EXPECT_EQ(lines[4], "out-pipe");
     EXPECT_EQ(lines[5], "separate");
-    // Only 0-2 (plus the shell's own fd on its script file, 10 for dash): nothing leaked.
+    // 0-2 and whatever this test process holds without close-on-exec (the agent passes those
+    // on), none of the sim's own. (The shell's own fd on its script file is left out above.)
+    const std::set<std::string> inherited = descriptors_without_cloexec();
     std::istringstream fds(lines[6]);
     for (std::string fd; fds >> fd;) {
-        EXPECT_TRUE(fd == "0" || fd == "1" || fd == "2" || fd == "10") << lines[6];
+        EXPECT_TRUE(fd == "0" || fd == "1" || fd == "2" || inherited.count(fd)) << lines[6];
     }
     const SimRun v2 = hook(path, {"--agent", "v2"});
     EXPECT_EQ(stdout_lines(v2).at(2), "/dev/null");
 }
 
+// Sets environment variables of this process (which codedeploy-sim inherits, as the agent
+// inherits its caller's) for one scope.
+class ScopedEnv {
+  public:
+    explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) {
+        for (const auto& [key, value] : vars) {
+            const char* old = std::getenv(key.c_str());
+            m_saved.emplace_back(key, old ? std::optional<std::string>(old) : std::nullopt);
+            ::setenv(key.c_str(), value.c_str(), 1);
+        }
+    }
+    ~ScopedEnv() {
+        for (const auto& [key, value] : m_saved) {
+            value ? ::setenv(key.c_str(), value->c_str(), 1) : ::unsetenv(key.c_str());
+        }
+    }
+
+  private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> m_saved;
+};
+
+// Issue 13.6: the hook's environment is the agent's own (codedeploy-local: its caller's)
+// plus the deployment variables, minus the AWS credentials; it was a clean one.
 TEST_F(HookTest, EnvironmentIsTheAgentsPlusDeploymentVariables) {
+    const ScopedEnv agent_env({{"HOME", "/agent-home"},
+                               {"NO_COLOR", "1"},
+                               {"STAGEHAND_SIM_FROM_AGENT", "yes"},
+                               {"DEPLOYMENT_ID", "stale"},
+                               {"AWS_SECRET_ACCESS_KEY", "secret"}});
     const SimRun run = hook(script("env", "env\n"),
                             {"--deployment-id", "d-AB1CDEF23", "--application", "randhand",
                              "--group", "prod", "--group-id", "4c1e-uuid", "--env", "EXTRA=1"});
     const auto lines = stdout_lines(run);
     const std::set<std::string> env(lines.begin(), lines.end());
-    for (const char* expected :
-         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          "LIFECYCLE_EVENT=BeforeInstall", "DEPLOYMENT_ID=d-AB1CDEF23", "APPLICATION_NAME=randhand",
-          "DEPLOYMENT_GROUP_NAME=prod", "DEPLOYMENT_GROUP_ID=4c1e-uuid", "EXTRA=1"}) {
+    for (const std::string& expected :
+         {std::string("PATH=") + std::getenv("PATH"), std::string("HOME=/agent-home"),
+          std::string("NO_COLOR=1"), std::string("STAGEHAND_SIM_FROM_AGENT=yes"),
+          std::string("LIFECYCLE_EVENT=BeforeInstall"), std::string("DEPLOYMENT_ID=d-AB1CDEF23"),
+          std::string("APPLICATION_NAME=randhand"), std::string("DEPLOYMENT_GROUP_NAME=prod"),
+          std::string("DEPLOYMENT_GROUP_ID=4c1e-uuid"), std::string("EXTRA=1")}) {
         EXPECT_EQ(env.count(expected), 1u) << expected;
     }
     for (const auto& var : lines) {
-        EXPECT_NE(var.rfind("HOME=", 0), 0u);
-        EXPECT_NE(var.rfind("USER=", 0), 0u);
-        EXPECT_NE(var.rfind("LANG=", 0), 0u);
+        EXPECT_NE(var.rfind("AWS_SECRET_ACCESS_KEY=", 0), 0u) << var;
+        EXPECT_NE(var.rfind("DEPLOYMENT_ID=stale", 0), 0u) << var;
     }
+}
+
+// Issue 13.6: the agent passes every inherited descriptor that is not close-on-exec to the
+// hook (seen: fds 3 and 251 of the shell that started codedeploy-local).
+TEST_F(HookTest, InheritedDescriptorsWithoutCloseOnExecReachTheHook) {
+    const int plain = ::open("/dev/null", O_RDONLY);
+    const int cloexec = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(::dup2(plain, 47), 0);
+    ASSERT_GE(::dup3(cloexec, 48, O_CLOEXEC), 0);
+    const SimRun run = hook(script("fds", "(cd /proc/$$/fd && echo *)\n"));
+    ::close(47);
+    ::close(48);
+    ::close(plain);
+    ::close(cloexec);
+    std::set<std::string> fds;
+    std::istringstream listed(stdout_lines(run).at(0));
+    for (std::string fd; listed >> fd;) {
+        fds.insert(fd);
+    }
+    EXPECT_EQ(fds.count("47"), 1u) << stdout_lines(run).at(0);
+    EXPECT_EQ(fds.count("48"), 0u) << stdout_lines(run).at(0);
 }
 
 TEST_F(HookTest, HookLeadsItsOwnProcessGroupInOurSession) {

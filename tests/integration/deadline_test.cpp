@@ -2,6 +2,10 @@
 // from the agent ends the hook within 5 s with its report and log written, and two hooks at
 // once take turns on the host lock (or the second gives up after lock_timeout with exit 3).
 
+#include <signal.h>
+
+#include <thread>
+
 #include "support/proc.hpp"
 #include "support/stack_test.hpp"
 
@@ -80,6 +84,44 @@ TEST_F(DeadlineTest, SigtermMidStartEndsTheHookWithin5sWithReportAndLog) {
     EXPECT_NE(last.find("zookeeper"), std::string::npos) << last;
     // SIGTERM ends stagehand's own children, never the containers.
     EXPECT_TRUE(m_docker.service_container(m_project, "zookeeper").running);
+}
+
+// Issue 13 item 7: a SIGTERM that lands while `docker compose ... up` runs ended the hook with
+// exit 1 and "compose could not start ...: cancelled" (3 of 3 runs). It is an interruption.
+TEST_F(DeadlineTest, SigtermWhileComposeUpRunsIsAnInterruption) {
+    const fs::path rev = bundle(hanging_stack(), "rev");
+    auto args = hook_args(rev, "AfterInstall");
+    Child sim = m_sim.start_hook(args);
+    const std::string hook_path = args.script.string();
+    pid_t hook = 0;
+    bool signalled = false;
+    const auto until = std::chrono::steady_clock::now() + seconds(60);
+    while (!signalled && std::chrono::steady_clock::now() < until) {
+        bool compose_up = false;
+        for (const auto& process : processes_mentioning(m_project)) {
+            compose_up =
+                compose_up || (process.cmdline.find(" up -d --no-deps ") != std::string::npos);
+        }
+        for (const auto& process : processes_mentioning(hook_path)) {
+            hook = process.cmdline.rfind(hook_path, 0) == 0 ? process.pid : hook;
+        }
+        if (compose_up && hook != 0) {
+            signalled = ::kill(hook, SIGTERM) == 0;
+        }
+        std::this_thread::sleep_for(milliseconds(2));
+    }
+    ASSERT_TRUE(signalled) << "never saw `compose up` run under the hook";
+    const auto run = Sim::finish(sim, milliseconds(60000));
+    const auto& hook_run = run.only_hook();
+    expect_clean_hook(hook_run);
+    EXPECT_EQ(hook_run.value("exit_code", -1), 143) << run.dump();
+    const std::string verdict = verdict_of(hook_run);
+    EXPECT_EQ(verdict.rfind("FAILED: interrupted (SIGTERM)", 0), 0u) << hook_run.value("tail", "");
+    EXPECT_EQ(verdict.find("cancelled"), std::string::npos) << verdict;
+    const auto written = report(args.deployment_id);
+    EXPECT_EQ(written["hooks"]["after-install"].value("outcome", ""), "interrupted")
+        << written.dump(1);
+    EXPECT_EQ(written["hooks"]["after-install"].value("exit_code", -1), 143);
 }
 
 class LockTest : public StackTest {

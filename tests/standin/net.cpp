@@ -138,12 +138,21 @@ int connect_within(const sockaddr_in& addr, double timeout_s) {
 
 }  // namespace
 
-int serve_http(int port, int status, int signal_fd, double stop_after_s) {
-    Fd listener(listen_on(port));
-    if (listener.get() < 0) {
+int open_listener(int port) {
+    const int fd = listen_on(port);
+    if (fd < 0) {
         std::fprintf(stderr, "cannot listen on 0.0.0.0:%d: %s\n", port, std::strerror(errno));
-        return -1;
     }
+    return fd;
+}
+
+int serve_http(int port, int status, int signal_fd, double stop_after_s) {
+    const int fd = open_listener(port);
+    return fd < 0 ? -1 : serve_http_on(fd, status, signal_fd, stop_after_s);
+}
+
+int serve_http_on(int listener_fd, int status, int signal_fd, double stop_after_s) {
+    Fd listener(listener_fd);
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
         double left = stop_after_s < 0 ? -1 : stop_after_s - seconds_since(start);

@@ -35,6 +35,17 @@ std::optional<Mode> to_mode(const std::string& text) {
     return std::nullopt;
 }
 
+std::optional<Listen> to_listen(const std::string& text) {
+    static const std::pair<const char*, Listen> k_listens[] = {
+        {"early", Listen::early}, {"late", Listen::late}, {"never", Listen::never}};
+    for (const auto& [name, listen] : k_listens) {
+        if (text == name) {
+            return listen;
+        }
+    }
+    return std::nullopt;
+}
+
 // A setter returns false when the value is invalid.
 using Setter = std::function<bool(Options&, const std::string&)>;
 
@@ -77,6 +88,14 @@ const std::vector<Flag>& flags() {
              o.mode = mode.value_or(Mode::normal);
              return mode.has_value();
          }},
+        {"--listen",
+         [](Options& o, const std::string& v) {
+             auto listen = to_listen(v);
+             o.listen = listen.value_or(Listen::late);
+             return listen.has_value();
+         }},
+        {"--peak-file",
+         [](Options& o, const std::string& v) { return !(o.peak_file = v).empty(); }},
         {"--crash-after-s",
          [](Options& o, const std::string& v) { return set_seconds(o.crash_after_s, v); }},
         {"--flap-after-s",
@@ -97,7 +116,8 @@ const std::vector<Flag>& flags() {
 
 std::string usage() {
     return "usage: standin --name NAME [--peak-mib N] [--steady-mib N] [--ramp-s S] [--cpu-s S]\n"
-           "               [--port P] [--mode normal|crash|hang|flap|http500|exit0]\n"
+           "               [--port P] [--listen early|late|never] [--peak-file FILE]\n"
+           "               [--mode normal|crash|hang|flap|http500|exit0]\n"
            "               [--crash-after-s S] [--flap-after-s S] [--flap-marker FILE]\n"
            "               [--require HOST:PORT] [--require-timeout-s S]\n"
            "       standin --probe http://HOST:PORT/PATH [--timeout-s S]\n";
@@ -145,6 +165,10 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
     }
     if (*options.steady_mib > options.peak_mib) {
         error = "--steady-mib must not exceed --peak-mib";
+        return std::nullopt;
+    }
+    if (options.listen == Listen::early && options.port == 0) {
+        error = "--listen early needs --port";
         return std::nullopt;
     }
     if (options.flap_marker.empty()) {

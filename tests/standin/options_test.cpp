@@ -32,6 +32,30 @@ TEST(StandinOptions, SteadyDefaultsToPeak) {
     EXPECT_EQ(*o->steady_mib, 60);
 }
 
+TEST(StandinOptions, ListenAndPeakFile) {
+    std::string error;
+    auto late = parse_options({"--port", "8080"}, error);
+    ASSERT_TRUE(late.has_value()) << error;
+    EXPECT_EQ(late->listen, Listen::late);  // what the images did before the flag existed
+    EXPECT_TRUE(late->peak_file.empty());
+    auto early =
+        parse_options({"--port", "8080", "--listen", "early", "--peak-file=/tmp/p"}, error);
+    ASSERT_TRUE(early.has_value()) << error;
+    EXPECT_EQ(early->listen, Listen::early);
+    EXPECT_EQ(early->peak_file, "/tmp/p");
+    auto never = parse_options({"--listen=never", "--port", "8080"}, error);
+    ASSERT_TRUE(never.has_value()) << error;
+    EXPECT_EQ(never->listen, Listen::never);
+    auto worker = parse_options({"--listen", "never"}, error);  // no port at all: fine too
+    ASSERT_TRUE(worker.has_value()) << error;
+
+    EXPECT_FALSE(parse_options({"--listen", "early"}, error).has_value());
+    EXPECT_EQ(error, "--listen early needs --port");
+    EXPECT_FALSE(parse_options({"--listen", "soon", "--port", "1"}, error).has_value());
+    EXPECT_EQ(error, "--listen: invalid value 'soon'");
+    EXPECT_FALSE(parse_options({"--peak-file="}, error).has_value());
+}
+
 TEST(StandinOptions, RejectsBadInput) {
     const std::vector<std::vector<std::string>> cases = {
         {"--bogus", "1"},

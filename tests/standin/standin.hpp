@@ -1,7 +1,8 @@
 #pragma once
 // The stand-in service: one process that plays one service of the reference workload
 // (docs: /work/shared/spec/WORKLOAD.md). It grows its memory to a peak over a wall-clock ramp,
-// burns CPU seconds meanwhile, drops to its steady size, reports ready, and serves HTTP.
+// burns CPU seconds meanwhile, reports the peak it reached ("NAME peak N bytes"), drops to its
+// steady size, reports ready, and serves HTTP (its port opened early, late or never).
 // Standard library and POSIX only, so it links fully static into a FROM scratch image.
 
 #include <optional>
@@ -20,6 +21,14 @@ enum class Mode {
     exit0,    // one-shot: do the work, print a done line, exit 0
 };
 
+// When the service opens its port (SPEC section 5, inferred readiness: a listening port is one
+// of the signals, quiet CPU the other).
+enum class Listen {
+    early,  // at start, before the work: listening while still burning CPU (a Node app)
+    late,   // only once the work is done, like a JVM whose server starts last (the default)
+    never,  // not even with --port: a worker, or a declared port that never opens
+};
+
 struct Options {
     std::string name = "standin";
     long peak_mib = 16;
@@ -28,6 +37,8 @@ struct Options {
     double cpu_s = 0;                // process CPU seconds burned during the start
     int port = 0;                    // 0: no HTTP server (e.g. a consumer without a port)
     Mode mode = Mode::normal;
+    Listen listen = Listen::late;
+    std::string peak_file;  // where to write the peak in bytes, as the "peak" line says
     double crash_after_s = 1.0;
     double flap_after_s = 3.0;
     std::string flap_marker;         // default: /tmp/standin-<name>.flapped
@@ -48,6 +59,12 @@ std::string usage();
 // Waits on the signal fd: returns the signal number received within timeout_s, or 0.
 // timeout_s < 0 waits forever. Defined in standin.cpp.
 int wait_signal(int signal_fd, double timeout_s);
+
+// Opens a listening TCP socket on 0.0.0.0:port; -1 (message on stderr) on failure.
+int open_listener(int port);
+
+// serve_http on a socket open_listener already opened (and that this call now owns).
+int serve_http_on(int listener_fd, int status, int signal_fd, double stop_after_s);
 
 // Serves HTTP on 0.0.0.0:port until SIGTERM/SIGINT arrives on signal_fd or, when
 // stop_after_s >= 0, that many seconds pass. GET of any path answers `status` with a small

@@ -122,4 +122,30 @@ p=$!; pids+=("$p")
 wait_for 5 grep -q 'consumer ready in' "$T/out" || fail "consumer: no ready line"
 kill -TERM "$p"; wait "$p" || true
 pass "no port: ready line, SIGTERM"
+# peak: the line (and file) give the bytes it allocated and touched at its peak.
+timeout 20 "$S" --name pk --mode exit0 --peak-mib 24 --steady-mib 8 --peak-file "$T/peak" >"$T/out" 2>&1 ||
+  fail "peak: exit $?"
+grep -q "^pk peak $((24 * 1048576)) bytes (VmHWM [0-9]* bytes)$" "$T/out" || fail "peak: $(cat "$T/out")"
+[[ $(cat "$T/peak") == $((24 * 1048576)) ]] || fail "peak file: $(cat "$T/peak")"
+hwm=$(sed -n 's/^pk peak [0-9]* bytes (VmHWM \([0-9]*\) bytes)$/\1/p' "$T/out")
+(( hwm >= 24 * 1048576 )) || fail "peak: VmHWM $hwm below the 24 MiB it touched"
+pass "peak: $(grep 'pk peak' "$T/out")"
+
+# listen early: the port accepts connections while the CPU work still runs; ready later.
+"$S" --name early --cpu-s 1 --port "$PORT" --listen early >"$T/out" 2>&1 &
+p=$!; pids+=("$p")
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || fail "early: port not open"
+grep -q 'early ready' "$T/out" && fail "early: ready already, the test proves nothing"
+wait_for 20 grep -q 'early ready in' "$T/out" || fail "early: no ready line"
+"$S" --probe "http://127.0.0.1:$PORT/" >/dev/null || fail "early: not serving once ready"
+kill -TERM "$p"; wait "$p" || true
+pass "listen early: port open before ready, serves after"
+
+# listen never: ready, but the declared port stays closed (a worker).
+"$S" --name worker --cpu-s 0.1 --port "$PORT" --listen never >"$T/out" 2>&1 &
+p=$!; pids+=("$p")
+wait_for 5 grep -q 'worker ready in' "$T/out" || fail "never: no ready line"
+"$S" --probe "http://127.0.0.1:$PORT/" --timeout-s 0.5 >/dev/null && fail "never: port open"
+kill -TERM "$p"; { wait "$p" && rc=0 || rc=$?; }; [[ $rc == 143 ]] || fail "never: SIGTERM exit $rc"
+pass "listen never: ready, port closed, SIGTERM exit 143"
 echo "standin e2e: all passed"

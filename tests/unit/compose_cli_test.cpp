@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -28,10 +30,29 @@ class ScriptedRunner final : public ProcessRunner {
     std::map<std::string, ProcessOutcome> answers;
     std::map<std::string, std::string> start_errors;  // argv -> "could not start" message
     std::vector<ProcessSpec> specs;
+    std::string sigterm_during;  // argv during which the run gets SIGTERM (the child is ended)
+    std::string hangs;           // argv that never ends by itself
 
-    util::Result<ProcessOutcome> run(const ProcessSpec& spec, MonoTime, const Cancel&) override {
+    util::Result<ProcessOutcome> run(const ProcessSpec& spec, MonoTime,
+                                     const Cancel& cancel) override {
         specs.push_back(spec);
         const std::string key = joined(spec.argv);
+        if (key == hangs && spec.watchdog) {
+            // Compose waiting on a frozen daemon: runs until the watchdog stops it.
+            ProcessOutcome ended;
+            for (int second = 1; second <= 600 && ended.stopped.empty(); ++second) {
+                ended.stopped = spec.watchdog(std::chrono::seconds(second));
+            }
+            ended.signal = 15;
+            return ended;
+        }
+        if (key == sigterm_during) {
+            cancel.fire(CancelReason::sigterm);
+            ProcessOutcome ended;
+            ended.cancelled = true;
+            ended.signal = 15;
+            return ended;
+        }
         if (auto it = start_errors.find(key); it != start_errors.end()) {
             return util::Error{it->second, 2};
         }
@@ -42,9 +63,6 @@ class ScriptedRunner final : public ProcessRunner {
         fail.exit_code = 1;
         fail.err = "unknown command: " + key + "\n";
         return fail;
-    }
-    util::Result<std::unique_ptr<LineStream>> stream(const ProcessSpec&) override {
-        return util::Error{"not scripted"};
     }
     std::vector<std::string> commands() const {
         std::vector<std::string> out;
@@ -188,14 +206,12 @@ TEST(ComposeCli, SubcommandsArgvEnvAndFolder) {
     const std::string base = "docker-compose --ansi never -p randhand -f /opt/app/dc.yml";
     runner.answers[base + " up -d --no-deps kafka"] = exited(0, "");
     runner.answers[base + " stop -t 30 web db"] = exited(0, "");
-    runner.answers[base + " config --services"] = exited(0, "web\ndb\n");
     CliCompose compose(v1, "randhand", "/opt/app/dc.yml", runner);
     const Cancel cancel;
     EXPECT_TRUE(compose.up_service("kafka", k_deadline, cancel).ok());
     EXPECT_TRUE(compose.stop_services({"web", "db"}, 30, k_deadline, cancel).ok());
     EXPECT_TRUE(compose.stop_services({}, 30, k_deadline, cancel).ok());  // runs nothing
-    EXPECT_TRUE(compose.check_config(k_deadline, cancel).ok());
-    ASSERT_EQ(runner.specs.size(), 3u);
+    ASSERT_EQ(runner.specs.size(), 2u);
     for (const auto& spec : runner.specs) {
         EXPECT_EQ(spec.cwd, "/opt/app");
         ASSERT_EQ(spec.env.size(), 1u);
@@ -238,6 +254,69 @@ TEST(ComposeCli, ErrorCarriesComposesOwnStderrTail) {
     auto stopped = compose.stop_services({"kafka"}, 5, k_deadline, cancel);
     ASSERT_FALSE(stopped.ok());
     EXPECT_NE(stopped.error().message.find("timed out"), std::string::npos);
+}
+
+// Issue 13 item 7: a SIGTERM while `docker compose version` runs is not "no compose found",
+// and the fallback to docker-compose is not tried once the run is cancelled.
+TEST(ComposeDetect, SigtermWhileProbingIsAnInterruptionNotNoCompose) {
+    ScriptedRunner runner;
+    runner.sigterm_during = "docker compose version --short";
+    runner.answers["docker-compose version --short"] = exited(0, "1.29.2\n");
+    const Cancel cancel;
+    auto flavour = detect_compose(core::ComposeCommand::auto_detect, runner, k_deadline, cancel);
+    ASSERT_FALSE(flavour.ok());
+    EXPECT_EQ(flavour.error().code, ECANCELED) << flavour.error().message;
+    EXPECT_EQ(flavour.error().message.find("no compose found"), std::string::npos)
+        << flavour.error().message;
+    EXPECT_EQ(runner.commands(), std::vector<std::string>{"docker compose version --short"});
+}
+
+// The cancelled child's error says so in its code too: callers map ECANCELED to 130/143 and
+// ETIMEDOUT to the deadline without reading the text.
+TEST(ComposeCli, CancelledOrTimedOutChildCarriesItsCode) {
+    ScriptedRunner runner;
+    const std::string base = "docker compose --ansi never --progress plain -p p -f /a/b.yml";
+    runner.sigterm_during = base + " up -d --no-deps s1";
+    ProcessOutcome timeout;
+    timeout.timed_out = true;
+    runner.answers[base + " stop -t 5 s1"] = timeout;
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
+                       runner);
+    const Cancel cancel;
+    const auto stopped = compose.stop_services({"s1"}, 5, k_deadline, cancel);
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().code, ETIMEDOUT);
+    const auto up = compose.up_service("s1", k_deadline, cancel);
+    ASSERT_FALSE(up.ok());
+    EXPECT_EQ(up.error().code, ECANCELED) << up.error().message;
+}
+
+// Issue 13 item 8: `compose up` on a frozen daemon waited until the run's deadline. The
+// watchdog the hook sets ends it, and its error (naming the daemon) is the call's.
+TEST(ComposeCli, WatchdogEndsAHangingChildWithItsError) {
+    ScriptedRunner runner;
+    const std::string base = "docker compose --ansi never --progress plain -p p -f /a/b.yml";
+    runner.hangs = base + " up -d --no-deps s3";
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
+                       runner);
+    std::vector<std::string> asked;
+    compose.set_watchdog([&](const std::string& what, std::chrono::milliseconds running) {
+        asked.push_back(what);
+        if (running < std::chrono::seconds(12)) {
+            return util::Status{};
+        }
+        return util::Status{
+            util::Error{"Docker daemon at /run/docker.sock did not answer for 10s (GET /_ping)",
+                        k_daemon_unresponsive}};
+    });
+    const Cancel cancel;
+    const auto up = compose.up_service("s3", k_deadline, cancel);
+    ASSERT_FALSE(up.ok());
+    EXPECT_EQ(up.error().code, k_daemon_unresponsive);
+    EXPECT_EQ(up.error().message,
+              "Docker daemon at /run/docker.sock did not answer for 10s (GET /_ping)");
+    ASSERT_EQ(asked.size(), 12u);
+    EXPECT_EQ(asked[0], "docker compose up -d --no-deps s3");
 }
 
 TEST(ComposeCli, LastLines) {

@@ -103,6 +103,57 @@ TEST(DockerEngineClient, CancelEndsAHungRequest) {
     EXPECT_LT(took, 5s);
 }
 
+// Issue 13 item 8: a daemon that accepts and never answers stalled every call until the run's
+// deadline. Each call now gives the daemon a bounded time to answer, and says who is silent.
+TEST(DockerEngineClient, SilentDaemonIsNamedAfterTheAnswerTimeout) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path, nullptr, 400ms);
+    const Cancel cancel;
+    const auto start = std::chrono::steady_clock::now();
+    auto listed = docker.list_containers("proj", in(5s), cancel);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(listed.ok());
+    EXPECT_EQ(listed.error().code, k_daemon_unresponsive) << listed.error().message;
+    EXPECT_TRUE(contains(listed.error().message,
+                         "Docker daemon at " + daemon.path + " did not answer for 400ms"))
+        << listed.error().message;
+    EXPECT_TRUE(contains(listed.error().message, "GET /containers/json")) << listed.error().message;
+    EXPECT_GE(took, 400ms);
+    EXPECT_LT(took, 3s);
+    EXPECT_EQ(EngineClient::k_default_answer_timeout, 10s);
+}
+
+// While a call waits on a silent daemon, the observer hears about it about once a second
+// (the hook turns that into progress lines), with what is awaited and for how long.
+TEST(DockerEngineClient, WaitObserverHearsOfASilentDaemon) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path, nullptr, 2500ms);
+    std::vector<std::pair<std::string, std::chrono::milliseconds>> heard;
+    docker.set_wait_observer([&](std::string_view what, std::chrono::milliseconds waited) {
+        heard.emplace_back(std::string(what), waited);
+    });
+    const Cancel cancel;
+    EXPECT_FALSE(docker.ping(in(10s), cancel).ok());
+    ASSERT_GE(heard.size(), 2u);
+    EXPECT_EQ(heard[0].first, "GET /_ping");
+    EXPECT_GE(heard[0].second, 900ms);
+    EXPECT_LE(heard[0].second, 1500ms);
+    EXPECT_GT(heard[1].second, heard[0].second);
+}
+
+// A pull is exempt: the daemon says nothing while a slow registry answers it, so only the
+// run's deadline (or the pull step's own timeout) bounds it.
+TEST(DockerEngineClient, PullOutwaitsTheAnswerTimeout) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path, nullptr, 200ms);
+    const Cancel cancel;
+    const auto start = std::chrono::steady_clock::now();
+    auto pulled = docker.pull("127.0.0.1:5000/x:1", in(1s), cancel);
+    ASSERT_FALSE(pulled.ok());
+    EXPECT_EQ(pulled.error().code, ETIMEDOUT) << pulled.error().message;
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
+}
+
 // Accepts one connection, reads the request head, then sends `head` and each of `pieces`
 // separately (flushing the socket between them) and closes.
 class ScriptedDaemon {

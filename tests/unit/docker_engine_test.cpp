@@ -41,7 +41,9 @@ std::string env_or(const char* name, const char* fallback) {
 ProcessOutcome sh(const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
     PosixProcessRunner runner;
     const Cancel cancel;
-    auto outcome = runner.run(ProcessSpec{argv, {}, "", 1 << 20}, in(timeout), cancel);
+    ProcessSpec spec;
+    spec.argv = argv;
+    auto outcome = runner.run(spec, in(timeout), cancel);
     EXPECT_TRUE(outcome.ok()) << argv[0] << ": " << outcome.error().message;
     return outcome.ok() ? std::move(outcome).value() : ProcessOutcome{};
 }

@@ -43,6 +43,8 @@ TEST(FsMountinfo, ReadsFieldsAndOctalEscapes) {
     EXPECT_EQ(bind.mount_point, "/opt/app/current/data");
     EXPECT_EQ(bind.fs_type, "xfs");
     EXPECT_EQ(bind.source, "/dev/nvme0n1p1");
+    // The super options: where a v1 cgroup mount lists its controllers.
+    EXPECT_EQ(bind.super_options, "rw,attr2,inode64");
     EXPECT_TRUE(is_mount_point(*mounts, "/mnt/my disk"));                             // \040
     EXPECT_TRUE(is_mount_point(*mounts, "/var/lib/docker/overlay2/3f1c\\x/merged"));  // \134
     auto older = parse_mountinfo(fixture("mountinfo-amzn2-nooptional.txt"));

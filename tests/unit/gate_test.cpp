@@ -66,7 +66,8 @@ TEST(Gate, WaitsForDependencyToBeReady) {
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::wait);
     EXPECT_EQ(decision.service, 1u);
-    EXPECT_NE(decision.reasons.at(0).find("rabbitmq to be ready"), std::string::npos);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::dependency);
+    EXPECT_NE(decision.reasons.at(0).text.find("rabbitmq"), std::string::npos);
 }
 
 TEST(Gate, ConcurrencyOneStartsStrictlyInOrder) {
@@ -75,7 +76,7 @@ TEST(Gate, ConcurrencyOneStartsStrictlyInOrder) {
     mark_starting(snapshot, 0, 30, seconds(99));
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::wait);
-    EXPECT_NE(decision.reasons.at(0).find("still starting"), std::string::npos);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::concurrency);
 }
 
 TEST(Gate, ConcurrencyTwoSkipsAServiceWaitingOnItsDependency) {
@@ -95,9 +96,10 @@ TEST(Gate, MemoryCountsExpectedGrowthOfStartingServices) {
     mark_starting(snapshot, 0, 45, seconds(99));
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::wait);
-    EXPECT_NE(decision.reasons.back().find("available 500 MiB - 200 MiB still growing"),
+    EXPECT_EQ(decision.reasons.back().kind, ReasonKind::memory);
+    EXPECT_NE(decision.reasons.back().text.find("available 500 MiB - 200 MiB still growing"),
               std::string::npos)
-        << decision.reasons.back();
+        << decision.reasons.back().text;
     snapshot.available = 600 * k_mib;  // 600 - 200 = 400 >= 308
     EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::start);
 }
@@ -117,7 +119,7 @@ TEST(Gate, MemoryPressureBlocksStart) {
     snapshot.psi_some_avg10 = 35.0;
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::wait);
-    EXPECT_NE(decision.reasons.at(0).find("memory pressure"), std::string::npos);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::pressure);
     plan.psi = 0;  // 0 ignores pressure
     EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::start);
 }
@@ -131,8 +133,9 @@ TEST(Gate, DeclaredNeedThatCannotFitFailsAtOnce) {
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
     EXPECT_EQ(decision.service, 1u);
-    EXPECT_NE(decision.reasons[0].find("kafka needs 228 MiB more"), std::string::npos)
-        << decision.reasons[0];
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::memory);
+    EXPECT_NE(decision.reasons[0].text.find("kafka needs 228 MiB more"), std::string::npos)
+        << decision.reasons[0].text;
 }
 
 TEST(Gate, DefaultGuessThatCannotFitStartsWithWarning) {
@@ -140,6 +143,7 @@ TEST(Gate, DefaultGuessThatCannotFitStartsWithWarning) {
     auto decision = decide(plan, make_snapshot(plan, 500));
     EXPECT_EQ(decision.kind, Decision::Kind::start);
     EXPECT_TRUE(decision.warning);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::forced);
 }
 
 TEST(Gate, CrashedServiceFailsAtOnceNamingIt) {
@@ -151,18 +155,36 @@ TEST(Gate, CrashedServiceFailsAtOnceNamingIt) {
     snapshot.services[0].exit_code = 3;
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_EQ(decision.reasons[0], "kafka exited with code 3");
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::crash);
+    EXPECT_EQ(decision.reasons[0].text, "kafka exited with code 3");
 }
 
 TEST(Gate, OomKilledServiceFailsAtOnce) {
     auto plan = make_plan({service("kafka", 245)});
     auto snapshot = make_snapshot(plan, 900);
     mark_starting(snapshot, 0, 100, seconds(90));
-    snapshot.services[0].oom_killed = true;
+    snapshot.services[0].oom = {core::OomKind::own_limit, "/docker/1", 256 * k_mib, std::nullopt};
     snapshot.services[0].exit_code = 137;
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_NE(decision.reasons[0].find("OOM-killed"), std::string::npos);
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::crash);
+    EXPECT_EQ(decision.reasons[0].text,
+              "kafka was killed by the kernel's OOM killer (its own limit of 256 MiB)");
+}
+
+TEST(Gate, PlainSigkillFailsAtOnceAsSuch) {
+    auto plan = make_plan({service("kafka", 245)});
+    auto snapshot = make_snapshot(plan, 900);
+    mark_starting(snapshot, 0, 100, seconds(90));
+    snapshot.services[0].running = false;
+    snapshot.services[0].exited = true;
+    snapshot.services[0].exit_code = 137;
+    snapshot.services[0].oom.kind = core::OomKind::not_oom;
+    auto decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::fail);
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::crash);
+    EXPECT_EQ(decision.reasons[0].text,
+              "kafka was killed by SIGKILL (exit code 137, not by the OOM killer)");
 }
 
 TEST(Gate, OneShotMayExitZeroAndSatisfiesCompletedCondition) {
@@ -187,7 +209,7 @@ TEST(Gate, ReadySignalsMoveStartingToReady) {
     auto by_health = service("b", 10);
     by_health.ready_by = ReadySignal::healthcheck;
     auto by_settle = service("c", 10);
-    by_settle.ready_by = ReadySignal::settle;
+    by_settle.ready_by = ReadySignal::inferred;
     auto plan = make_plan({by_probe, by_health, by_settle}, 3);
     auto snapshot = make_snapshot(plan, 900, seconds(20));
     for (std::size_t i = 0; i < 3; ++i) {
@@ -196,6 +218,7 @@ TEST(Gate, ReadySignalsMoveStartingToReady) {
     snapshot.services[0].probe_passed = true;
     snapshot.services[1].health = "healthy";
     snapshot.services[2].memory.push_back({seconds(20), 50 * k_mib + 100});
+    snapshot.services[2].cpu_unknown = true;  // settled memory stands in for quiet CPU
     EXPECT_EQ(advance(plan, snapshot).size(), 3u);
     for (const auto& state : snapshot.services) {
         EXPECT_EQ(state.phase, Phase::ready);
@@ -218,7 +241,8 @@ TEST(Gate, StartTimeoutFailsOrProceeds) {
     mark_starting(snapshot, 0, 200, seconds(30));  // 70 s > 60 s timeout
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_NE(decision.reasons[0].find("chat not ready after 60.0s"), std::string::npos);
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::timeout);
+    EXPECT_NE(decision.reasons[0].text.find("chat not ready after 60.0s"), std::string::npos);
 
     plan.services[0].on_timeout = OnTimeout::proceed;
     auto transitions = advance(plan, snapshot);
@@ -234,7 +258,8 @@ TEST(Gate, GateWaitTimeoutFails) {
     snapshot.services[1].waiting_since = seconds(30);
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_NE(decision.reasons[0].find("waited 60.0s to start b"), std::string::npos);
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::timeout);
+    EXPECT_NE(decision.reasons[0].text.find("waited 60.0s to start b"), std::string::npos);
 }
 
 TEST(Gate, SleepGateWaitsExactlyTheSleep) {
@@ -246,6 +271,7 @@ TEST(Gate, SleepGateWaitsExactlyTheSleep) {
     snapshot.last_start = seconds(10);
     snapshot.now = milliseconds(15999);
     EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::wait);
+    EXPECT_EQ(decide(plan, snapshot).reasons.at(0).kind, ReasonKind::sleep);
     snapshot.now = seconds(16);
     auto decision = decide(plan, snapshot);
     EXPECT_EQ(decision.kind, Decision::Kind::start);
@@ -271,7 +297,8 @@ TEST(Gate, ExternalDependencyMustBeRunning) {
     snapshot.external_running["rabbitmq"] = false;
     auto decision = decide(plan, snapshot);
     ASSERT_EQ(decision.kind, Decision::Kind::fail);
-    EXPECT_NE(decision.reasons[0].find("rabbitmq"), std::string::npos);
+    EXPECT_EQ(decision.reasons[0].kind, ReasonKind::external);
+    EXPECT_NE(decision.reasons[0].text.find("rabbitmq"), std::string::npos);
     snapshot.external_running["rabbitmq"] = true;
     EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::start);
 }

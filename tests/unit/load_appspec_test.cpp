@@ -1,4 +1,5 @@
 #include "core/load/appspec_loader.hpp"
+#include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -96,7 +97,7 @@ TEST(LoadAppspec, RejectsBinaryInput) {
 }
 
 TEST(LoadAppspec, SpecExampleLoads) {
-    Appspec a = load_appspec_file(k_fixtures + "/appspec.yml");
+    Appspec a = runtime::load_appspec_file(k_fixtures + "/appspec.yml");
     EXPECT_EQ(a.os, "linux");
     EXPECT_EQ(a.file_exists_behavior, "DISALLOW");
     ASSERT_EQ(a.files.size(), 1U);

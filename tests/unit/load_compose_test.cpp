@@ -1,4 +1,6 @@
 #include "core/load/compose_loader.hpp"
+#include "core/load/compose_ports.hpp"
+#include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -46,6 +48,14 @@ const BadRow k_bad[] = {
     {"service scalar", "services:\n  web: nginx\n", 2, 8, "services.web", "expected a map"},
     {"service name", "services:\n  web app:\n    image: x\n", 2, 3, "services.web app",
      "invalid service name"},
+    // Docker references are printable ASCII: anything else would reach the manifest and the
+    // console raw (issue 13 item 11); `${VAR}` interpolation stays allowed.
+    {"image with an escape", "services:\n  web:\n    image: \"ng\\e[31mx\"\n", 3, 12,
+     "services.web.image", "invalid image reference"},
+    {"image with invalid UTF-8", "services:\n  web:\n    image: caf\xe9\xff\n", 3, 12,
+     "services.web.image", "printable ASCII"},
+    {"image with a space", "services:\n  web:\n    image: \"nginx 1\"\n", 3, 12,
+     "services.web.image", "invalid image reference"},
     {"duplicate service", "services:\n  web: {image: x}\n  web: {image: y}\n", 3, 3, "services.web",
      "duplicate key `web` (first at line 2)"},
     {"unknown dependency (list)",
@@ -102,7 +112,7 @@ TEST(LoadCompose, RejectsEachClassOfBadInput) {
 }
 
 TEST(LoadCompose, FixtureLoadsInFileOrder) {
-    ComposeFile c = load_compose_file(k_fixtures + "/docker-compose.yml");
+    ComposeFile c = runtime::load_compose_file(k_fixtures + "/docker-compose.yml");
     EXPECT_EQ(c.path, k_fixtures + "/docker-compose.yml");
     EXPECT_EQ(c.name, "randhand");
     std::vector<std::string> names;
@@ -233,13 +243,62 @@ TEST(LoadCompose, HealthcheckPresence) {
 
 TEST(LoadCompose, MissingFile) {
     try {
-        load_compose_file("/nonexistent/stagehand-test/docker-compose.yml");
+        runtime::load_compose_file("/nonexistent/stagehand-test/docker-compose.yml");
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_EQ(e.diagnostic().at.file, "/nonexistent/stagehand-test/docker-compose.yml");
         EXPECT_EQ(e.diagnostic().at.line, 0);
         EXPECT_NE(e.diagnostic().message.find("No such file or directory"), std::string::npos);
     }
+}
+
+}  // namespace
+}  // namespace stagehand::core
+
+namespace stagehand::core {
+namespace {
+
+TEST(LoadCompose, ContainerPortsFromExposeAndPorts) {
+    ComposeFile c = load_compose_text(R"(
+x-base: &base
+  image: base:1
+services:
+  base:
+    <<: *base
+    expose: ["9000"]
+  web:
+    extends: base
+    expose: [3000, "3001/tcp", "53/udp", "${PORT}"]
+    ports:
+      - "8080:80"
+      - "127.0.0.1:8001:8001"
+      - "[::1]:6001:6002"
+      - "127.0.0.1::5000"
+      - "9090-9091:7070-7071/tcp"
+      - "6060:6060/udp"
+      - "20000-30000:20000-30000"
+      - {target: 443, published: 8443, protocol: tcp}
+      - {target: 514, protocol: udp}
+  worker:
+    image: w:1
+)",
+                                      "compose.yaml");
+    EXPECT_EQ(c.find("web")->ports, (std::vector<std::uint16_t>{80, 443, 3000, 3001, 5000, 6002,
+                                                                7070, 7071, 8001, 9000}));
+    EXPECT_TRUE(c.find("worker")->ports.empty());
+}
+
+TEST(LoadCompose, ParseContainerPortsOfOneEntry) {
+    EXPECT_EQ(load::parse_container_ports("3000"), (std::vector<std::uint16_t>{3000}));
+    EXPECT_EQ(load::parse_container_ports("8000-8002"),
+              (std::vector<std::uint16_t>{8000, 8001, 8002}));
+    EXPECT_EQ(load::parse_container_ports("1.2.3.4:80:8080/TCP"),
+              (std::vector<std::uint16_t>{8080}));
+    EXPECT_TRUE(load::parse_container_ports("0").empty());
+    EXPECT_TRUE(load::parse_container_ports("70000").empty());
+    EXPECT_TRUE(load::parse_container_ports("9-8").empty());
+    EXPECT_TRUE(load::parse_container_ports("80/sctp").empty());
+    EXPECT_TRUE(load::parse_container_ports("").empty());
 }
 
 }  // namespace

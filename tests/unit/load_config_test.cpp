@@ -1,4 +1,5 @@
 #include "core/load/config_loader.hpp"
+#include "runtime/input_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -46,7 +47,7 @@ const BadRow k_bad[] = {
     {"unknown nested key", "version: 1\nstartup:\n  timout: 5m\n", 3, 3, "startup.timout",
      "unknown key `timout`; did you mean `timeout`?"},
     {"unknown key far off", "version: 1\npull:\n  zzzzzz: 1\n", 3, 3, "pull.zzzzzz",
-     "valid keys: policy, parallel, retries, timeout"},
+     "valid keys: policy, parallel, retries, timeout, pin, keep"},
     {"duplicate key", "version: 1\npull:\n  retries: 1\n  retries: 2\n", 4, 3, "pull.retries",
      "duplicate key `retries` (first at line 3)"},
     {"gate enum", "version: 1\nstartup:\n  gate: fast\n", 3, 9, "startup.gate",
@@ -59,12 +60,27 @@ const BadRow k_bad[] = {
      "expected one of fail, proceed"},
     {"pull policy", "version: 1\npull:\n  policy: sometimes\n", 3, 11, "pull.policy",
      "expected one of always, missing, never"},
+    {"pull pin", "version: 1\npull:\n  pin: always\n", 3, 8, "pull.pin",
+     "expected one of rollback, never, got \"always\""},
+    {"pull keep 0", "version: 1\npull:\n  keep: 0\n", 3, 9, "pull.keep", "between 1 and 100"},
     {"compose command", "version: 1\ncompose:\n  command: docker\n", 3, 12, "compose.command",
      "expected one of auto, \"docker compose\", docker-compose"},
     {"concurrency 0", "version: 1\nstartup:\n  concurrency: 0\n", 3, 16, "startup.concurrency",
      "expected an integer between 1 and 1000, got 0"},
     {"concurrency text", "version: 1\nstartup:\n  concurrency: two\n", 3, 16, "startup.concurrency",
-     "expected an integer, got \"two\""},
+     "expected auto or a number between 1 and 1000, got \"two\""},
+    {"concurrency typo", "version: 1\nstartup:\n  concurrency: atuo\n", 3, 16,
+     "startup.concurrency", "did you mean `auto`?"},
+    {"max_concurrency 0", "version: 1\nstartup:\n  max_concurrency: 0\n", 3, 20,
+     "startup.max_concurrency", "between 1 and 1000"},
+    {"quiet no percent", "version: 1\nstartup:\n  quiet: 10\n", 3, 10, "startup.quiet",
+     "expected a percentage like 10%"},
+    {"quiet zero", "version: 1\nstartup:\n  quiet: 0%\n", 3, 10, "startup.quiet",
+     "above 0% and at most 100%"},
+    {"learn_margin over", "version: 1\nstartup:\n  learn_margin: 150%\n", 3, 17,
+     "startup.learn_margin", "between 0% and 100%"},
+    {"learn_margin negative", "version: 1\nstartup:\n  learn_margin: -5%\n", 3, 17,
+     "startup.learn_margin", "cannot be negative"},
     {"parallel 0", "version: 1\npull:\n  parallel: 0\n", 3, 13, "pull.parallel",
      "between 1 and 64"},
     {"retries negative", "version: 1\npull:\n  retries: -1\n", 3, 12, "pull.retries",
@@ -220,8 +236,22 @@ TEST(LoadConfig, FormatsLikeACompiler) {
               "            ^");
 }
 
+// Every part may hold input bytes: none may forge a line or break UTF-8 (issue 13 item 11).
+TEST(LoadConfig, FormatSanitisesEveryPart) {
+    Diagnostic d;
+    d.at = SourceMark{"dir\n/stagehand.yml", 3, 9};
+    d.key = "services.a\nFAILED: fake verdict";
+    d.message = "bad \x1b[31mname\x1b[0m caf\xe9\xff";
+    d.source_line = "  a\tb\x01: caf\xe9\xff x";
+    EXPECT_EQ(d.format(),
+              "dir /stagehand.yml:3:9: error: services.a FAILED: fake verdict: bad name "
+              "caf\xEF\xBF\xBD\xEF\xBF\xBD\n"
+              "      a b: caf\xEF\xBF\xBD\xEF\xBF\xBD x\n"
+              "           ^");
+}
+
 TEST(LoadConfig, FullSpecExampleLoads) {
-    Config c = load_config_file(k_fixtures + "/stagehand-full.yml");
+    Config c = runtime::load_config_file(k_fixtures + "/stagehand-full.yml");
     EXPECT_EQ(c.path, k_fixtures + "/stagehand-full.yml");
     EXPECT_EQ(c.version, 1);
     EXPECT_EQ(c.compose.file, "docker-compose.yml");
@@ -269,6 +299,19 @@ TEST(LoadConfig, FullSpecExampleLoads) {
     EXPECT_EQ(c.validate.checks[1].probe.kind, ProbeKind::tcp);
 }
 
+// Issue 13.14: host checks of owner/group (an unknown user) point at the key's own line.
+TEST(LoadConfig, StageFileKeepsTheOwnerAndGroupPositions) {
+    Config c = load_config_text(
+        "version: 1\nstage:\n  files:\n    - source: a\n      destination: /x/y\n"
+        "      owner: no-such-user\n      group: staff\n",
+        "s.yml");
+    ASSERT_EQ(c.stage.files.size(), 1U);
+    EXPECT_EQ(c.stage.files[0].mark.line, 4);
+    EXPECT_EQ(c.stage.files[0].owner_mark.line, 6);
+    EXPECT_EQ(c.stage.files[0].owner_mark.column, 14);
+    EXPECT_EQ(c.stage.files[0].group_mark.line, 7);
+}
+
 TEST(LoadConfig, RelativeCgroupFolderStaysRelativeForTheHostToResolve) {
     Config c =
         load_config_text("version: 1\nstartup:\n  memory_source: cgroup:app//t2micro/\n", "s.yml");
@@ -277,7 +320,7 @@ TEST(LoadConfig, RelativeCgroupFolderStaysRelativeForTheHostToResolve) {
 }
 
 TEST(LoadConfig, AbsentKeysKeepDefaults) {
-    Config c = load_config_file(k_fixtures + "/stagehand-minimal.yml");
+    Config c = runtime::load_config_file(k_fixtures + "/stagehand-minimal.yml");
     Config defaults;
     EXPECT_EQ(c.state_dir, defaults.state_dir);
     EXPECT_EQ(c.log_dir, defaults.log_dir);
@@ -285,6 +328,8 @@ TEST(LoadConfig, AbsentKeysKeepDefaults) {
     EXPECT_FALSE(c.compose.file.has_value());
     EXPECT_EQ(c.stage.backups, 3);
     EXPECT_EQ(c.pull.retries, 3);
+    EXPECT_EQ(c.pull.pin, PinMode::rollback);
+    EXPECT_EQ(c.pull.keep, 2);
     EXPECT_EQ(c.startup.gate, Gate::adaptive);
     EXPECT_EQ(c.startup.sleep, Millis{60000});
     EXPECT_EQ(c.startup.default_need, 256 * k_mib);
@@ -293,7 +338,11 @@ TEST(LoadConfig, AbsentKeysKeepDefaults) {
     EXPECT_TRUE(c.validate.checks.empty());
     // Empty sections are allowed and change nothing.
     Config empty = load_config_text("version: 1\nstartup:\nvalidate: {}\nstage:\n", "s.yml");
-    EXPECT_EQ(empty.startup.concurrency, 1);
+    EXPECT_EQ(empty.startup.concurrency, k_concurrency_auto);
+    EXPECT_EQ(empty.startup.max_concurrency, 4);
+    EXPECT_EQ(empty.startup.quiet, 10.0);
+    EXPECT_EQ(empty.startup.learn_margin, 10.0);
+    EXPECT_EQ(empty.startup.settle, Millis{1000});
 }
 
 TEST(LoadConfig, AcceptsTheOtherValueForms) {
@@ -312,6 +361,10 @@ startup:
   psi: 12.5
   gate: sleep
   sleep: 1m30s
+  concurrency: auto
+  max_concurrency: 6
+  quiet: 5.5%
+  learn_margin: 0%
   per_service:
     web:
       ready: {http: "http://web:8080/health", status: ["200-299", 3xx, 404]}
@@ -344,6 +397,10 @@ validate:
     EXPECT_DOUBLE_EQ(c.startup.psi, 12.5);
     EXPECT_EQ(c.startup.gate, Gate::sleep);
     EXPECT_EQ(c.startup.sleep, Millis{90000});
+    EXPECT_EQ(c.startup.concurrency, k_concurrency_auto);
+    EXPECT_EQ(c.startup.max_concurrency, 6);
+    EXPECT_DOUBLE_EQ(c.startup.quiet, 5.5);
+    EXPECT_DOUBLE_EQ(c.startup.learn_margin, 0.0);
     const auto& web = *c.startup.per_service.at("web").ready;
     EXPECT_EQ(web.status_ranges,
               (std::vector<std::pair<int, int>>{{200, 299}, {300, 399}, {404, 404}}));
@@ -378,14 +435,14 @@ TEST(LoadConfig, MissingFileIsAnInputError) {
         std::filesystem::temp_directory_path() / ("load_config_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     try {
-        load_config_file((dir / "absent.yml").string());
+        runtime::load_config_file((dir / "absent.yml").string());
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_EQ(e.diagnostic().at.file, (dir / "absent.yml").string());
         EXPECT_NE(e.diagnostic().message.find("No such file"), std::string::npos);
     }
     try {
-        load_config_file(dir.string());  // a folder
+        runtime::load_config_file(dir.string());  // a folder
         ADD_FAILURE() << "no error";
     } catch (const InputError& e) {
         EXPECT_NE(e.diagnostic().message.find("cannot read"), std::string::npos);

@@ -14,6 +14,7 @@
 
 #include "os/memory/factory.hpp"
 #include "os/memory/readers.hpp"
+#include "temp_tree.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -39,24 +40,7 @@ MemorySource cgroup_source(const std::string& folder) {
     return MemorySource{MemorySourceKind::cgroup, folder};
 }
 
-// A fresh folder per test, removed afterwards.
-class TempTree {
-  public:
-    TempTree() {
-        std::string tmpl = std::filesystem::temp_directory_path() / "stagehand-mem-XXXXXX";
-        m_root = ::mkdtemp(tmpl.data());
-    }
-    ~TempTree() { std::filesystem::remove_all(m_root); }
-    const std::string& root() const { return m_root; }
-    void write(const std::string& path, const std::string& text) const {
-        const std::filesystem::path full = m_root + path;
-        std::filesystem::create_directories(full.parent_path());
-        std::ofstream(full) << text;
-    }
-
-  private:
-    std::string m_root;
-};
+using test::TempTree;
 
 TEST(MeminfoReader, ReadsFixtureTrees) {
     auto al2 = MeminfoReader(tree("al2")).read();

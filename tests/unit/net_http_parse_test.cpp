@@ -43,8 +43,16 @@ TEST(NetHttpParse, Table) {
         {"chunked",
          ok + "Transfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=1\r\npedia\r\n0\r\n\r\n", false,
          done, 200, "Wikipedia", false, ""},
-        {"chunked case and list", ok + "transfer-encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n",
-         false, done, 200, "abc", false, ""},
+        {"chunked case and list",
+         ok + "transfer-encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", false, done, 200,
+         "abc", false, ""},
+        // Beast (RFC 9112 7.1) waits for the CRLF that ends the trailers; the old parser
+        // stopped at "0\r\n". Every server sends both in one write.
+        {"chunked without the last CRLF",
+         ok + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n", false, inc, 0, "", false, ""},
+        {"chunked without the last CRLF at eof",
+         ok + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n", true, err, 0, "", false,
+         "before the end"},
         {"chunked partial", ok + "Transfer-Encoding: chunked\r\n\r\n4\r\nWi", false, inc, 0, "",
          false, ""},
         {"chunked partial at eof", ok + "Transfer-Encoding: chunked\r\n\r\n4\r\nWi", true, err, 0,

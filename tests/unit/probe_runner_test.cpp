@@ -4,9 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <thread>
+
+#include "os/process/posix_runner.hpp"
 
 #include "fake_docker.hpp"
 #include "net_test_server.hpp"
@@ -45,9 +53,6 @@ class FakeRunner final : public os::ProcessRunner {
         specs.push_back(spec);
         deadlines.push_back(deadline);
         return outcome;
-    }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"not scripted"};
     }
 };
 
@@ -278,6 +283,113 @@ TEST_F(ProbeRunnerTest, DockerErrorsAreReported) {
     docker.set_list_error("Cannot connect to the Docker daemon");
     EXPECT_EQ(attempt("web", simple(core::ProbeKind::running)).error,
               "docker: Cannot connect to the Docker daemon");
+}
+
+// Live processes (not zombies) whose command line contains `marker`.
+std::vector<pid_t> processes_with(const std::string& marker) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream stat(entry.path() / "stat");
+        std::string fields((std::istreambuf_iterator<char>(stat)), {});
+        const auto close = fields.rfind(')');
+        if (close == std::string::npos || close + 2 >= fields.size() || fields[close + 2] == 'Z') {
+            continue;
+        }
+        std::ifstream in(entry.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+        if (cmdline.find(marker) != std::string::npos) {
+            pids.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return pids;
+}
+
+// Polls until no process mentions `marker` or `limit` passes; the count left.
+int leftovers_after(const std::string& marker, milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    auto left = processes_with(marker);
+    while (!left.empty() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(milliseconds(20));
+        left = processes_with(marker);
+    }
+    return static_cast<int>(left.size());
+}
+
+// A `command:` probe script that leaves two background children tagged with a unique marker
+// (one holding the probe's stdout, one not), then `tail` (exit 0, or sleep 30: time out).
+class CommandProbeChildren : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "stagehand-probe-XXXXXX");
+        m_dir = ::mkdtemp(tmpl.data());
+        m_marker = "stagehand-probe-marker-" + std::to_string(::getpid()) + "-" +
+                   std::filesystem::path(m_dir).filename().string();
+    }
+    void TearDown() override {
+        for (const pid_t pid : processes_with(m_marker)) {
+            ::kill(pid, SIGKILL);  // what a failed test left behind
+        }
+        std::filesystem::remove_all(m_dir);
+    }
+    core::Probe probe(const std::string& tail) {
+        const std::string script = m_dir + "/probe.sh";
+        std::ofstream(script) << "#!/bin/sh\n"
+                              << "sh -c 'sleep 300; :' " << m_marker << " >/dev/null 2>&1 &\n"
+                              << "sh -c 'sleep 300; :' " << m_marker << " &\n"
+                              << tail << "\n";
+        std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+        core::Probe p = simple(core::ProbeKind::command);
+        p.argv = {script};
+        p.timeout = milliseconds(1500);
+        return p;
+    }
+
+    std::string m_dir;
+    std::string m_marker;
+    os::SystemClock m_clock;
+    os::Cancel m_cancel;
+    FakeDocker m_docker;
+    os::PosixProcessRunner m_processes{milliseconds(200)};
+    FakeResolver m_resolver;
+    ProbeRunner m_runner{m_clock, m_docker, m_processes, m_resolver, "proj", {"db"}};
+};
+
+TEST_F(CommandProbeChildren, EndWithAProbeThatExits) {
+    const auto p = probe("exit 0");
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_TRUE(
+            m_runner.attempt("db", p, nullptr, m_clock.now() + milliseconds(10000), m_cancel)
+                .passed);
+    }
+    EXPECT_EQ(leftovers_after(m_marker, milliseconds(2000)), 0)
+        << "background children of the probe outlived it";
+}
+
+TEST_F(CommandProbeChildren, EndWithAProbeThatFailsOrTimesOut) {
+    EXPECT_FALSE(
+        m_runner
+            .attempt("db", probe("exit 3"), nullptr, m_clock.now() + milliseconds(10000), m_cancel)
+            .passed);
+    const auto timed_out = m_runner.attempt("db", probe("sleep 30"), nullptr,
+                                            m_clock.now() + milliseconds(10000), m_cancel);
+    EXPECT_NE(timed_out.error.find("timed out"), std::string::npos) << timed_out.error;
+    EXPECT_EQ(leftovers_after(m_marker, milliseconds(2000)), 0);
+}
+
+TEST_F(CommandProbeChildren, EndWhenTheRunIsCancelled) {
+    std::thread firer([&] {
+        std::this_thread::sleep_for(milliseconds(300));
+        m_cancel.fire(os::CancelReason::sigterm);
+    });
+    const auto result = m_runner.attempt("db", probe("sleep 30"), nullptr,
+                                         m_clock.now() + milliseconds(10000), m_cancel);
+    firer.join();
+    EXPECT_FALSE(result.passed);
+    EXPECT_EQ(leftovers_after(m_marker, milliseconds(2000)), 0);
 }
 
 TEST(ProbeDescribe, Statuses) {

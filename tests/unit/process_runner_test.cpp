@@ -253,6 +253,31 @@ TEST(ProcessRunner, CancelEndsTheRun) {
     EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
 }
 
+// A child waiting on something that died (compose on a frozen daemon) is ended when the
+// watchdog says so, long before the deadline.
+TEST(ProcessRunner, WatchdogEndsTheGroup) {
+    PosixProcessRunner runner(200ms);
+    ProcessSpec spec = cmd({"sh", "-c", "sleep 30 & echo $$ $!; wait"});
+    std::vector<std::chrono::milliseconds> asked;
+    spec.watchdog = [&](std::chrono::milliseconds running) {
+        asked.push_back(running);
+        return running >= 1900ms ? std::string("the daemon is gone") : std::string();
+    };
+    const auto start = Clock::now();
+    const auto outcome = run_ok(runner, spec, 20s);
+    EXPECT_LT(Clock::now() - start, 5s);
+    EXPECT_FALSE(outcome.success());
+    EXPECT_FALSE(outcome.timed_out);
+    EXPECT_EQ(outcome.stopped, "the daemon is gone");
+    EXPECT_EQ(outcome.describe(), "stopped: the daemon is gone");
+    ASSERT_GE(asked.size(), 2u);
+    EXPECT_GE(asked[0], 900ms);
+    EXPECT_LT(asked[0], 1500ms);
+    const auto pids = pids_in(outcome.out);
+    ASSERT_EQ(pids.size(), 2U) << outcome.out;
+    EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
+}
+
 TEST(ProcessRunner, FiredCancelOrPassedDeadlineStartsNothing) {
     TempDir dir;
     const std::string marker = dir.path() + "/ran";
@@ -304,8 +329,6 @@ TEST(ProcessRunner, LeaksNoFds) {
     {
         Cancel cancel;  // its eventfd is ours, not a leak: scoped out before counting
         EXPECT_FALSE(runner.run(cmd({"stagehand-no-such-tool"}), Clock::now() + 1s, cancel).ok());
-        auto stream = runner.stream(cmd({"sh", "-c", "echo a; echo b >&2"}));
-        ASSERT_TRUE(stream.ok());
     }
     EXPECT_EQ(count_open_fds(), before);
 }
@@ -372,6 +395,21 @@ TEST(ProcessRunner, ChildSignalStateIsClean) {
     EXPECT_EQ(std::stoull(ignored, nullptr, 16) & ~0x180000000ULL, 0U) << outcome.out;
 }
 
+TEST(ProcessRunner, InputReachesStdinThenEof) {
+    PosixProcessRunner runner;
+    // cat ends only at EOF: the write end must be closed in the parent and not inherited.
+    ProcessSpec spec = cmd({"cat"});
+    spec.input = "registry.example:5000\n";
+    EXPECT_EQ(run_ok(runner, spec).out, "registry.example:5000\n");
+    spec.input = std::string(ProcessSpec::k_max_input + 1, 'x');
+    Cancel cancel;
+    auto too_long = runner.run(spec, Clock::now() + 5s, cancel);
+    ASSERT_FALSE(too_long.ok());
+    EXPECT_EQ(too_long.error().code, E2BIG);
+    // Without input, stdin is /dev/null (EOF at once).
+    EXPECT_EQ(run_ok(runner, cmd({"cat"})).out, "");
+}
+
 TEST(ProcessRunner, AppliesEnvAndCwd) {
     TempDir dir;
     PosixProcessRunner runner;
@@ -400,7 +438,20 @@ TEST(ProcessRunner, LeaderExitWhileGrandchildHoldsPipes) {
     EXPECT_EQ(outcome.exit_code, 0);
     const auto pids = pids_in(outcome.out);
     ASSERT_EQ(pids.size(), 1U);
-    ::kill(pids[0], SIGKILL);
+    // The leader exited: what is left of its group ends with it (SPEC section 2).
+    EXPECT_TRUE(wait_until([&] { return process_gone(pids[0]); }, 2s)) << "sleep survived";
+}
+
+TEST(ProcessRunner, LeaderExitEndsItsBackgroundChildren) {
+    PosixProcessRunner runner;
+    // A probe script's `sleep 300 &` with its output elsewhere: the pipes close at once.
+    const auto outcome =
+        run_ok(runner, cmd({"sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $$ $!; exit 3"}));
+    EXPECT_EQ(outcome.exit_code, 3);
+    const auto pids = pids_in(outcome.out);
+    ASSERT_EQ(pids.size(), 2U) << outcome.out;
+    EXPECT_TRUE(wait_until([&] { return process_gone(pids[1]); }, 2s)) << "sleep survived";
+    EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 2s));
 }
 
 TEST(ProcessRunner, ConcurrentRunsKeepTheirOwnOutput) {

@@ -144,9 +144,6 @@ class NullRunner final : public os::ProcessRunner {
                                          const os::Cancel&) override {
         return util::Error{"unused"};
     }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"unused"};
-    }
 };
 
 struct Rig {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/report/svg.hpp"
+#include "core/report/svg_layout.hpp"
 #include "core/report/svg_text.hpp"
 
 namespace {
@@ -274,10 +275,12 @@ json randhand_report() {
     for (const auto& name : k_randhand) {
         json waits = json::array();
         if (at > 200) {
-            waits.push_back({{"reason", "1 service(s) still starting (concurrency 1)"},
+            waits.push_back({{"kind", "concurrency"},
+                             {"reason", "1 service(s) still starting (concurrency 1)"},
                              {"from_ms", 200},
                              {"to_ms", at - 400}});
-            waits.push_back({{"reason",
+            waits.push_back({{"kind", "memory"},
+                             {"reason",
                               "memory: available 300 MiB, need 245 MiB (declared) + "
                               "reserve 64 MiB"},
                              {"from_ms", at - 400},
@@ -334,6 +337,32 @@ TEST(ReportSvg, WholeReportIsWellFormedAndNamesEveryService) {
     // Self-contained: no external references.
     EXPECT_EQ(svg.find("href"), std::string::npos);
     EXPECT_EQ(svg.find("http://", svg.find("2000/svg") + 8), std::string::npos);
+}
+
+// Wait colours follow the kind the report names, never the reason's wording.
+TEST(ReportSvg, WaitColoursFollowTheKind) {
+    json report = randhand_report();
+    auto& waits = report["hooks"]["after-install"]["start"]["services"][1]["waits"];
+    ASSERT_TRUE(waits.is_array());
+    const auto fill_of = [](const std::string& svg, const std::string& reason) {
+        const auto at = svg.find("for " + reason);
+        const auto rect = svg.rfind("<rect", at);
+        const auto fill = svg.find("fill=\"", rect);
+        return at == std::string::npos ? std::string() : svg.substr(fill + 6, 7);
+    };
+    waits = json::array({{{"kind", "cpu"},
+                          {"reason", "memory wording, cpu kind"},
+                          {"from_ms", 0},
+                          {"to_ms", 150}}});
+    EXPECT_EQ(fill_of(render_report_svg(report), "memory wording, cpu kind"),
+              stagehand::core::svg::k_wait_concurrency);
+    waits[0]["kind"] = "memory";
+    waits[0]["reason"] = "still starting wording";
+    EXPECT_EQ(fill_of(render_report_svg(report), "still starting wording"),
+              stagehand::core::svg::k_wait_memory);
+    waits[0].erase("kind");  // an older report
+    EXPECT_EQ(fill_of(render_report_svg(report), "still starting wording"),
+              stagehand::core::svg::k_wait_other);
 }
 
 TEST(ReportSvg, AcceptsTheHookPartAndTheStartObject) {
@@ -409,9 +438,11 @@ TEST(ReportSvg, FailureAndOomKillsShowInRed) {
     start["ok"] = false;
     start["oom_kills"] = 1;
     start["failed_service"] = "kafka";
-    start["failure"] = "kafka exited with code 137 (OOMKilled)";
-    start["diagnosis"] = json::array({"kafka: exit 137, OOMKilled true", "last log: ramping"});
+    start["failure"] =
+        "kafka was killed by the kernel's OOM killer (system-wide: the host ran out of memory)";
+    start["diagnosis"] = json::array({"kafka: exit 137, OOMKilled false", "last log: ramping"});
     start["services"][5]["outcome"] = "failed";
+    start["services"][5]["oom_kill"] = "system_wide";
     start["services"][5]["ready_ms"] = -1;
     start["services"][6]["outcome"] = "not started";
     start["services"][6]["start_ms"] = -1;
@@ -426,10 +457,18 @@ TEST(ReportSvg, FailureAndOomKillsShowInRed) {
     ASSERT_NE(caption, std::string::npos);
     const auto element = svg.rfind("<text", caption);
     EXPECT_NE(svg.substr(element, caption - element).find("fill=\"#c62828\""), std::string::npos);
-    EXPECT_NE(svg.find("kafka exited with code 137 (OOMKilled)"), std::string::npos);
+    EXPECT_NE(svg.find("kafka was killed by the kernel&#39;s OOM killer"), std::string::npos)
+        << svg;
     EXPECT_NE(svg.find("last log: ramping"), std::string::npos);
     EXPECT_NE(svg.find(">not started</text>"), std::string::npos);
     EXPECT_EQ(svg.find("all ready"), std::string::npos);
+    // A plain SIGKILL names the OOM killer only to rule it out: no OOM caption.
+    start["oom_kills"] = 0;
+    start["failure"] = "kafka was killed by SIGKILL (exit code 137, not by the OOM killer)";
+    start["services"][5]["oom_kill"] = "not_oom";
+    const std::string sigkill = render_report_svg(report);
+    EXPECT_EQ(sigkill.find("FAILED (OOM-killed)"), std::string::npos);
+    EXPECT_NE(sigkill.find(">FAILED</text>"), std::string::npos);
 }
 
 TEST(ReportSvg, NearDeadlineIsDrawn) {

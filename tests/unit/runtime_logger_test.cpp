@@ -52,6 +52,24 @@ TEST(Logger, TextLinesHaveTimeLevelServiceAndGoToTheRightStream) {
     EXPECT_NE(err.drain().find(" ERROR boom\n"), std::string::npos);
 }
 
+// Issue 13.5: a failed verdict was written twice (stdout and stderr); under the agent the
+// stderr copy landed mid-table in scripts.log and cost up to 250 of the 2,048 characters.
+TEST(Logger, VerdictIsWrittenOnceOnStdoutAfterTheSummary) {
+    Pipe out, err;
+    Logger log(to(out, err));
+    log.error("", "boom");
+    log.summary("table row");
+    log.verdict("FAILED: kafka exited with code 3");
+    const auto text = out.drain();
+    EXPECT_EQ(text.size() - text.rfind("FAILED: kafka exited with code 3\n"),
+              std::string("FAILED: kafka exited with code 3\n").size())
+        << text;
+    EXPECT_LT(text.find("table row"), text.find("FAILED: kafka"));
+    const auto errors = err.drain();
+    EXPECT_EQ(errors.find("FAILED"), std::string::npos) << errors;
+    EXPECT_NE(errors.find("boom"), std::string::npos) << errors;
+}
+
 TEST(Logger, SanitisesCutsAndMasksSecrets) {
     Pipe out, err;
     Logger log(to(out, err));

@@ -37,9 +37,6 @@ class NoRunner final : public os::ProcessRunner {
                                          const os::Cancel&) override {
         return util::Error{"no processes in this test", ENOSYS};
     }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-        return util::Error{"no processes in this test", ENOSYS};
-    }
 };
 
 class FakeDocker final : public os::Docker {
@@ -105,7 +102,6 @@ class FakeCompose final : public os::Compose {
         return fail_stop ? util::Status{util::Error{"compose stop exited with 1", 0}}
                          : util::Status{};
     }
-    util::Status check_config(os::MonoTime, const os::Cancel&) override { return {}; }
 
     std::vector<std::vector<std::string>> stopped;
     std::vector<int> timeouts;

@@ -4,6 +4,7 @@
 
 #include "os/fs/faulty_filesystem.hpp"
 #include "stage_harness.hpp"
+#include "steps/stage/installer.hpp"
 #include "util/sha256.hpp"
 
 namespace stagehand::steps::testing {
@@ -255,6 +256,114 @@ TEST_F(StageInstallTest, ASourceChangedAfterValidationIsNotInstalled) {
     ASSERT_FALSE(out.status);
     EXPECT_NE(out.status.error().message.find("changed since it was validated"), std::string::npos);
     EXPECT_TRUE(holds(old_files));
+}
+
+// A SIGKILL mid-install leaves a half-written temp file (0600) next to the destination and
+// next to a backup; a crash between the backup and the rotation leaves one backup too many.
+// The next run removes exactly the temp files of ours and rotates, even when the file itself
+// is unchanged by then (issue 13 item 12).
+class StageCrashTest : public StageInstallTest {
+  protected:
+    // What a killed AtomicFile leaves: a temp file created by the real filesystem, half
+    // written, never renamed nor removed.
+    std::string leave_temp_file(const std::string& folder) {
+        os::PosixFileSystem real;
+        auto temp = real.create_temp(folder, 0600);
+        EXPECT_TRUE(temp) << temp.error().message;
+        if (!temp) {
+            return "";
+        }
+        EXPECT_TRUE(real.write_all(temp->fd.get(), "half of the new con"));
+        return temp->path;
+    }
+};
+
+TEST_F(StageCrashTest, TempFilesOfAnInterruptedRunAreRemovedAndOnlyThose) {
+    auto in = inputs();
+    in.stage.files = {file("app.yml", dest + "/conf/app.yml")};
+    write_text(bundle + "/app.yml", "v1");
+    ASSERT_TRUE(stage(in).status);
+    const std::string backups =
+        state + "/backups/" + core::escape_destination(dest + "/conf/app.yml");
+    stdfs::create_directories(backups);
+    const std::vector<std::string> ours{leave_temp_file(dest + "/conf"), leave_temp_file(backups)};
+    // Look-alikes that are not ours to remove: a name off the pattern, a symlink and a
+    // folder with our exact name pattern, and a file of another user.
+    const std::string prefix = dest + "/conf/" + std::string(os::k_temp_prefix);
+    const std::vector<std::string> not_ours{prefix + "abc",
+                                            prefix + "ABCDEFGHIJKLMNOP",
+                                            prefix + "abcdefghijklmnop.bak",
+                                            prefix + "0123456789abcdef",
+                                            prefix + "zzzzzzzzzzzzzzzz",
+                                            prefix + "aaaaaaaaaaaaaaaa"};
+    write_text(not_ours[0], "x");
+    write_text(not_ours[1], "x");
+    write_text(not_ours[2], "x");
+    stdfs::create_symlink(dest + "/conf/app.yml", not_ours[3]);
+    stdfs::create_directories(not_ours[4]);
+    write_text(not_ours[5], "x");
+    ASSERT_EQ(::chown(not_ours[5].c_str(), 4321, 4321), 0) << std::strerror(errno);
+
+    const auto out = stage(in);  // the same bundle: app.yml itself is unchanged
+    ASSERT_TRUE(out.status) << out.status.error().message;
+    for (const auto& path : ours) {
+        EXPECT_FALSE(stdfs::exists(path)) << path << " left";
+    }
+    for (const auto& path : not_ours) {
+        EXPECT_TRUE(stdfs::exists(stdfs::symlink_status(path))) << path << " removed";
+    }
+    EXPECT_EQ(read_text(dest + "/conf/app.yml"), "v1");
+    int removed = 0;
+    for (const auto& op : out.ops) {
+        removed += op.kind == "tidy" && op.status == OpStatus::done ? 1 : 0;
+    }
+    EXPECT_EQ(removed, 2);
+}
+
+TEST_F(StageCrashTest, ATempFileThatCannotBeRemovedIsAWarningNotAFailure) {
+    auto in = inputs();
+    in.stage.files = {file("app.yml", dest + "/app.yml")};
+    write_text(bundle + "/app.yml", "v1");
+    const std::string left = leave_temp_file(dest);
+    os::PosixFileSystem real;
+    os::FaultyFileSystem faulty(real);
+    faulty.fail_nth(os::FsOp::unlink, 1, EPERM);
+    const auto out = stage(in, faulty);
+    ASSERT_TRUE(faulty.fault_fired());
+    ASSERT_TRUE(out.status) << out.status.error().message;
+    EXPECT_EQ(read_text(dest + "/app.yml"), "v1");
+    EXPECT_TRUE(stdfs::exists(left));
+    bool warned = false;
+    for (const auto& op : out.ops) {
+        warned = warned || (op.kind == "tidy" && op.status == OpStatus::skipped &&
+                            op.detail.find("Operation not permitted") != std::string::npos);
+    }
+    EXPECT_TRUE(warned);
+}
+
+TEST_F(StageCrashTest, BackupsHoldAfterACrashBetweenBackupAndRotation) {
+    auto in = inputs();
+    in.stage.backups = 1;
+    in.stage.files = {file("app.yml", dest + "/app.yml")};
+    write_text(dest + "/app.yml", "v0");
+    // Three installs whose run died before rotating: three backups where one is allowed.
+    os::PosixFileSystem real;
+    for (int version = 1; version <= 3; ++version) {
+        write_text(bundle + "/app.yml", "v" + std::to_string(version));
+        auto ctx = context();
+        StageStep check(ctx, real, in);
+        auto validation = check.validate();
+        ASSERT_TRUE(validation && validation->ok());
+        Installer installer(real, state);
+        ASSERT_TRUE(
+            installer.install(validation->plan.files.at(0),
+                              std::chrono::system_clock::now() + std::chrono::seconds(version)));
+    }
+    ASSERT_EQ(backups_of(dest + "/app.yml"), (std::vector<std::string>{"v0", "v1", "v2"}));
+    const auto out = stage(in);  // v3 is in place already: nothing to install
+    ASSERT_TRUE(out.status) << out.status.error().message;
+    EXPECT_EQ(read_text(dest + "/app.yml"), "v3");
+    EXPECT_EQ(backups_of(dest + "/app.yml"), std::vector<std::string>{"v2"});
 }
 
 }  // namespace

@@ -200,5 +200,22 @@ TEST(StagePrune, RemovesOnlyUnusedImagesThatNoDeploymentNames) {
     EXPECT_EQ(decisions[5].reason, "used by a container");  // by image id
 }
 
+TEST(StagePrune, KeepsTheImagesOfTheLastGoodDeploymentsByTheirIds) {
+    // shop/api:0.1 was pushed again: the tag's current image is named, the image an earlier
+    // good deployment ran under the old tag shop/api:old is kept only through its id.
+    PruneFacts facts;
+    facts.candidates = {"shop/api:old", "shop/api:older"};
+    facts.keep = {"shop/api:0.1"};
+    facts.keep_ids = {"sha256:ran-before"};
+    facts.local = {{"shop/api:0.1", "sha256:now"},
+                   {"shop/api:old", "sha256:ran-before"},
+                   {"shop/api:older", "sha256:ancient"}};
+    const auto decisions = decide_prune(facts);
+    ASSERT_EQ(decisions.size(), 2U);
+    EXPECT_FALSE(decisions[0].remove);
+    EXPECT_EQ(decisions[0].reason, "run by one of the last good deployments (pull.keep)");
+    EXPECT_TRUE(decisions[1].remove);
+}
+
 }  // namespace
 }  // namespace stagehand::core

@@ -122,6 +122,32 @@ TEST_F(StageStepTest, CleanFolderThatIsAMountPointIsRefused) {
                    dest + "/mnt is a mount point inside " + dest);
 }
 
+// Issue 13.14: an unknown owner pointed at the list item's line, not the `owner` key's.
+TEST_F(StageStepTest, UnknownOwnerOrGroupPointsAtItsOwnLine) {
+    write_text(bundle + "/app.yml", "x");
+    auto in = inputs();
+    auto f = file("app.yml", dest + "/app.yml");
+    f.mark = {"stagehand.yml", 4, 7};
+    f.owner = "no-such-user";
+    f.owner_mark = {"stagehand.yml", 7, 14};
+    f.group = "no-such-group";
+    f.group_mark = {"stagehand.yml", 8, 14};
+    in.stage.files = {f};
+    const auto before = snapshot(root);
+    auto ctx = context();
+    os::PosixFileSystem fs;
+    StageStep step(ctx, fs, in);
+    auto result = step.validate();
+    ASSERT_TRUE(result) << result.error().message;
+    ASSERT_EQ(result->problems.size(), 2U);
+    EXPECT_EQ(result->problems[0].key, "stage.files[0].owner");
+    EXPECT_EQ(result->problems[0].at.line, 7);
+    EXPECT_EQ(result->problems[0].at.column, 14);
+    EXPECT_EQ(result->problems[1].key, "stage.files[0].group");
+    EXPECT_EQ(result->problems[1].at.line, 8);
+    EXPECT_EQ(snapshot(root), before);
+}
+
 TEST_F(StageStepTest, OwnersGroupsAndModes) {
     write_text(bundle + "/app.yml", "x");
     auto in = inputs();

@@ -3,12 +3,7 @@
 // Time is a FakeClock, so a 30 s deployment runs in milliseconds.
 #include <gtest/gtest.h>
 
-#include <map>
-
-#include "core/gate/gate.hpp"
-#include "steps/probe/probe_runner.hpp"
-#include "steps/start/start_report.hpp"
-#include "steps/start/start_sequence.hpp"
+#include "start_sim.hpp"
 
 namespace stagehand::steps {
 namespace {
@@ -16,328 +11,7 @@ namespace {
 using core::k_mib;
 using core::Millis;
 using std::chrono::seconds;
-
-struct SimService {
-    core::Bytes peak = 0;
-    core::Bytes steady = 0;
-    Millis ramp{1000};
-    Millis cpu{2000};  // CPU time to burn before ready; one CPU shared by all busy services
-    std::optional<Millis> crash_after;  // exits with code 3 then
-};
-
-// One host: Docker, compose, memory readers and the process table, all driven by the clock.
-class SimHost final : public os::Docker,
-                      public os::Compose,
-                      public os::MemoryReader,
-                      public os::ContainerMemory,
-                      public os::ProcessTable {
-  public:
-    SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
-        : m_clock(clock), m_services(std::move(services)) {}
-
-    core::Bytes limit = 1024 * k_mib;
-    core::Bytes base = 0;  // the cgroup holds only the containers
-    int oom_kills = 0;
-    core::Bytes peak_used = 0;
-    int lists = 0;        // project_containers calls (a list + an inspect per container)
-    int light_lists = 0;  // list_containers calls (one request)
-    int inspects = 0;     // inspect calls
-    std::vector<std::string> started;
-
-    // --- the simulation
-    struct Running {
-        std::string id;
-        os::MonoTime since;
-        Millis cpu_done{0};
-        bool alive = true;
-        bool oom = false;
-        int exit_code = 0;
-    };
-
-    core::Bytes memory_of(const std::string& name, const Running& run) const {
-        if (!run.alive) {
-            return 0;
-        }
-        const auto& s = m_services.at(name);
-        const auto age = std::chrono::duration_cast<Millis>(m_clock.now() - run.since);
-        if (age < s.ramp) {
-            return s.peak * age.count() / std::max<long long>(s.ramp.count(), 1);
-        }
-        return run.cpu_done < s.cpu ? s.peak : s.steady;
-    }
-
-    // One CPU: the busy services share the time since the last step.
-    void burn_cpu() {
-        const auto dt = std::chrono::duration_cast<Millis>(m_clock.now() - m_last_step);
-        m_last_step = m_clock.now();
-        std::vector<Running*> busy;
-        for (auto& [name, run] : m_running) {
-            if (run.alive && run.cpu_done < m_services.at(name).cpu) {
-                busy.push_back(&run);
-            }
-        }
-        for (auto* run : busy) {
-            run->cpu_done += dt / static_cast<long>(busy.size());
-        }
-    }
-
-    void step() {
-        burn_cpu();
-        core::Bytes used = base;
-        for (auto& [name, run] : m_running) {
-            const auto& s = m_services.at(name);
-            if (run.alive && s.crash_after && m_clock.now() - run.since >= *s.crash_after) {
-                run.alive = false;
-                run.exit_code = 3;
-                m_events.push_back({"die", run.id, name, 3, "", 0});
-            }
-            used += memory_of(name, run);
-        }
-        peak_used = std::max(peak_used, used);
-        if (used > limit && !started.empty()) {
-            auto& victim = m_running[started.back()];  // the newest, like the OOM killer's pick
-            if (victim.alive) {
-                victim.alive = false;
-                victim.oom = true;
-                victim.exit_code = 137;
-                ++oom_kills;
-                m_events.push_back({"oom", victim.id, started.back(), std::nullopt, "", 0});
-                m_events.push_back({"die", victim.id, started.back(), 137, "", 0});
-            }
-        }
-    }
-
-    // --- os::Docker
-    util::Status ping(os::MonoTime, const os::Cancel&) override { return {}; }
-    util::Result<std::vector<os::ContainerState>> project_containers(const std::string&,
-                                                                     os::MonoTime,
-                                                                     const os::Cancel&) override {
-        ++lists;
-        return states();
-    }
-    util::Result<std::vector<os::ContainerState>> list_containers(const std::string&, os::MonoTime,
-                                                                  const os::Cancel&) override {
-        ++light_lists;
-        return states();
-    }
-    std::vector<os::ContainerState> states() {
-        step();
-        std::vector<os::ContainerState> out;
-        for (const auto& [name, run] : m_running) {
-            os::ContainerState state;
-            state.id = run.id;
-            state.service = name;
-            state.running = run.alive;
-            state.status = run.alive ? "running" : "exited";
-            state.oom_killed = run.oom;
-            state.exit_code = run.exit_code;
-            state.pid =
-                1000 + static_cast<int>(std::distance(m_running.begin(), m_running.find(name)));
-            out.push_back(state);
-        }
-        return out;
-    }
-    util::Result<os::ContainerState> inspect(const std::string& id, os::MonoTime,
-                                             const os::Cancel&) override {
-        ++inspects;
-        for (auto& state : states()) {
-            if (state.id == id) {
-                return state;
-            }
-        }
-        return util::Error{"no such container: " + id, ENOENT};
-    }
-    util::Result<std::vector<std::string>> logs_tail(const std::string& id, int, os::MonoTime,
-                                                     const os::Cancel&) override {
-        return std::vector<std::string>{id + " starting", id + " fatal: cannot reach zookeeper"};
-    }
-    util::Result<std::string> logs_since_start(const std::string&, os::MonoTime,
-                                               const os::Cancel&) override {
-        return std::string();
-    }
-    util::Result<bool> image_present(const std::string&, os::MonoTime, const os::Cancel&) override {
-        return true;
-    }
-    util::Result<os::PullResult> pull(const std::string& image, os::MonoTime,
-                                      const os::Cancel&) override {
-        return os::PullResult{image, "", ""};
-    }
-    util::Result<std::string> image_digest(const std::string&, os::MonoTime,
-                                           const os::Cancel&) override {
-        return std::string();
-    }
-    util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
-        os::MonoTime, const os::Cancel&) override {
-        return std::vector<std::pair<std::string, std::string>>{};
-    }
-    util::Status remove_image(const std::string&, os::MonoTime, const os::Cancel&) override {
-        return {};
-    }
-
-    class Stream final : public os::EventStream {
-      public:
-        explicit Stream(SimHost& host) : m_host(host) {}
-        int fd() const override { return -1; }
-        std::vector<os::DockerEvent> take_events() override {
-            m_host.step();
-            return std::exchange(m_host.m_events, {});
-        }
-        bool finished() override { return false; }
-
-      private:
-        SimHost& m_host;
-    };
-    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&) override {
-        return std::unique_ptr<os::EventStream>(std::make_unique<Stream>(*this));
-    }
-
-    // --- os::Compose
-    // Compose and MemoryReader both describe themselves.
-    std::string describe() const override { return "simulated"; }
-    util::Status up_service(const std::string& service, os::MonoTime, const os::Cancel&) override {
-        started.push_back(service);
-        burn_cpu();
-        m_running[service] = Running{"c-" + service, m_clock.now(), Millis(0), true, false, 0};
-        return {};
-    }
-    util::Status stop_services(const std::vector<std::string>&, int, os::MonoTime,
-                               const os::Cancel&) override {
-        return {};
-    }
-    util::Status check_config(os::MonoTime, const os::Cancel&) override { return {}; }
-
-    // --- os::MemoryReader
-    util::Result<os::MemorySnapshot> read() override {
-        step();
-        core::Bytes used = base;
-        for (const auto& [name, run] : m_running) {
-            used += memory_of(name, run);
-        }
-        return os::MemorySnapshot{limit, limit - used, std::nullopt, "simulated cgroup"};
-    }
-
-    // --- os::ContainerMemory
-    util::Result<core::Bytes> usage(int pid) override {
-        for (const auto& [name, run] : m_running) {
-            if (1000 + std::distance(m_running.begin(), m_running.find(name)) == pid) {
-                return memory_of(name, run);
-            }
-        }
-        return util::Error{"no such pid"};
-    }
-
-    // --- os::ProcessTable
-    util::Result<std::vector<os::ProcessUsage>> largest(int) override {
-        return std::vector<os::ProcessUsage>{{1, "java", 300 * k_mib}};
-    }
-
-    bool ready(const std::string& name) const {
-        auto it = m_running.find(name);
-        return it != m_running.end() && it->second.alive &&
-               it->second.cpu_done >= m_services.at(name).cpu &&
-               m_clock.now() - it->second.since >= m_services.at(name).ramp;
-    }
-
-  private:
-    os::FakeClock& m_clock;
-    std::map<std::string, SimService> m_services;
-    std::map<std::string, Running> m_running;
-    std::vector<os::DockerEvent> m_events;
-    os::MonoTime m_last_step = m_clock.now();
-};
-
-// The scaled reference workload of WORKLOAD.md (peak, steady MiB, ramp, CPU ms).
-std::map<std::string, SimService> reference_workload() {
-    auto s = [](int peak, int steady, int ramp_ms, int cpu_ms) {
-        return SimService{peak * k_mib, steady * k_mib, Millis(ramp_ms), Millis(cpu_ms),
-                          std::nullopt};
-    };
-    return {{"rabbitmq", s(60, 55, 1500, 1350)},
-            {"config-service", s(140, 100, 2500, 2250)},
-            {"eureka-server", s(160, 115, 2800, 2500)},
-            {"gateway-service", s(180, 130, 4000, 3600)},
-            {"zookeeper", s(36, 33, 500, 450)},
-            {"kafka", s(245, 175, 1500, 1350)},
-            {"chat-service", s(245, 175, 7000, 6300)},
-            {"gesture-service", s(20, 18, 400, 360)},
-            {"randhand-kafka-consumer", s(14, 13, 200, 180)}};
-}
-
-core::StartPlan plan_for(const std::map<std::string, SimService>& services,
-                         std::vector<std::pair<std::string, std::vector<std::string>>> order,
-                         core::Gate gate, int concurrency) {
-    core::StartPlan plan;
-    plan.gate = gate;
-    plan.concurrency = concurrency;
-    plan.reserve = core::MemoryAmount{64 * k_mib, 0, false};
-    plan.settle = seconds(5);
-    plan.psi = 20;
-    plan.poll = Millis(250);
-    plan.sleep = seconds(6);
-    for (const auto& [name, deps] : order) {
-        core::ServicePlan service;
-        service.name = name;
-        service.need = services.at(name).peak;
-        service.need_source = core::NeedSource::declared;
-        service.ready_by = core::ReadySignal::probe;
-        service.timeout = seconds(60);
-        for (const auto& dep : deps) {
-            service.depends_on.push_back({dep, core::DependsCondition::service_started, {}});
-        }
-        plan.services.push_back(service);
-    }
-    return plan;
-}
-
-std::vector<std::pair<std::string, std::vector<std::string>>> reference_order() {
-    return {{"rabbitmq", {}},
-            {"config-service", {"rabbitmq"}},
-            {"eureka-server", {}},
-            {"gateway-service", {"config-service"}},
-            {"zookeeper", {}},
-            {"kafka", {"zookeeper"}},
-            {"chat-service", {"config-service", "kafka"}},
-            {"gesture-service", {"eureka-server"}},
-            {"randhand-kafka-consumer", {"kafka"}}};
-}
-
-struct SimRun {
-    os::FakeClock clock;
-    os::Cancel cancel;
-    util::NullLog log;
-    StartResult result;
-    int probe_calls = 0;
-    int probes_with_running_container = 0;  // the snapshot a probe got held its container
-};
-
-void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
-    struct NoRunner final : os::ProcessRunner {
-        util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                             const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-        util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
-            return util::Error{"unused"};
-        }
-    } runner;
-    Context context{r.clock, r.cancel, r.clock.now() + std::chrono::minutes(10), r.log, runner,
-                    &host,   &host};
-    StartHost start_host{
-        host,
-        host,
-        host,
-        host,
-        host,
-        [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
-            std::string& error) {
-            ++r.probe_calls;
-            const auto* own = service_container(containers, service.name);
-            r.probes_with_running_container += own != nullptr && own->running;
-            error = "not ready";
-            return host.ready(service.name);
-        }};
-    r.result = run_start(plan, "randhand", context, start_host);
-}
+using namespace sim;
 
 // Ready probes resolve service names from the watch's snapshot, and the watch follows events
 // with one inspect each: waiting costs no Docker listing per probe attempt (it used to cost a
@@ -397,7 +71,12 @@ TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
     run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
     EXPECT_FALSE(r.result.ok);
     EXPECT_GT(host.oom_kills, 0);
-    EXPECT_NE(r.result.failure.find("OOM-killed"), std::string::npos) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" was killed by the kernel's OOM killer (system-wide: the host "
+                                    "ran out of memory; available was "),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.oom_kills, host.oom_kills);
+    EXPECT_TRUE(learned_profiles(r.result).empty()) << "a run with an OOM kill taught a profile";
 }
 
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
@@ -490,6 +169,77 @@ TEST(StartSequence, CancelStopsPromptlyNamingTheWait) {
     EXPECT_TRUE(r.result.interrupted);
     EXPECT_NE(r.result.failure.find("SIGTERM"), std::string::npos);
     EXPECT_TRUE(host.started.empty());
+}
+
+// Issue 13.3: a SIGTERM (or the deadline) while chat-service was starting blamed the next
+// service in line ("gesture-service ... waiting for 1 service(s) still starting"); the verdict
+// must name what was awaited and its last probe error.
+TEST(StartSequence, InterruptedVerdictNamesTheServiceAwaitedAndItsLastProbeError) {
+    auto services = reference_workload();
+    services["chat-service"].cpu = std::chrono::hours(1);  // never ready
+    for (const auto reason : {os::CancelReason::sigterm, os::CancelReason::deadline}) {
+        SimRun r;
+        int chat_probes = 0;
+        r.on_probe = [&](const std::string& name) {
+            if (name == "chat-service" && ++chat_probes == 8) {
+                r.cancel.fire(reason);
+            }
+        };
+        SimHost host(r.clock, services);
+        run(r, host, plan_for(services, reference_order(), core::Gate::adaptive, 1));
+        ASSERT_TRUE(r.result.interrupted);
+        EXPECT_EQ(r.result.failed_service, "chat-service");
+        const auto verdict = start_verdict(r.result);
+        const std::string what = reason == os::CancelReason::sigterm
+                                     ? "FAILED: interrupted (SIGTERM)"
+                                     : "FAILED: deadline passed";
+        EXPECT_EQ(verdict.rfind(what, 0), 0u) << verdict;
+        EXPECT_NE(verdict.find("chat-service not ready"), std::string::npos) << verdict;
+        EXPECT_NE(verdict.find("8 attempts, last: not ready"), std::string::npos) << verdict;
+        EXPECT_EQ(verdict.find("gesture-service"), std::string::npos) << verdict;
+    }
+}
+
+// Issue 13 item 7: a SIGTERM while `compose up` runs is an interruption (exit 143), not
+// "compose could not start" with a memory diagnosis.
+TEST(StartSequence, SigtermDuringComposeUpIsAnInterruptionNotAComposeFailure) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    const auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    host.sigterm_during_up = plan.services[1].name;
+    run(r, host, plan);
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_TRUE(r.result.interrupted);
+    EXPECT_EQ(r.result.failure.rfind("interrupted (SIGTERM)", 0), 0u) << r.result.failure;
+    EXPECT_NE(r.result.failure.find(plan.services[1].name), std::string::npos) << r.result.failure;
+    EXPECT_EQ(r.result.failure.find("compose could not start"), std::string::npos)
+        << r.result.failure;
+    for (const auto& line : r.result.diagnosis) {
+        EXPECT_EQ(line.find("largest"), std::string::npos) << line;
+    }
+    EXPECT_EQ(host.started, std::vector<std::string>{plan.services[0].name});
+}
+
+// Issue 13 item 8: a daemon that stops answering mid-start was blamed on the service being
+// awaited ("s3 not ready after 15s") once startup.timeout passed. The verdict names the daemon.
+TEST(StartSequence, FrozenDaemonIsNamedNotTheServiceItWasWaitingFor) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    for (auto& service : plan.services) {
+        service.timeout = Millis(15000);
+    }
+    host.freeze_after_up = plan.services[1].name;
+    run(r, host, plan);
+    ASSERT_TRUE(host.frozen);
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_FALSE(r.result.interrupted);
+    EXPECT_NE(r.result.failure.find("Docker daemon at /var/run/docker.sock did not answer for 10s"),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.failure.find("not ready"), std::string::npos) << r.result.failure;
+    // Named at the first call that hit the silence, not after startup.timeout.
+    EXPECT_LT(r.clock.now() - host.frozen_at, std::chrono::seconds(15));
 }
 
 }  // namespace

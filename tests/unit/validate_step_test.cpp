@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "fake_docker.hpp"
+#include "fake_oom_counters.hpp"
 #include "steps/validate/validate.hpp"
 #include "util/sanitize.hpp"
 
@@ -59,9 +60,6 @@ class NoRunner final : public os::ProcessRunner {
   public:
     util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
                                          const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Result<std::unique_ptr<os::LineStream>> stream(const os::ProcessSpec&) override {
         return util::Error{"unused"};
     }
 };
@@ -129,7 +127,7 @@ class ValidateTest : public ::testing::Test {
         prober = std::make_unique<ScriptedProber>(clock, std::move(script));
         Context ctx{clock, cancel, deadline, log, runner, &docker, nullptr};
         start = clock.now();
-        return run_validate(ctx, plan, *prober);
+        return run_validate(ctx, plan, *prober, oom_counters);
     }
     double took() const { return std::chrono::duration<double>(clock.now() - start).count(); }
     const CheckOutcome& check(const ValidateOutcome& o, const std::string& service,
@@ -155,6 +153,7 @@ class ValidateTest : public ::testing::Test {
     FakeDocker docker;
     ValidatePlan plan{"proj", {}, seconds(300), seconds(1), seconds(10)};
     std::unique_ptr<ScriptedProber> prober;
+    os::OomCounterReader* oom_counters = nullptr;
     os::MonoTime start;
 };
 
@@ -276,20 +275,75 @@ TEST_F(ValidateTest, CrashedContainerFailsAtOnceWithExitCode) {
 TEST_F(ValidateTest, OomKilledFailsAtOnce) {
     three_services(*this, docker, plan);
     plan.checks.push_back({"kafka", kind(core::ProbeKind::running), true, false});
-    docker.on_list = [this](int, std::vector<os::ContainerState>& containers) {
-        if (clock.now() - start >= seconds(6)) {
+    testing::FakeOomCounters kernel;
+    oom_counters = &kernel;
+    docker.on_list = [&](int, std::vector<os::ContainerState>& containers) {
+        if (clock.now() - start >= seconds(6) && containers[0].running) {
+            // A system-wide kill on a host without limits: Docker leaves OOMKilled false.
             containers[0].running = false;
             containers[0].status = "exited";
             containers[0].exit_code = 137;
-            containers[0].oom_killed = true;
+            containers[0].pid = 0;
+            kernel.oom_kill();
         }
     };
     const auto outcome = run([](auto&&...) { return pass(); });
     EXPECT_FALSE(outcome.passed);
     EXPECT_DOUBLE_EQ(took(), 6.0);
     EXPECT_EQ(check(outcome, "kafka", core::ProbeKind::tcp).failure, CheckFailure::oom_killed);
+    EXPECT_EQ(check(outcome, "kafka", core::ProbeKind::tcp).oom.kind, core::OomKind::system_wide);
+    EXPECT_GE(kernel.reads, 1);  // read while it ran, from the first round on
     // Both kafka checks failed, but the verdict names kafka once.
-    EXPECT_EQ(validate_verdict(outcome), "FAILED: validate: kafka exited 137 (OOMKilled)");
+    EXPECT_EQ(validate_verdict(outcome),
+              "FAILED: validate: kafka was killed by the kernel's OOM killer (system-wide: the "
+              "host ran out of memory)");
+}
+
+TEST_F(ValidateTest, PlainSigkillIsACrashNotAnOomKill) {
+    three_services(*this, docker, plan);
+    testing::FakeOomCounters kernel;
+    oom_counters = &kernel;
+    docker.on_list = [&](int, std::vector<os::ContainerState>& containers) {
+        if (clock.now() - start >= seconds(3)) {
+            containers[0].running = false;  // docker kill -s KILL: the kernel counted nothing
+            containers[0].status = "exited";
+            containers[0].exit_code = 137;
+        }
+    };
+    const auto outcome = run([](auto&&...) { return pass(); });
+    EXPECT_EQ(check(outcome, "kafka", core::ProbeKind::tcp).failure, CheckFailure::crashed);
+    EXPECT_EQ(validate_verdict(outcome),
+              "FAILED: validate: kafka was killed by SIGKILL (exit code 137, not by the OOM "
+              "killer)");
+}
+
+TEST_F(ValidateTest, ContainerDeadBeforeValidationBeganIsNotJudgedOnLaterCounts) {
+    three_services(*this, docker, plan);
+    testing::FakeOomCounters kernel;
+    oom_counters = &kernel;
+    // Killed between after-install and validate-service: no counters from before its death.
+    docker.update("k1", [](os::ContainerState& c) {
+        c.running = false;
+        c.status = "exited";
+        c.exit_code = 137;
+        c.pid = 0;
+    });
+    const auto outcome = run([](auto&&...) { return pass(); });
+    const auto& kafka = check(outcome, "kafka", core::ProbeKind::tcp);
+    EXPECT_EQ(kafka.failure, CheckFailure::crashed);
+    EXPECT_EQ(kafka.oom.kind, core::OomKind::unknown);
+    EXPECT_EQ(kernel.reads, 2);  // web and db, running; never kafka
+}
+
+TEST_F(ValidateTest, V1BystanderFlaggedOomKilledButRunningStillPasses) {
+    three_services(*this, docker, plan);
+    testing::FakeOomCounters kernel;
+    oom_counters = &kernel;
+    // Docker 20.10 on cgroup v1 sets OOMKilled on every container under a limited parent
+    // that hit its limit; this one kept running.
+    docker.update("k1", [](os::ContainerState& c) { c.oom_killed = true; });
+    const auto outcome = run([](auto&&...) { return pass(); });
+    EXPECT_TRUE(outcome.passed);
 }
 
 TEST_F(ValidateTest, RestartingContainerFailsAtOnce) {
@@ -434,10 +488,61 @@ TEST(ValidatePlan, DefaultChecksAndConfiguredOnes) {
 
     config.checks = {{"web", http("web"), {}}, {"other", tcp("other", 1), {}}};
     const ValidatePlan configured = plan_validate(config, "proj", services);
-    ASSERT_EQ(configured.checks.size(), 1u);  // "other" is not among the services
+    // "other" is not among the services; the baseline is added to the configured check.
+    ASSERT_EQ(configured.checks.size(), 4u);
     EXPECT_EQ(configured.checks[0].probe.kind, core::ProbeKind::http);
     EXPECT_FALSE(configured.checks[0].default_check);
     EXPECT_TRUE(configured.checks[0].has_healthcheck);
+    for (std::size_t i = 1; i < 4; ++i) {
+        EXPECT_EQ(configured.checks[i].service, defaults.checks[i - 1].service);
+        EXPECT_EQ(configured.checks[i].probe.kind, defaults.checks[i - 1].probe.kind);
+        EXPECT_TRUE(configured.checks[i].default_check);
+    }
+}
+
+TEST(ValidatePlan, ConfiguredRunningOrHealthyCheckIsNotDuplicatedByTheBaseline) {
+    core::ValidateConfig config;
+    config.checks = {{"web", kind(core::ProbeKind::healthy), {}},
+                     {"kafka", kind(core::ProbeKind::running), {}}};
+    const ValidatePlan plan =
+        plan_validate(config, "proj", {{"kafka", false}, {"web", true}, {"db", false}});
+    std::vector<std::string> checks;
+    for (const auto& check : plan.checks) {
+        checks.push_back(check.service + " " + core::describe(check.probe) +
+                         (check.default_check ? " (baseline)" : ""));
+    }
+    EXPECT_EQ(checks,
+              (std::vector<std::string>{"web healthy", "kafka running", "web running (baseline)",
+                                        "db running (baseline)"}));
+}
+
+// SPEC section 7: explicit checks are added to the baseline, so a dead service that no
+// check names still fails the deployment (issue 13: it passed in 3 s).
+TEST_F(ValidateTest, ServiceNamedInNoCheckThatDiesFailsValidate) {
+    core::ValidateConfig config;
+    config.checks = {{"web", http("web"), {}}};
+    config.stable = seconds(10);
+    plan = plan_validate(config, "proj", {{"kafka", false}, {"web", false}});
+    docker.set_containers({running_container("kafka", "k1"), running_container("web", "w1")});
+    docker.set_logs("k1", {"kafka is up", "Killed"});
+    docker.on_list = [this](int, std::vector<os::ContainerState>& containers) {
+        if (clock.now() - start >= seconds(2)) {
+            containers[0].running = false;
+            containers[0].status = "exited";
+            containers[0].exit_code = 137;
+        }
+    };
+    const auto outcome = run([](auto&&...) { return pass(); });
+    EXPECT_FALSE(outcome.passed);
+    EXPECT_DOUBLE_EQ(took(), 2.0);
+    EXPECT_EQ(check(outcome, "kafka", core::ProbeKind::running).failure, CheckFailure::crashed);
+    const auto summary = render_validate_summary(outcome);
+    // Exit 137 with no OOM counters from before (this fake has none): named as a SIGKILL
+    // without claiming the OOM killer either way (issue 17).
+    EXPECT_EQ(
+        summary.back().rfind("FAILED: validate: kafka was killed by SIGKILL (exit code 137", 0), 0u)
+        << summary.back();
+    EXPECT_NE(std::find(summary.begin(), summary.end(), "  kafka | Killed"), summary.end());
 }
 
 }  // namespace

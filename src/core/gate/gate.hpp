@@ -3,6 +3,7 @@
 // steps/start samples, calls advance() and decide(), acts, and repeats; --dry-run and the
 // wait messages print the same reasons.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,29 @@
 #include "core/plan/plan.hpp"
 
 namespace stagehand::core {
+
+// What a reason is about: the loop, the report and the picture switch on this, never on the
+// wording of `text`.
+enum class ReasonKind {
+    dependency,   // a depends_on service is not ready / not completed
+    concurrency,  // as many services are starting as allowed
+    cpu,          // concurrency auto: the CPU is saturated by the services starting
+    memory,       // not enough available memory for the need + reserve
+    pressure,     // memory pressure (PSI) at or above the limit
+    sleep,        // gate sleep: the fixed pause
+    starting,     // after the last start: a service still starting
+    crash,        // a started service exited, restarts or was OOM-killed
+    timeout,      // a start or a wait took longer than its timeout
+    external,     // a dependency outside the selection is not running
+    forced,       // started despite a condition (memory guess, on_timeout: proceed)
+};
+
+const char* to_string(ReasonKind kind);
+
+struct Reason {
+    ReasonKind kind = ReasonKind::dependency;
+    std::string text;
+};
 
 struct Decision {
     enum class Kind {
@@ -20,7 +44,7 @@ struct Decision {
     };
     Kind kind = Kind::wait;
     std::size_t service = 0;  // start: whom; wait: the next in line; fail: the culprit
-    std::vector<std::string> reasons;
+    std::vector<Reason> reasons;
     bool warning = false;  // start: despite a condition (memory guess, on_timeout: proceed)
 };
 
@@ -28,12 +52,20 @@ struct Decision {
 struct Transition {
     std::size_t service = 0;
     Phase to = Phase::ready;
-    std::string message;  // "ready (healthcheck) after 3.1s"
+    std::string message;  // "ready (listening 8080, cpu quiet) after 3.1s, memory 140 MiB"
+    std::string signals;  // what decided: "healthcheck", "listening 8080, cpu quiet", ...
     bool warning = false;
 };
 
+// The window over which CPU use is judged: inferred "quiet", and auto concurrency's idle CPU.
+inline constexpr Millis k_cpu_window{1000};
+
 // Memory has settled when it grew by less than 2% over the `settle` window ending now.
 bool memory_settled(const ServiceState& state, Millis now, Millis settle);
+
+// The container's CPU use, in CPUs, over the k_cpu_window ending at its newest sample;
+// nullopt until samples span the window since the start.
+std::optional<double> cpu_use(const ServiceState& state);
 
 // Moves starting services to ready / completed / gave_up from the facts in the snapshot.
 std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot);

@@ -2,6 +2,7 @@
 // What the start loop knows at one instant: the time, memory, and each planned service's
 // phase and container facts. The gate decides on nothing else.
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/model/types.hpp"
+#include "core/oom/oom_kill.hpp"
 
 namespace stagehand::core {
 
@@ -27,6 +29,12 @@ struct MemorySample {
     Bytes bytes = 0;
 };
 
+// A cgroup's cumulative CPU time at one instant.
+struct CpuUse {
+    Millis at{0};
+    std::uint64_t used_ns = 0;
+};
+
 struct ServiceState {
     Phase phase = Phase::pending;
     Millis started_at{-1};     // when it was started (phase left pending)
@@ -37,15 +45,21 @@ struct ServiceState {
     bool running = false;
     bool restarting = false;
     bool exited = false;
-    bool oom_killed = false;
     int exit_code = 0;
-    std::string health;         // "", starting, healthy, unhealthy
+    OomVerdict oom;      // what killed it when it died by SIGKILL (core/oom), kept once an OOM kill
+    std::string health;  // "", starting, healthy, unhealthy
     bool probe_passed = false;  // the ready probe passed at the latest attempt
     // Memory of the container's cgroup, newest last; kept for the settle window.
     std::deque<MemorySample> memory;
-    Bytes peak = 0;
+    Bytes peak = 0;  // the cgroup's high-water mark from the kernel, else the largest sample
+    // Kernel facts for inferred readiness (SPEC section 5), read while it is starting.
+    // nullopt: the ports could not be read (readiness then rests on CPU and memory).
+    std::optional<std::vector<std::uint16_t>> listening;
+    std::deque<CpuUse> cpu;    // the container cgroup's CPU time, newest last
+    bool cpu_unknown = false;  // its CPU time could not be read: memory settled stands in
 
     Bytes current_memory() const { return memory.empty() ? 0 : memory.back().bytes; }
+    bool oom_killed() const { return is_oom_kill(oom.kind); }
 };
 
 struct Snapshot {
@@ -56,6 +70,10 @@ struct Snapshot {
     std::vector<ServiceState> services;            // parallel to StartPlan::services
     std::map<std::string, bool> external_running;  // StartPlan::external_dependencies
     Millis last_start{-1};                         // when the latest service was started
+    // Idle CPU capacity (in CPUs) of the host or CPU-limited cgroup over the window that began
+    // at cpu_idle_since (about the last second); nullopt when it cannot be read.
+    std::optional<double> cpu_idle;
+    Millis cpu_idle_since{-1};
 };
 
 }  // namespace stagehand::core

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/load/input_file.hpp"
 #include "core/load/suggest.hpp"
 #include "core/load/yaml_access.hpp"
 
@@ -112,10 +111,6 @@ Appspec load_appspec_text(std::string_view text, const std::string& path) {
         read_hooks(*hooks, appspec);
     }
     return appspec;
-}
-
-Appspec load_appspec_file(const std::string& path) {
-    return load_appspec_text(read_input_file(path), path);
 }
 
 }  // namespace stagehand::core

@@ -16,7 +16,4 @@ namespace stagehand::core {
 // suggestion); a hook lacks `location`, or its timeout is not a whole number 1..3600.
 Appspec load_appspec_text(std::string_view text, const std::string& path);
 
-// Reads `path` and parses it; a missing or unreadable file is an InputError.
-Appspec load_appspec_file(const std::string& path);
-
 }  // namespace stagehand::core

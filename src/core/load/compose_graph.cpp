@@ -70,6 +70,11 @@ void inherit(const yaml::Source& source, ComposeFile& compose, const NameIndex& 
         service.mem_limit = service.mem_limit ? service.mem_limit : base.mem_limit;
         service.mem_reservation =
             service.mem_reservation ? service.mem_reservation : base.mem_reservation;
+        // compose merges `ports` and `expose` of the base and the service.
+        service.ports.insert(service.ports.end(), base.ports.begin(), base.ports.end());
+        std::sort(service.ports.begin(), service.ports.end());
+        service.ports.erase(std::unique(service.ports.begin(), service.ports.end()),
+                            service.ports.end());
         current = base.name;
     }
 }

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <filesystem>
 
 #include "core/load/compose_detail.hpp"
-#include "core/load/input_file.hpp"
+#include "core/load/compose_ports.hpp"
 #include "core/load/units.hpp"
 
 namespace stagehand::core {
@@ -27,6 +26,21 @@ bool is_service_name(const std::string& name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     });
+}
+
+// Docker references are printable ASCII (distribution/reference); compose interpolates
+// `${VAR}` before Docker sees them, so `$`, `{`, `}` pass here. A control character or a
+// non-ASCII byte would otherwise reach the manifest and the console (issue 13).
+std::string read_image(const Field& field) {
+    std::string image = field.string();
+    const bool printable = std::all_of(image.begin(), image.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte > 0x20 && byte < 0x7F;
+    });
+    if (!printable) {
+        field.fail("invalid image reference: only printable ASCII without spaces");
+    }
+    return image;
 }
 
 // mem_limit and friends, read as Docker does. "0" means no limit; "${VAR}" depends on the
@@ -160,7 +174,7 @@ ComposeService read_service(const MapReader::Entry& entry, ComposeFile& compose,
     }
     auto map = entry.value.map({});
     if (auto image = map.get("image")) {
-        service.image = image->string();
+        service.image = read_image(*image);
     }
     service.has_build = map.get("build").has_value();
     if (auto depends_on = map.get("depends_on")) {
@@ -173,6 +187,7 @@ ComposeService read_service(const MapReader::Entry& entry, ComposeFile& compose,
     service.mem_limit = pick_memory(map.get("mem_limit"), deploy_memory(map, "limits"));
     service.mem_reservation =
         pick_memory(map.get("mem_reservation"), deploy_memory(map, "reservations"));
+    service.ports = load::read_container_ports(map);
     if (auto parent = map.get("cgroup_parent")) {
         service.cgroup_parent = parent->string();
     }
@@ -227,13 +242,6 @@ ComposeFile load_compose_text(std::string_view text, const std::string& path) {
     load::resolve_extends(source, compose, extends);
     load::check_dependencies(source, compose);
     return compose;
-}
-
-ComposeFile load_compose_file(const std::string& path) {
-    std::error_code error;
-    std::filesystem::path absolute = std::filesystem::absolute(path, error);
-    std::string name = error ? path : absolute.lexically_normal().string();
-    return load_compose_text(read_input_file(name), name);
 }
 
 }  // namespace stagehand::core

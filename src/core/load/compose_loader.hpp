@@ -18,7 +18,4 @@ namespace stagehand::core {
 // use ${VARIABLE} interpolation are left unset: their value depends on the environment.
 ComposeFile load_compose_text(std::string_view text, const std::string& path);
 
-// Reads `path` (made absolute) and parses it; a missing or unreadable file is an InputError.
-ComposeFile load_compose_file(const std::string& path);
-
 }  // namespace stagehand::core

@@ -3,7 +3,6 @@
 #include <array>
 
 #include "core/load/config_sections.hpp"
-#include "core/load/input_file.hpp"
 #include "core/load/units.hpp"
 
 namespace stagehand::core {
@@ -21,6 +20,11 @@ constexpr std::array<Choice<PullPolicy>, 3> k_policies{{
     {"always", PullPolicy::always},
     {"missing", PullPolicy::missing},
     {"never", PullPolicy::never},
+}};
+
+constexpr std::array<Choice<PinMode>, 2> k_pin_modes{{
+    {"rollback", PinMode::rollback},
+    {"never", PinMode::never},
 }};
 
 bool is_project_name(const std::string& name) {
@@ -106,9 +110,11 @@ StageFile read_stage_file(const Field& item) {
     }
     if (auto owner = map.get("owner")) {
         file.owner = account_name(*owner);
+        file.owner_mark = owner->mark();
     }
     if (auto group = map.get("group")) {
         file.group = account_name(*group);
+        file.group_mark = group->mark();
     }
     return file;
 }
@@ -163,7 +169,7 @@ void read_stage_section(const Field& field, StageConfig& out) {
 }
 
 void read_pull_section(const Field& field, PullConfig& out) {
-    auto map = field.map({"policy", "parallel", "retries", "timeout"});
+    auto map = field.map({"policy", "parallel", "retries", "timeout", "pin", "keep"});
     if (auto policy = map.get("policy")) {
         out.policy = policy->choice<PullPolicy>(k_policies);
     }
@@ -175,6 +181,12 @@ void read_pull_section(const Field& field, PullConfig& out) {
     }
     if (auto timeout = map.get("timeout")) {
         out.timeout = timeout->duration(Millis{1});
+    }
+    if (auto pin = map.get("pin")) {
+        out.pin = pin->choice<PinMode>(k_pin_modes);
+    }
+    if (auto keep = map.get("keep")) {
+        out.keep = static_cast<int>(keep->integer(1, 100));
     }
 }
 
@@ -219,10 +231,6 @@ Config load_config_text(std::string_view text, const std::string& file_name) {
         load::read_validate_section(*validate, config.validate);
     }
     return config;
-}
-
-Config load_config_file(const std::string& path) {
-    return load_config_text(read_input_file(path), path);
 }
 
 }  // namespace stagehand::core

@@ -16,8 +16,4 @@ namespace stagehand::core {
 // Throws InputError.
 Config load_config_text(std::string_view text, const std::string& file_name);
 
-// Reads and parses `path`. A missing or unreadable file is an InputError too: a caller for
-// which "no file" means "all defaults" checks for the file first.
-Config load_config_file(const std::string& path);
-
 }  // namespace stagehand::core

@@ -1,6 +1,7 @@
 // startup: and validate: sections of stagehand.yml (SPEC sections 3, 5, 7).
 
 #include <array>
+#include <cctype>
 
 #include "core/load/config_sections.hpp"
 #include "core/load/probe_loader.hpp"
@@ -54,6 +55,20 @@ MemorySource read_memory_source(const Field& field) {
                did_you_mean(text, {"auto", "meminfo", "cgroup:"}));
 }
 
+// `auto` or a number of services allowed to be starting at once.
+int read_concurrency(const Field& field) {
+    if (field.node().IsScalar() && field.node().Scalar() == "auto") {
+        return k_concurrency_auto;
+    }
+    if (field.node().IsScalar() && !field.node().Scalar().empty() &&
+        std::isdigit(static_cast<unsigned char>(field.node().Scalar().front())) == 0) {
+        field.fail("expected auto or a number between 1 and 1000, got " +
+                   yaml::describe_found(field.node()) +
+                   did_you_mean(field.node().Scalar(), {"auto"}));
+    }
+    return static_cast<int>(field.integer(1, 1000));
+}
+
 ServiceOverrides read_overrides(const yaml::MapReader::Entry& entry) {
     ServiceOverrides overrides;
     overrides.mark = entry.key_mark;
@@ -81,8 +96,8 @@ void read_services(const Field& field, StartupConfig& out) {
     }
 }
 
-// The memory and pacing keys of startup: (everything but services and per_service).
-void read_startup_tuning(const yaml::MapReader& map, StartupConfig& out) {
+// The pacing keys of startup: (gate, concurrency, timeouts).
+void read_startup_pacing(const yaml::MapReader& map, StartupConfig& out) {
     if (auto gate = map.get("gate")) {
         out.gate = gate->choice<Gate>(k_gates);
     }
@@ -90,8 +105,28 @@ void read_startup_tuning(const yaml::MapReader& map, StartupConfig& out) {
         out.sleep = sleep->duration(Millis{0});
     }
     if (auto concurrency = map.get("concurrency")) {
-        out.concurrency = static_cast<int>(concurrency->integer(1, 1000));
+        out.concurrency = read_concurrency(*concurrency);
     }
+    if (auto max = map.get("max_concurrency")) {
+        out.max_concurrency = static_cast<int>(max->integer(1, 1000));
+    }
+    if (auto quiet = map.get("quiet")) {
+        // 0% could never pass: a running process always uses some CPU.
+        out.quiet = quiet->percentage(0.001, 100.0);
+    }
+    if (auto poll = map.get("poll")) {
+        out.poll = poll->duration(Millis{1});
+    }
+    if (auto timeout = map.get("timeout")) {
+        out.timeout = timeout->duration(Millis{1});
+    }
+    if (auto on_timeout = map.get("on_timeout")) {
+        out.on_timeout = on_timeout->choice<OnTimeout>(k_on_timeout);
+    }
+}
+
+// The memory keys of startup:.
+void read_startup_memory(const yaml::MapReader& map, StartupConfig& out) {
     if (auto source = map.get("memory_source")) {
         out.memory_source = read_memory_source(*source);
         out.memory_source_mark = source->mark();
@@ -108,14 +143,8 @@ void read_startup_tuning(const yaml::MapReader& map, StartupConfig& out) {
     if (auto psi = map.get("psi")) {
         out.psi = psi->number(0.0, 100.0);
     }
-    if (auto poll = map.get("poll")) {
-        out.poll = poll->duration(Millis{1});
-    }
-    if (auto timeout = map.get("timeout")) {
-        out.timeout = timeout->duration(Millis{1});
-    }
-    if (auto on_timeout = map.get("on_timeout")) {
-        out.on_timeout = on_timeout->choice<OnTimeout>(k_on_timeout);
+    if (auto margin = map.get("learn_margin")) {
+        out.learn_margin = margin->percentage(0.0, 100.0);
     }
 }
 
@@ -134,13 +163,14 @@ Check read_check(const Field& item) {
 }  // namespace
 
 void read_startup_section(const Field& field, StartupConfig& out) {
-    auto map = field.map({"services", "gate", "sleep", "concurrency", "memory_source", "reserve",
-                          "default_need", "settle", "psi", "poll", "timeout", "on_timeout",
-                          "per_service"});
+    auto map = field.map({"services", "gate", "sleep", "concurrency", "max_concurrency", "quiet",
+                          "memory_source", "reserve", "default_need", "settle", "learn_margin",
+                          "psi", "poll", "timeout", "on_timeout", "per_service"});
     if (auto services = map.get("services")) {
         read_services(*services, out);
     }
-    read_startup_tuning(map, out);
+    read_startup_pacing(map, out);
+    read_startup_memory(map, out);
     if (auto per_service = map.get("per_service")) {
         const auto services = per_service->map({});
         for (const auto& entry : services.entries()) {

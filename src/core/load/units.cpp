@@ -278,6 +278,17 @@ util::Result<Bytes> parse_docker_size(std::string_view text) {
     return finish_size(text, number, factor);
 }
 
+util::Result<double> parse_percentage(std::string_view text) {
+    if (text.empty() || text.back() != '%') {
+        return util::Error{"expected a percentage like 10% or 12.5%, got " + quoted(text)};
+    }
+    auto amount = parse_memory_amount(text);
+    if (!amount) {
+        return amount.error();
+    }
+    return amount->percent;
+}
+
 util::Result<MemoryAmount> parse_memory_amount(std::string_view text) {
     if (!text.empty() && text.back() == '%') {
         std::string_view digits = text.substr(0, text.size() - 1);

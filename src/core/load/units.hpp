@@ -31,6 +31,9 @@ util::Result<Bytes> parse_docker_size(std::string_view text);
 // A size (parse_size) or a percentage "10%" / "12.5%" between 0 and 100.
 util::Result<MemoryAmount> parse_memory_amount(std::string_view text);
 
+// A percentage "10%" / "12.5%" between 0 and 100 (the '%' is required).
+util::Result<double> parse_percentage(std::string_view text);
+
 // Permission bits written in octal: "0644", "644", "0o755", "4755"; 0 .. 07777.
 util::Result<unsigned> parse_mode(std::string_view text);
 

@@ -179,6 +179,19 @@ MemoryAmount Field::memory_amount() const {
     return *parsed;
 }
 
+double Field::percentage(double min, double max) const {
+    auto parsed = parse_percentage(scalar("a percentage like 10%"));
+    if (!parsed) {
+        fail(parsed.error().message);
+    }
+    if (*parsed < min || *parsed > max) {
+        fail(std::string("expected a percentage ") +
+             (min > 0 ? "above 0% and at most " : "between 0% and ") +
+             std::to_string(static_cast<int>(max)) + "%, got " + describe_found(m_node));
+    }
+    return *parsed;
+}
+
 std::string Field::absolute_path() const {
     auto path = normalise_absolute_path(string());
     if (!path) {

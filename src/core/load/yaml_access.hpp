@@ -86,6 +86,7 @@ class Field {
     Millis duration(Millis min) const;  // parse_duration, at least `min`
     Bytes size() const;                 // parse_size
     MemoryAmount memory_amount() const;
+    double percentage(double min, double max) const;  // parse_percentage, within [min, max]
     // An absolute path without "." or ".." components; repeated and trailing '/' removed.
     std::string absolute_path() const;
     // Items of a list (null: none); a scalar or map fails. Keys are "key[i]".

@@ -31,9 +31,13 @@ struct Appspec {
     std::map<std::string, std::vector<AppspecHook>> hooks;  // by lifecycle event name
 
     // The entry for `event` whose location names `executable_relative` (bundle-relative
-    // path of the running executable), or nullptr.
+    // path of the running executable), or nullptr. Paths are compared normalised.
     const AppspecHook* find_hook(const std::string& event,
                                  const std::string& executable_relative) const;
 };
+
+// "./hooks//x" -> "hooks/x": a location as the agent resolves it under the bundle root (pure
+// string work, no file system access; ".." cannot climb above the root).
+std::string normalise_location(const std::string& location);
 
 }  // namespace stagehand::core

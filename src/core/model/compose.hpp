@@ -2,6 +2,7 @@
 // What stagehand needs to know of a compose file: services in file order, their images,
 // dependencies, healthcheck presence and memory settings.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct ComposeService {
     std::optional<Bytes> mem_limit;  // mem_limit or deploy.resources.limits.memory
     std::optional<Bytes>
         mem_reservation;  // mem_reservation or deploy.resources.reservations.memory
+    // Container-side TCP ports from `expose` and `ports`, sorted: inferred readiness waits
+    // for the container to listen on all of them.
+    std::vector<std::uint16_t> ports;
     std::optional<std::string> cgroup_parent;
     std::optional<std::string> restart;
     SourceMark mark;  // where the service's key is

@@ -15,6 +15,7 @@ namespace stagehand::core {
 
 enum class ComposeCommand { auto_detect, v2, v1 };  // auto | "docker compose" | docker-compose
 enum class PullPolicy { always, missing, never };
+enum class PinMode { rollback, never };  // pull.pin (SPEC section 9)
 enum class Gate { adaptive, sleep, none };
 enum class OnTimeout { fail, proceed };
 enum class MemorySourceKind { auto_detect, meminfo, cgroup };
@@ -30,7 +31,9 @@ struct StageFile {
     std::optional<unsigned> mode;  // permission bits; nullopt keeps the source's mode
     std::optional<std::string> owner;
     std::optional<std::string> group;
-    SourceMark mark;
+    SourceMark mark;        // the list item
+    SourceMark owner_mark;  // the owner / group values: host checks point there
+    SourceMark group_mark;
 };
 
 struct StageConfig {
@@ -47,6 +50,8 @@ struct PullConfig {
     int parallel = 1;
     int retries = 3;
     Millis timeout{10 * 60 * 1000};
+    PinMode pin = PinMode::rollback;
+    int keep = 2;  // good deployments whose images stage.prune_images keeps
 };
 
 struct ServiceOverrides {
@@ -57,18 +62,24 @@ struct ServiceOverrides {
     SourceMark mark;
 };
 
+// startup.concurrency: auto (SPEC section 5).
+constexpr int k_concurrency_auto = 0;
+
 struct StartupConfig {
     std::vector<std::string> services;      // empty: all, in dependency order
     std::vector<SourceMark> service_marks;  // parallel to `services`
     Gate gate = Gate::adaptive;
     Millis sleep{60 * 1000};
-    int concurrency = 1;
+    int concurrency = k_concurrency_auto;  // a number, or auto (memory and CPU decide)
+    int max_concurrency = 4;               // the cap for auto
+    double quiet = 10.0;                   // %: CPU use of one CPU that counts as quiet
     MemorySource memory_source;
     SourceMark memory_source_mark;
     MemoryAmount reserve{128 * k_mib, 0.0, false};
     Bytes default_need = 256 * k_mib;
-    Millis settle{5000};
-    double psi = 20.0;  // percent; 0 ignores pressure
+    Millis settle{1000};
+    double learn_margin = 10.0;  // %: added to a learned peak to make the learned need
+    double psi = 20.0;           // percent; 0 ignores pressure
     Millis poll{500};
     Millis timeout{5 * 60 * 1000};
     OnTimeout on_timeout = OnTimeout::fail;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 
 #include "core/model/appspec.hpp"
 #include "core/model/compose.hpp"
@@ -53,20 +54,23 @@ const ComposeService* ComposeFile::find(const std::string& service) const {
     return it == services.end() ? nullptr : &*it;
 }
 
+// The agent joins `location` to the archive folder as written (CODEDEPLOY.md), so
+// "./hooks/x", "hooks//x", "/hooks/x" and "hooks/./x" all run hooks/x: compare the paths
+// lexically normalised, relative to the bundle root.
+std::string normalise_location(const std::string& location) {
+    auto path = std::filesystem::path("/" + location).lexically_normal();
+    return path.relative_path().string();
+}
+
 const AppspecHook* Appspec::find_hook(const std::string& event,
                                       const std::string& executable_relative) const {
     auto it = hooks.find(event);
     if (it == hooks.end()) {
         return nullptr;
     }
-    auto strip = [](std::string s) {
-        while (!s.empty() && s.front() == '/') {
-            s.erase(0, 1);
-        }
-        return s;
-    };
+    const std::string wanted = normalise_location(executable_relative);
     for (const auto& hook : it->second) {
-        if (strip(hook.location) == strip(executable_relative)) {
+        if (normalise_location(hook.location) == wanted) {
             return &hook;
         }
     }

@@ -1,6 +1,7 @@
 #pragma once
 // The run's one deadline (SPEC section 2): --deadline, else this hook's appspec timeout minus
-// 30 s under CodeDeploy (so our own diagnosis is what the agent shows), else 30 minutes.
+// 30 s under CodeDeploy (so our own diagnosis is what the agent shows; half the timeout when it
+// is under 60 s), else 30 minutes.
 
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ constexpr int k_agent_default_timeout_s = 3600;
 struct DeadlineChoice {
     Millis budget{0};
     std::string source;  // "appspec.yml AfterInstall timeout 1800s - 30s"
+    // Set when LIFECYCLE_EVENT is set but no appspec entry of that event names this executable
+    // (the budget then comes from the agent's default timeout, which is likely wrong).
+    std::string warning;
 };
 
 // `lifecycle_event` is LIFECYCLE_EVENT (empty outside CodeDeploy); `executable` the running

@@ -29,8 +29,8 @@ const char* to_string(ReadySignal signal) {
             return "probe";
         case ReadySignal::healthcheck:
             return "healthcheck";
-        case ReadySignal::settle:
-            return "memory settled";
+        case ReadySignal::inferred:
+            return "inferred";
     }
     return "?";
 }
@@ -98,6 +98,30 @@ std::vector<std::string> start_order(const ComposeFile& compose, const StartupCo
     return order;
 }
 
+Bytes learned_need(Bytes peak, double learn_margin) {
+    return peak + static_cast<Bytes>(static_cast<double>(peak) * learn_margin / 100.0);
+}
+
+void compute_critical_paths(StartPlan& plan) {
+    // The plan is in dependency order (dependencies first), so walking it backwards sees
+    // every dependent before the services it depends on: one pass, O(services + edges).
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < plan.services.size(); ++i) {
+        index.emplace(plan.services[i].name, i);
+        plan.services[i].critical_path = plan.services[i].learned_time_to_ready;
+    }
+    for (std::size_t i = plan.services.size(); i-- > 0;) {
+        const auto& dependent = plan.services[i];
+        for (const auto& dep : dependent.depends_on) {
+            if (auto it = index.find(dep.service); it != index.end() && it->second < i) {
+                auto& base = plan.services[it->second];
+                base.critical_path = std::max(base.critical_path,
+                                              base.learned_time_to_ready + dependent.critical_path);
+            }
+        }
+    }
+}
+
 namespace {
 
 void need_for(const ServiceOverrides* overrides, const ComposeService& service,
@@ -106,7 +130,7 @@ void need_for(const ServiceOverrides* overrides, const ComposeService& service,
         plan.need = *overrides->need;
         plan.need_source = NeedSource::declared;
     } else if (auto it = profiles.find(service.name); it != profiles.end() && it->second.peak > 0) {
-        plan.need = it->second.peak;
+        plan.need = learned_need(it->second.peak, startup.learn_margin);
         plan.need_source = NeedSource::learned;
     } else if (service.mem_reservation) {
         plan.need = *service.mem_reservation;
@@ -124,6 +148,10 @@ ServicePlan plan_service(const ComposeService& service, const ComposeFile& compo
     plan.image = service.image;
     plan.depends_on = service.depends_on;
     plan.has_healthcheck = service.has_healthcheck;
+    plan.ports = service.ports;
+    if (auto learned = profiles.find(service.name); learned != profiles.end()) {
+        plan.learned_time_to_ready = std::max(Millis(0), learned->second.time_to_ready);
+    }
     const auto it = startup.per_service.find(service.name);
     const ServiceOverrides* overrides = it == startup.per_service.end() ? nullptr : &it->second;
     need_for(overrides, service, profiles, startup, plan);
@@ -201,6 +229,8 @@ StartPlan plan_start(const Config& config, const ComposeFile& compose, const Pro
     plan.gate = startup.gate;
     plan.sleep = startup.sleep;
     plan.concurrency = startup.concurrency;
+    plan.max_concurrency = startup.max_concurrency;
+    plan.quiet = startup.quiet;
     plan.reserve = startup.reserve;
     plan.default_need = startup.default_need;
     plan.settle = startup.settle;
@@ -222,6 +252,10 @@ StartPlan plan_start(const Config& config, const ComposeFile& compose, const Pro
         }
     }
     plan.external_dependencies.assign(external.begin(), external.end());
+    // An explicit startup.services list is the priority order itself (SPEC section 5).
+    if (startup.services.empty()) {
+        compute_critical_paths(plan);
+    }
     return plan;
 }
 

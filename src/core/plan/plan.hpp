@@ -14,8 +14,9 @@ namespace stagehand::core {
 
 // Where a service's expected peak memory comes from (SPEC section 5, in priority order).
 enum class NeedSource { declared, learned, compose_reservation, default_guess };
-// What ends a service's start: its ready probe, its compose healthcheck, or settled memory.
-enum class ReadySignal { probe, healthcheck, settle };
+// What ends a service's start: its ready probe, its compose healthcheck, or, with neither,
+// readiness inferred from the kernel (listening on its ports, CPU quiet, memory settled).
+enum class ReadySignal { probe, healthcheck, inferred };
 
 const char* to_string(NeedSource source);
 const char* to_string(ReadySignal signal);
@@ -33,12 +34,17 @@ struct ServicePlan {
     std::vector<Dependency> depends_on;
     Bytes need = 0;
     NeedSource need_source = NeedSource::default_guess;
-    ReadySignal ready_by = ReadySignal::settle;
+    ReadySignal ready_by = ReadySignal::inferred;
     std::optional<Probe> ready;  // when ready_by == probe
     bool has_healthcheck = false;
     Millis timeout{0};
     OnTimeout on_timeout = OnTimeout::fail;
     bool one_shot = false;  // another service waits for it with service_completed_successfully
+    std::vector<std::uint16_t> ports;  // declared container ports (inferred readiness)
+    Millis learned_time_to_ready{0};   // 0: nothing learned
+    // The longest chain of learned times-to-ready from this service through the planned
+    // services that depend on it (itself included): the gate starts the longest first.
+    Millis critical_path{0};
 };
 
 struct StartPlan {
@@ -48,7 +54,9 @@ struct StartPlan {
     std::vector<std::string> external_dependencies;
     Gate gate = Gate::adaptive;
     Millis sleep{0};
-    int concurrency = 1;
+    int concurrency = 1;  // k_concurrency_auto: memory and CPU decide, up to max_concurrency
+    int max_concurrency = 4;
+    double quiet = 10.0;  // %: of one CPU, below which a starting service counts as quiet
     MemoryAmount reserve;
     Bytes default_need = 0;
     Millis settle{0};
@@ -65,6 +73,13 @@ struct Selection {
 // Start order: startup.services when given (already checked against depends_on by the
 // loader), else all compose services topologically by depends_on, ties in file order.
 std::vector<std::string> start_order(const ComposeFile& compose, const StartupConfig& startup);
+
+// Fills each service's critical_path from learned_time_to_ready over the dependents within
+// the plan. Leaves every path at 0 when nothing is learned.
+void compute_critical_paths(StartPlan& plan);
+
+// The need learned from an observed peak: peak + learn_margin percent.
+Bytes learned_need(Bytes peak, double learn_margin);
 
 // The plan for after-install. Throws InputError for a selection naming unknown services.
 StartPlan plan_start(const Config& config, const ComposeFile& compose, const Profiles& profiles,

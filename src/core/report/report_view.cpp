@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/oom/oom_kill.hpp"
+
 namespace stagehand::core {
 
 namespace {
@@ -64,11 +66,16 @@ ServiceView read_service(const json& entry) {
     service.ready_ms = number(entry, "ready_ms", -1);
     service.peak_bytes = number(entry, "peak_bytes", 0);
     service.warning = flag(entry, "warning", false);
+    const std::string oom_kill = text(entry, "oom_kill");
+    for (const auto kind :
+         {OomKind::system_wide, OomKind::own_limit, OomKind::parent_limit, OomKind::reported}) {
+        service.oom_killed = service.oom_killed || oom_kill == to_string(kind);
+    }
     const json& waits = field(entry, "waits");
     if (waits.is_array()) {
         for (const auto& wait : waits) {
-            service.waits.push_back(
-                {text(wait, "reason"), number(wait, "from_ms", 0), number(wait, "to_ms", -1)});
+            service.waits.push_back({text(wait, "kind"), text(wait, "reason"),
+                                     number(wait, "from_ms", 0), number(wait, "to_ms", -1)});
         }
     }
     return service;

@@ -12,6 +12,7 @@
 namespace stagehand::core {
 
 struct WaitView {
+    std::string kind;  // ReasonKind's name ("memory", "cpu", ...); "" in older reports
     std::string reason;
     double from_ms = 0;
     double to_ms = 0;
@@ -26,6 +27,7 @@ struct ServiceView {
     double ready_ms = -1;
     double peak_bytes = 0;
     bool warning = false;
+    bool oom_killed = false;  // its oom_kill kind is an OOM kill (core/oom)
     std::vector<WaitView> waits;
 };
 

@@ -14,10 +14,6 @@ namespace {
 
 using svg::Layout;
 
-std::string seconds(double ms) {
-    return fixed(ms / 1000.0, 1) + " s";
-}
-
 std::size_t ready_count(const ReportView& view) {
     return static_cast<std::size_t>(
         std::count_if(view.services.begin(), view.services.end(), [](const ServiceView& s) {
@@ -32,14 +28,15 @@ std::string status_line(const ReportView& view) {
     std::string line = std::to_string(ready_count(view)) + " of " +
                        std::to_string(view.services.size()) + " services ready";
     if (view.ok && view.all_ready_ms && view.first_start_ms) {
-        line += " " + seconds(*view.all_ready_ms - *view.first_start_ms) + " after the first start";
+        line += " " + seconds_text(*view.all_ready_ms - *view.first_start_ms) +
+                " after the first start";
     }
     return line;
 }
 
 // "30.0 min" for long spans (a deadline), "12.3 s" for short ones.
 std::string duration(double ms) {
-    return ms >= 120000 ? fixed(ms / 60000.0, 1) + " min" : seconds(ms);
+    return ms >= 120000 ? fixed(ms / 60000.0, 1) + " min" : seconds_text(ms);
 }
 
 bool failed(const ReportView& view) {
@@ -96,12 +93,14 @@ void draw_marker(SvgCanvas& canvas, const Layout& layout, double ms, const std::
 
 void draw_markers(SvgCanvas& canvas, const ReportView& view, const Layout& layout) {
     if (view.all_ready_ms) {
-        draw_marker(canvas, layout, *view.all_ready_ms, "all ready " + seconds(*view.all_ready_ms),
-                    svg::k_green, layout.rows_top - 4);
+        draw_marker(canvas, layout, *view.all_ready_ms,
+                    "all ready " + seconds_text(*view.all_ready_ms), svg::k_green,
+                    layout.rows_top - 4);
     }
     if (view.deadline_ms && layout.deadline_on_chart) {
-        draw_marker(canvas, layout, *view.deadline_ms, "deadline " + seconds(*view.deadline_ms),
-                    svg::k_red, layout.memory_top + 12);
+        draw_marker(canvas, layout, *view.deadline_ms,
+                    "deadline " + seconds_text(*view.deadline_ms), svg::k_red,
+                    layout.memory_top + 12);
     }
 }
 
@@ -115,7 +114,7 @@ void draw_legend(SvgCanvas& canvas, const Layout& layout) {
                              {svg::k_red, "failed / OOM-killed"},
                              {svg::k_bar_gave_up, "gave up (timeout)"},
                              {svg::k_wait_dependency, "wait: dependency"},
-                             {svg::k_wait_concurrency, "wait: concurrency"},
+                             {svg::k_wait_concurrency, "wait: concurrency / CPU"},
                              {svg::k_wait_memory, "wait: memory"},
                              {svg::k_wait_pressure, "wait: pressure"},
                              {svg::k_memory_fill, "available memory"}};

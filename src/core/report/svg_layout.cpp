@@ -12,16 +12,6 @@ namespace stagehand::core::svg {
 
 namespace {
 
-constexpr double k_bytes_per_mib = 1024.0 * 1024.0;
-
-std::string mib(double bytes) {
-    return fixed(bytes / k_bytes_per_mib, 0) + " MiB";
-}
-
-std::string seconds(double ms) {
-    return fixed(ms / 1000.0, 1) + " s";
-}
-
 // The latest time anything in the report refers to: the end of the run as far as it is known.
 double run_end_ms(const ReportView& view) {
     double end = 0;
@@ -69,18 +59,18 @@ void place_memory_scale(const ReportView& view, Layout& layout) {
     }
 }
 
-const char* wait_colour(const std::string& reason) {
-    if (reason.rfind("memory pressure", 0) == 0) {
+// By the wait's kind (core::ReasonKind's names in the report JSON), never its wording.
+const char* wait_colour(const std::string& kind) {
+    if (kind == "pressure") {
         return k_wait_pressure;
     }
-    if (reason.rfind("memory", 0) == 0) {
+    if (kind == "memory") {
         return k_wait_memory;
     }
-    if (reason.find("still starting") != std::string::npos) {
+    if (kind == "concurrency" || kind == "cpu") {
         return k_wait_concurrency;
     }
-    if (reason.find(" to be ready") != std::string::npos ||
-        reason.find(" to complete") != std::string::npos) {
+    if (kind == "dependency") {
         return k_wait_dependency;
     }
     return k_wait_other;
@@ -101,7 +91,9 @@ const char* bar_colour(const ReportView& view, const ServiceView& service) {
 
 std::string caption(const ReportView& view, const ServiceView& service) {
     if (bar_colour(view, service) == k_red) {
-        const bool oom = view.failure.find("OOM") != std::string::npos;
+        // Reports before the oom_kill field said "was OOM-killed" in the failure.
+        const bool oom =
+            service.oom_killed || view.failure.find("was OOM-killed") != std::string::npos;
         return oom ? "FAILED (OOM-killed)" : "FAILED";
     }
     if (service.outcome == "unchanged") {
@@ -110,9 +102,9 @@ std::string caption(const ReportView& view, const ServiceView& service) {
     if (service.ready_ms < 0) {
         return service.outcome.empty() ? "not ready" : service.outcome;
     }
-    std::string text = seconds(service.ready_ms - service.start_ms);
+    std::string text = seconds_text(service.ready_ms - service.start_ms);
     if (service.peak_bytes > 0) {
-        text += " \u00b7 peak " + mib(service.peak_bytes);
+        text += " \u00b7 peak " + mib_text(service.peak_bytes);
     }
     return service.outcome == "ready" || service.outcome.empty()
                ? text
@@ -121,15 +113,15 @@ std::string caption(const ReportView& view, const ServiceView& service) {
 
 std::string bar_tooltip(const ServiceView& service) {
     std::string text = service.name + ": " + (service.outcome.empty() ? "?" : service.outcome) +
-                       ", started " + seconds(service.start_ms);
+                       ", started " + seconds_text(service.start_ms);
     if (service.ready_ms >= 0) {
-        text += ", ready " + seconds(service.ready_ms);
+        text += ", ready " + seconds_text(service.ready_ms);
     }
     if (service.peak_bytes > 0) {
-        text += ", peak " + mib(service.peak_bytes);
+        text += ", peak " + mib_text(service.peak_bytes);
     }
     if (service.need_bytes > 0) {
-        text += ", need " + mib(service.need_bytes) + " (" + service.need_source + ")";
+        text += ", need " + mib_text(service.need_bytes) + " (" + service.need_source + ")";
     }
     return service.warning ? text + " (warning: see the log)" : text;
 }
@@ -143,9 +135,9 @@ void draw_waits(SvgCanvas& canvas, const ServiceView& service, double top, const
                               : (service.start_ms >= 0 ? service.start_ms : layout.run_end_ms);
         const double left = layout.x(wait.from_ms);
         const double width = std::max(layout.x(to) - left, 1.0);
-        canvas.rect(left, top + 7, width, 12, wait_colour(wait.reason),
+        canvas.rect(left, top + 7, width, 12, wait_colour(wait.kind),
                     "fill-opacity=\"0.9\" stroke=\"#8a8a8a\" stroke-width=\"0.4\"",
-                    "waiting " + seconds(to - wait.from_ms) + " for " + wait.reason);
+                    "waiting " + seconds_text(to - wait.from_ms) + " for " + wait.reason);
         canvas.rect(left, top + 7, width, 12, "url(#hatch)");
         const double next =
             i + 1 < waits.size() ? layout.x(waits[i + 1].from_ms) : k_width - k_margin;
@@ -195,7 +187,8 @@ void draw_lowest(SvgCanvas& canvas, const ReportView& view, const Layout& layout
     const double x = layout.x(low.at_ms);
     const double y = memory_y(layout, low.available_bytes);
     canvas.circle(x, y, 3.5, k_memory_line);
-    const std::string label = "lowest " + mib(low.available_bytes) + " at " + seconds(low.at_ms);
+    const std::string label =
+        "lowest " + mib_text(low.available_bytes) + " at " + seconds_text(low.at_ms);
     const bool right = x + text_width(label, 11) + 8 < layout.x1;
     canvas.text(right ? x + 6 : x - 6, std::max(y - 6, layout.memory_top + 24), label,
                 {11, right ? "start" : "end", k_memory_line, "bold", "normal", true});
@@ -280,7 +273,7 @@ void draw_memory(SvgCanvas& canvas, const ReportView& view, const Layout& layout
     }
     for (const double fraction : {0.0, 0.5, 1.0}) {
         canvas.text(layout.x0 - 6, memory_y(layout, layout.total_bytes * fraction) + 4,
-                    mib(layout.total_bytes * fraction), {11, "end", "#555"});
+                    mib_text(layout.total_bytes * fraction), {11, "end", "#555"});
     }
     const double middle = memory_y(layout, layout.total_bytes / 2);
     canvas.line(layout.x0, middle, layout.x1, middle, "#e4e4e4", 1);

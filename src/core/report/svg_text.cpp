@@ -4,78 +4,21 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "util/utf8.hpp"
+
 namespace stagehand::core {
 
 namespace {
 
-constexpr char32_t k_replacement = 0xFFFD;
+constexpr char32_t k_replacement = util::k_replacement_char;
 constexpr double k_em_narrow = 0.6;
 constexpr double k_em_wide = 1.0;
-
-// One decoded character: its code point (U+FFFD when the bytes are not valid UTF-8) and how
-// many bytes it took.
-struct Decoded {
-    char32_t code = k_replacement;
-    std::size_t length = 1;
-};
-
-Decoded decode_at(std::string_view text, std::size_t at) {
-    const auto lead = static_cast<unsigned char>(text[at]);
-    if (lead < 0x80) {
-        return {lead, 1};
-    }
-    std::size_t length = 0;
-    char32_t code = 0;
-    char32_t minimum = 0;
-    if ((lead & 0xE0) == 0xC0) {
-        length = 2, code = lead & 0x1Fu, minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-        length = 3, code = lead & 0x0Fu, minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-        length = 4, code = lead & 0x07u, minimum = 0x10000;
-    } else {
-        return {};
-    }
-    if (at + length > text.size()) {
-        return {};
-    }
-    for (std::size_t i = 1; i < length; ++i) {
-        const auto next = static_cast<unsigned char>(text[at + i]);
-        if ((next & 0xC0) != 0x80) {
-            return {};
-        }
-        code = (code << 6) | (next & 0x3Fu);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not characters.
-    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-        return {};
-    }
-    return {code, length};
-}
 
 bool xml_allowed(char32_t code) {
     if (code < 0x20) {
         return code == 0x09 || code == 0x0A || code == 0x0D;
     }
     return code != 0xFFFE && code != 0xFFFF;
-}
-
-void append_utf8(std::string& out, char32_t code) {
-    if (code < 0x80) {
-        out += static_cast<char>(code);
-    } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-        out += static_cast<char>(0xE0 | (code >> 12));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (code >> 18));
-        out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    }
 }
 
 double char_em(char32_t code) {
@@ -89,7 +32,7 @@ std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size() + text.size() / 8);
     for (std::size_t at = 0; at < text.size();) {
-        const Decoded one = decode_at(text, at);
+        const util::Utf8Char one = util::decode_utf8(text, at);
         at += one.length;
         switch (one.code) {
             case '&':
@@ -108,7 +51,7 @@ std::string xml_escape(std::string_view text) {
                 out += "&#39;";
                 break;
             default:
-                append_utf8(out, xml_allowed(one.code) ? one.code : k_replacement);
+                util::append_utf8(out, xml_allowed(one.code) ? one.code : k_replacement);
         }
     }
     return out;
@@ -117,7 +60,7 @@ std::string xml_escape(std::string_view text) {
 double text_width(std::string_view text, double font_px) {
     double em = 0;
     for (std::size_t at = 0; at < text.size();) {
-        const Decoded one = decode_at(text, at);
+        const util::Utf8Char one = util::decode_utf8(text, at);
         at += one.length;
         em += char_em(one.code);
     }
@@ -132,7 +75,7 @@ std::string fit_text(std::string_view text, double max_px, double font_px) {
     double used = 0;
     std::size_t cut = 0;
     while (cut < text.size()) {
-        const Decoded one = decode_at(text, cut);
+        const util::Utf8Char one = util::decode_utf8(text, cut);
         if (used + char_em(one.code) * font_px > budget) {
             break;
         }
@@ -153,6 +96,14 @@ std::string fixed(double value, int decimals) {
         return decimals > 0 ? "0." + std::string(static_cast<std::size_t>(decimals), '0') : "0";
     }
     return out;
+}
+
+std::string seconds_text(double ms) {
+    return fixed(ms / 1000.0, 1) + " s";
+}
+
+std::string mib_text(double bytes) {
+    return fixed(bytes / (1024.0 * 1024.0), 0) + " MiB";
 }
 
 std::vector<double> nice_ticks(double span, int max_ticks) {

@@ -24,6 +24,10 @@ std::string fit_text(std::string_view text, double max_px, double font_px);
 // `value` with `decimals` digits after the point, '.' whatever the locale; "0" for NaN/inf.
 std::string fixed(double value, int decimals);
 
+// The report's units, one decimal for seconds and none for MiB: "12.3 s", "512 MiB".
+std::string seconds_text(double ms);
+std::string mib_text(double bytes);
+
 // Round tick positions (in the axis' unit) covering [0, span], at most about `max_ticks`
 // of them, spaced 1, 2 or 5 × 10^n apart.
 std::vector<double> nice_ticks(double span, int max_ticks);

@@ -70,7 +70,10 @@ std::string manifest_to_json(const StagingManifest& manifest) {
                               {"previous_images", p.previous_images},
                               {"image_history", p.image_history}};
     }
-    return Json{{"version", 1}, {"projects", projects}}.dump(2) + "\n";
+    // A destination path may be any bytes Linux allows: U+FFFD rather than a throwing dump.
+    return Json{{"version", 1}, {"projects", projects}}.dump(2, ' ', false,
+                                                             Json::error_handler_t::replace) +
+           "\n";
 }
 
 util::Result<StagingManifest> manifest_from_json(std::string_view text) {
@@ -93,8 +96,17 @@ util::Result<StagingManifest> manifest_from_json(std::string_view text) {
             m.projects[name] = std::move(pm);
         }
         return m;
+    } catch (const nlohmann::json::parse_error& e) {
+        // Not e.what(): it quotes the bytes it stopped at, binary junk included.
+        return util::Error{"not valid JSON (byte " + std::to_string(e.byte) + ")", EINVAL};
     } catch (const std::exception& e) {
-        return util::Error{std::string("not a staging manifest: ") + e.what(), EINVAL};
+        // "[json.exception.type_error.302] type must be string, but is number": the part
+        // after the bracket is what a reader can use.
+        std::string why = e.what();
+        if (why.rfind("[json.exception.", 0) == 0 && why.find("] ") != std::string::npos) {
+            why = why.substr(why.find("] ") + 2);
+        }
+        return util::Error{"not a staging manifest: " + why, EINVAL};
     }
 }
 

@@ -75,6 +75,8 @@ std::vector<PruneDecision> decide_prune(const PruneFacts& facts) {
             d.reason = "not present";
         } else if (contains(in_use, ref) || contains(in_use, id)) {
             d.reason = "used by a container";
+        } else if (contains(facts.keep_ids, id)) {
+            d.reason = "run by one of the last good deployments (pull.keep)";
         } else {
             d.remove = true;
             d.reason = contains(keep_ids, id) ? "unused tag (its image stays: a kept tag shares it)"

@@ -15,6 +15,9 @@ struct PruneFacts {
     std::vector<std::string> candidates;
     // Named by this deployment's compose file and by the last good deployment.
     std::vector<std::string> keep;
+    // Image ids (sha256:...) the last pull.keep good deployments ran: a rollback finds them
+    // locally (SPEC section 9), so no tag of them is removed.
+    std::vector<std::string> keep_ids;
     // Image references and ids (sha256:...) of the project's containers, any state.
     std::vector<std::string> in_use;
     // Local images: (reference, id) as Docker lists them.

@@ -1,9 +1,11 @@
 #include "os/docker/cli_compose.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 namespace stagehand::os {
 
@@ -25,6 +27,12 @@ std::string join(const std::vector<std::string>& words) {
     return out;
 }
 
+// ECANCELED / ETIMEDOUT for a child that Cancel or the deadline ended (callers map them to
+// 130/143 and 124 without reading the text), 0 for one that failed by itself.
+int error_code_of(const ProcessOutcome& outcome) {
+    return outcome.cancelled ? ECANCELED : outcome.timed_out ? ETIMEDOUT : 0;
+}
+
 // Runs `<command> version --short`; fills `flavour` or returns why it does not work.
 util::Status probe(const std::vector<std::string>& command, ProcessRunner& runner,
                    MonoTime deadline, const Cancel& cancel, ComposeFlavour& flavour) {
@@ -40,8 +48,9 @@ util::Status probe(const std::vector<std::string>& command, ProcessRunner& runne
     }
     if (!outcome->success()) {
         std::string why = last_lines(outcome->err, 3);
-        return util::Error{"`" + join(spec.argv) + "` " + outcome->describe() +
-                           (why.empty() ? "" : ": " + why)};
+        return util::Error{
+            "`" + join(spec.argv) + "` " + outcome->describe() + (why.empty() ? "" : ": " + why),
+            error_code_of(*outcome)};
     }
     flavour.command = command;
     if (!parse_compose_version(outcome->out, flavour)) {
@@ -143,20 +152,35 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (m_flavour.major < 2) {
         spec.env.emplace_back("COMPOSE_HTTP_TIMEOUT", k_v1_http_timeout);
     }
-    auto outcome = m_runner.run(spec, deadline, cancel);
     const std::string what = join(m_flavour.command) + " " + join(args);
+    std::optional<util::Error> stopped_by;
+    if (m_watchdog) {
+        spec.watchdog = [&](std::chrono::milliseconds running) {
+            auto verdict = m_watchdog(what, running);
+            if (verdict) {
+                return std::string();
+            }
+            stopped_by = verdict.error();
+            return verdict.error().message;
+        };
+    }
+    auto outcome = m_runner.run(spec, deadline, cancel);
     if (!outcome) {
         return util::Error{what + ": " + outcome.error().message, outcome.error().code};
     }
     if (outcome->success()) {
         return {};
     }
+    if (!outcome->stopped.empty() && stopped_by) {
+        return *stopped_by;  // e.g. the daemon compose waits on stopped answering
+    }
     // Compose writes its errors (and v1 its progress) to stderr; the last lines say why.
     std::string why = last_lines(outcome->err, k_error_lines);
     if (why.empty()) {
         why = last_lines(outcome->out, k_error_lines);
     }
-    return util::Error{what + " " + outcome->describe() + (why.empty() ? "" : ":\n" + why)};
+    return util::Error{what + " " + outcome->describe() + (why.empty() ? "" : ":\n" + why),
+                       error_code_of(*outcome)};
 }
 
 util::Status CliCompose::up_service(const std::string& service, MonoTime deadline,
@@ -175,10 +199,6 @@ util::Status CliCompose::stop_services(const std::vector<std::string>& services,
     return run(args, deadline, cancel);
 }
 
-util::Status CliCompose::check_config(MonoTime deadline, const Cancel& cancel) {
-    return run({"config", "--services"}, deadline, cancel);
-}
-
 util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, ProcessRunner& runner,
                                             MonoTime deadline, const Cancel& cancel) {
     ComposeFlavour flavour;
@@ -186,21 +206,27 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
     const std::vector<std::string> v1 = {"docker-compose"};
     if (command == core::ComposeCommand::v2) {
         if (auto s = probe(v2, runner, deadline, cancel, flavour); !s) {
-            return util::Error{"compose.command is \"docker compose\" but it does not work: " +
-                               s.error().message};
+            return util::Error{
+                "compose.command is \"docker compose\" but it does not work: " + s.error().message,
+                s.error().code};
         }
         return flavour;
     }
     if (command == core::ComposeCommand::v1) {
         if (auto s = probe(v1, runner, deadline, cancel, flavour); !s) {
-            return util::Error{"compose.command is docker-compose but it does not work: " +
-                               s.error().message};
+            return util::Error{
+                "compose.command is docker-compose but it does not work: " + s.error().message,
+                s.error().code};
         }
         return flavour;
     }
     auto plugin = probe(v2, runner, deadline, cancel, flavour);
     if (plugin) {
         return flavour;
+    }
+    if (cancel.fired() || plugin.error().code == ECANCELED) {
+        // SIGTERM ended the probe: that is the cause, not a missing compose.
+        return util::Error{"interrupted while checking " + plugin.error().message, ECANCELED};
     }
     auto standalone = probe(v1, runner, deadline, cancel, flavour);
     if (standalone) {
@@ -212,17 +238,17 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
                        "compose.command)"};
 }
 
-util::Result<std::unique_ptr<Compose>> make_compose(core::ComposeCommand command,
-                                                    const std::string& project,
-                                                    const std::string& compose_file,
-                                                    ProcessRunner& runner, MonoTime deadline,
-                                                    const Cancel& cancel) {
+util::Result<std::unique_ptr<Compose>> make_compose(
+    core::ComposeCommand command, const std::string& project, const std::string& compose_file,
+    ProcessRunner& runner, MonoTime deadline, const Cancel& cancel, ComposeWatchdog watchdog) {
     auto flavour = detect_compose(command, runner, deadline, cancel);
     if (!flavour) {
         return flavour.error();
     }
-    return std::unique_ptr<Compose>(
-        std::make_unique<CliCompose>(std::move(flavour).value(), project, compose_file, runner));
+    auto compose =
+        std::make_unique<CliCompose>(std::move(flavour).value(), project, compose_file, runner);
+    compose->set_watchdog(std::move(watchdog));
+    return std::unique_ptr<Compose>(std::move(compose));
 }
 
 }  // namespace stagehand::os

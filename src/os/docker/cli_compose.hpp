@@ -3,6 +3,8 @@
 // (`docker compose`) or the v1 program (`docker-compose`, which may itself be a v2 standalone
 // binary). Flags are chosen by the version the program reports, not by its name.
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +34,13 @@ bool parse_compose_version(std::string_view text, ComposeFlavour& flavour);
 // v1 >= 1.28: --ansi never; older v1: --no-ansi (deprecated from 1.28 on, with a warning).
 std::vector<std::string> plain_output_flags(const ComposeFlavour& flavour);
 
+// Asked about once a second while a compose child runs: what runs ("docker compose up -d
+// --no-deps s3") and for how long. An error ends the child (its group: TERM, grace, KILL)
+// and is what the compose call returns (compose itself would wait on a frozen daemon until
+// our deadline).
+using ComposeWatchdog =
+    std::function<util::Status(const std::string& what, std::chrono::milliseconds running)>;
+
 class CliCompose final : public Compose {
   public:
     // `runner` must outlive this object. `compose_file` is absolute; compose runs in its
@@ -45,7 +54,9 @@ class CliCompose final : public Compose {
     // An empty list stops nothing (it never means "the whole project").
     util::Status stop_services(const std::vector<std::string>& services, int timeout_seconds,
                                MonoTime deadline, const Cancel& cancel) override;
-    util::Status check_config(MonoTime deadline, const Cancel& cancel) override;
+
+    // Set before the first call.
+    void set_watchdog(ComposeWatchdog watchdog) { m_watchdog = std::move(watchdog); }
 
     // The argv of a compose subcommand: command, plain-output flags, -p, -f, then `args`.
     std::vector<std::string> argv(const std::vector<std::string>& args) const;
@@ -57,6 +68,7 @@ class CliCompose final : public Compose {
     std::string m_project;
     std::string m_compose_file;
     ProcessRunner& m_runner;
+    ComposeWatchdog m_watchdog;
 };
 
 // Finds the compose program `command` asks for and checks that it answers `version`:
@@ -66,12 +78,14 @@ class CliCompose final : public Compose {
 util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, ProcessRunner& runner,
                                             MonoTime deadline, const Cancel& cancel);
 
-// detect_compose, then a CliCompose for `project` and `compose_file`.
+// detect_compose, then a CliCompose for `project` and `compose_file` with `watchdog` (may be
+// empty).
 util::Result<std::unique_ptr<Compose>> make_compose(core::ComposeCommand command,
                                                     const std::string& project,
                                                     const std::string& compose_file,
                                                     ProcessRunner& runner, MonoTime deadline,
-                                                    const Cancel& cancel);
+                                                    const Cancel& cancel,
+                                                    ComposeWatchdog watchdog = nullptr);
 
 // The last `lines` non-empty lines of a child's output, '\n'-joined (for error messages).
 std::string last_lines(std::string_view text, std::size_t lines);

@@ -2,6 +2,7 @@
 // The Docker engine and compose, as stagehand sees them. Containers are always found by the
 // compose labels (com.docker.compose.project / .service), never by name.
 
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,11 @@
 #include "util/result.hpp"
 
 namespace stagehand::os {
+
+// Error::code of a Docker call the daemon did not answer in time (EngineClient: no byte for
+// its answer timeout): it is frozen or overloaded. Distinct from ETIMEDOUT (the caller's
+// deadline passed) so that callers can name the daemon rather than what they waited for.
+inline constexpr int k_daemon_unresponsive = EHOSTDOWN;
 
 struct ContainerState {
     std::string id;
@@ -50,6 +56,12 @@ struct PullResult {
     std::string image;
     std::string digest;  // repo digest (sha256:...) when the registry gave one
     std::string output;  // last lines of docker's output, sanitised by the caller
+};
+
+// A local image as GET /images/{name}/json describes it.
+struct ImageInfo {
+    std::string id;                         // sha256:...
+    std::vector<std::string> repo_digests;  // "repo@sha256:..."
 };
 
 class EventStream {
@@ -94,6 +106,17 @@ class Docker {
     // Repo digest of a local image ("" when it has none).
     virtual util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                                    const Cancel& cancel) = 0;
+    // The local image `image` (a reference or an id); nullopt when it is not present.
+    virtual util::Result<std::optional<ImageInfo>> image_info(const std::string& image,
+                                                              MonoTime /*deadline*/,
+                                                              const Cancel& /*cancel*/) {
+        return util::Error{"image_info is not available for " + image, ENOSYS};
+    }
+    // Points the tag `target` ("repo:tag") at the local image `source` (a reference or id).
+    virtual util::Status tag_image(const std::string& source, const std::string& target,
+                                   MonoTime /*deadline*/, const Cancel& /*cancel*/) {
+        return util::Error{"tag_image is not available for " + source + " -> " + target, ENOSYS};
+    }
     // Every local image as (reference, id): one pair per repo:tag; an untagged image by its
     // repo@digest, or ("", id).
     virtual util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
@@ -118,8 +141,6 @@ class Compose {
     virtual util::Status stop_services(const std::vector<std::string>& services,
                                        int timeout_seconds, MonoTime deadline,
                                        const Cancel& cancel) = 0;
-    // `config --services`: sanity check that compose itself accepts the file.
-    virtual util::Status check_config(MonoTime deadline, const Cancel& cancel) = 0;
 };
 
 }  // namespace stagehand::os

@@ -32,13 +32,28 @@ namespace {
 constexpr std::string_view k_default_socket = "/var/run/docker.sock";
 constexpr std::size_t k_read_chunk = 16 * 1024;
 
+// How often a request waiting on the daemon tells the WaitObserver.
+constexpr std::chrono::milliseconds k_observe_every{1000};
+
 // How one blocking step ended.
 struct OpResult {
     error_code ec;
-    bool timed_out = false;
+    bool timed_out = false;   // the caller's deadline passed
+    bool unanswered = false;  // the daemon was silent for the whole answer timeout
     bool cancelled = false;
-    bool failed() const { return timed_out || cancelled || ec; }
+    bool failed() const { return timed_out || unanswered || cancelled || ec; }
 };
+
+// "10s", "400ms"
+std::string format_wait(std::chrono::milliseconds wait) {
+    return wait.count() % 1000 == 0 ? std::to_string(wait.count() / 1000) + "s"
+                                    : std::to_string(wait.count()) + "ms";
+}
+
+// "GET /containers/json": the request without its query (filters are long and say little).
+std::string describe_request(const EngineRequest& request) {
+    return request.method + " " + request.target.substr(0, request.target.find('?'));
+}
 
 // The fix an operator needs for the usual connect failures.
 std::string connect_hint(const error_code& ec) {
@@ -51,8 +66,13 @@ std::string connect_hint(const error_code& ec) {
 
 class AsioConnection final : public EngineConnection {
   public:
-    explicit AsioConnection(std::string socket_path)
-        : m_socket(m_ioc), m_socket_path(std::move(socket_path)) {
+    // `observer` may be null; it must outlive the connection.
+    AsioConnection(std::string socket_path, std::chrono::milliseconds answer_timeout,
+                   const WaitObserver* observer)
+        : m_socket(m_ioc),
+          m_socket_path(std::move(socket_path)),
+          m_answer_timeout(answer_timeout),
+          m_observer(observer) {
         // Pull progress and events are unbounded streams; EngineClient caps what it keeps.
         // Not boost::none: Beast 1.74 compares the Content-Length against the empty optional
         // and then fails every sized body with "body limit exceeded".
@@ -86,14 +106,18 @@ class AsioConnection final : public EngineConnection {
     boost::beast::flat_buffer m_buffer;
     http::response_parser<http::buffer_body> m_parser;
     std::string m_socket_path;
+    std::chrono::milliseconds m_answer_timeout;
+    const WaitObserver* m_observer;
+    std::string m_what;      // "GET /_ping", for messages
+    bool m_patient = false;  // EngineRequest::patient
     std::string m_error;
     int m_fd = -1;  // the socket's, once connected
     bool m_finished = false;
 };
 
-// Runs one asynchronous operation to completion, the deadline or Cancel, whichever comes
-// first. On timeout or cancel the socket is closed, which aborts the operation: the
-// connection is then unusable, which is what the caller wants.
+// Runs one asynchronous operation to completion, the deadline, the answer timeout or Cancel,
+// whichever comes first. On timeout or cancel the socket is closed, which aborts the
+// operation: the connection is then unusable, which is what the caller wants.
 template <class Start>
 OpResult AsioConnection::run(Start&& start, MonoTime deadline, const Cancel& cancel) {
     OpResult result;
@@ -108,7 +132,11 @@ OpResult AsioConnection::run(Start&& start, MonoTime deadline, const Cancel& can
         return result;
     }
     m_ioc.restart();
-    asio::steady_timer timer(m_ioc, deadline);
+    const MonoTime began = std::chrono::steady_clock::now();
+    const MonoTime silent_until = began + m_answer_timeout;
+    const bool bounded = !m_patient && silent_until < deadline;
+    asio::steady_timer timer(m_ioc, bounded ? silent_until : deadline);
+    asio::steady_timer tick(m_ioc);
     asio::posix::stream_descriptor watch(m_ioc, watch_fd);
     bool done = false;
     auto abort = [&](bool& flag) {
@@ -120,9 +148,23 @@ OpResult AsioConnection::run(Start&& start, MonoTime deadline, const Cancel& can
     };
     timer.async_wait([&](const error_code& ec) {
         if (!ec) {
-            abort(result.timed_out);
+            abort(bounded ? result.unanswered : result.timed_out);
         }
     });
+    // Progress while the daemon is silent (SPEC section 2: a wait says what it waits for).
+    std::function<void()> arm_tick = [&] {
+        tick.expires_after(k_observe_every);
+        tick.async_wait([&](const error_code& ec) {
+            if (!ec && !done) {
+                (*m_observer)(m_what, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - began));
+                arm_tick();
+            }
+        });
+    };
+    if (m_observer != nullptr && *m_observer) {
+        arm_tick();
+    }
     watch.async_wait(asio::posix::descriptor_base::wait_read, [&](const error_code& ec) {
         if (!ec) {
             abort(result.cancelled);
@@ -132,6 +174,7 @@ OpResult AsioConnection::run(Start&& start, MonoTime deadline, const Cancel& can
         result.ec = ec;
         done = true;
         timer.cancel();
+        tick.cancel();
         watch.cancel();
     });
     m_ioc.run();
@@ -143,6 +186,11 @@ util::Error AsioConnection::fail(std::string_view what, const OpResult& result) 
     if (result.cancelled) {
         return util::Error{message + "cancelled", ECANCELED};
     }
+    if (result.unanswered) {
+        return util::Error{"Docker daemon at " + m_socket_path + " did not answer for " +
+                               format_wait(m_answer_timeout) + " (" + m_what + ")",
+                           k_daemon_unresponsive};
+    }
     if (result.timed_out) {
         return util::Error{message + "timed out (the daemon did not answer in time)", ETIMEDOUT};
     }
@@ -151,6 +199,8 @@ util::Error AsioConnection::fail(std::string_view what, const OpResult& result) 
 
 util::Status AsioConnection::open(const EngineRequest& request, MonoTime deadline,
                                   const Cancel& cancel) {
+    m_what = describe_request(request);
+    m_patient = request.patient;
     const asio::local::stream_protocol::endpoint endpoint(m_socket_path);
     OpResult result = run(
         [&](auto complete) {
@@ -158,7 +208,7 @@ util::Status AsioConnection::open(const EngineRequest& request, MonoTime deadlin
         },
         deadline, cancel);
     if (result.failed()) {
-        if (result.ec) {
+        if (result.ec && !result.timed_out && !result.unanswered && !result.cancelled) {
             return util::Error{"Docker daemon is not reachable at " + m_socket_path + ": " +
                                    result.ec.message() + connect_hint(result.ec),
                                result.ec.value()};
@@ -309,7 +359,8 @@ util::Result<std::unique_ptr<EngineConnection>> EngineClient::open(const EngineR
                                                                    MonoTime deadline,
                                                                    const Cancel& cancel) const {
     return guarded(m_socket_path, [&]() -> util::Result<std::unique_ptr<EngineConnection>> {
-        auto connection = std::make_unique<AsioConnection>(m_socket_path);
+        auto connection =
+            std::make_unique<AsioConnection>(m_socket_path, m_answer_timeout, &m_observer);
         if (auto status = connection->open(request, deadline, cancel); !status) {
             return status.error();
         }
@@ -321,7 +372,7 @@ util::Result<EngineResponse> EngineClient::stream(const EngineRequest& request,
                                                   const BodySink& sink, MonoTime deadline,
                                                   const Cancel& cancel) const {
     return guarded(m_socket_path, [&]() -> util::Result<EngineResponse> {
-        AsioConnection connection(m_socket_path);
+        AsioConnection connection(m_socket_path, m_answer_timeout, &m_observer);
         if (auto status = connection.open(request, deadline, cancel); !status) {
             return status.error();
         }

@@ -6,6 +6,8 @@
 // hang. No Docker CLI process is spawned: on a one-vCPU host a `docker inspect` per poll costs
 // far more CPU than a request on the socket.
 
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "os/docker/docker.hpp"  // k_daemon_unresponsive
 #include "os/sys/cancel.hpp"
 #include "os/sys/clock.hpp"
 #include "util/result.hpp"
@@ -29,7 +32,17 @@ struct EngineRequest {
     std::string method = "GET";  // GET, POST, DELETE
     std::string target;          // "/containers/json?all=1" (already percent-encoded)
     std::vector<std::pair<std::string, std::string>> headers;  // e.g. X-Registry-Auth
+    // No answer timeout, only the caller's deadline: POST /images/create (a pull), whose
+    // answer the daemon holds back while the registry is slow (Docker 20.10 sends the
+    // response header with the first progress message).
+    bool patient = false;
 };
+
+// Told about once a second while a request waits on the daemon: what it waits for
+// ("GET /containers/json") and how long the daemon has been silent. Called from the thread
+// that made the request; must be thread-safe when requests run in parallel (pulls).
+using WaitObserver =
+    std::function<void(std::string_view what, std::chrono::milliseconds silent_for)>;
 
 struct EngineResponse {
     int status = 0;
@@ -45,13 +58,26 @@ using BodySink = std::function<bool(std::string_view)>;
 
 class EngineClient {
   public:
-    explicit EngineClient(std::string socket_path) : m_socket_path(std::move(socket_path)) {}
+    // A live daemon answers a request on its local socket within milliseconds; one silent
+    // this long is not going to answer (seen: a frozen dockerd stalled after-install 55-90 s).
+    static constexpr std::chrono::milliseconds k_default_answer_timeout{10000};
+
+    // `answer_timeout`: how long each step of a request (connect, send, the answer, each part
+    // of the body) may wait on the daemon before the request fails with
+    // k_daemon_unresponsive (tests shorten it).
+    explicit EngineClient(std::string socket_path,
+                          std::chrono::milliseconds answer_timeout = k_default_answer_timeout)
+        : m_socket_path(std::move(socket_path)), m_answer_timeout(answer_timeout) {}
 
     const std::string& socket_path() const { return m_socket_path; }
+    // Set before the first request (not synchronised with requests in flight).
+    void set_wait_observer(WaitObserver observer) { m_observer = std::move(observer); }
 
     // Sends the request and reads the whole response, keeping at most `max_body` bytes (the
     // tail). Errors: the daemon is unreachable (message names the socket), the deadline passed
-    // ("timed out after ..."), Cancel fired ("cancelled"), or the connection broke.
+    // ("timed out after ..."), Cancel fired ("cancelled"), the daemon did not answer within
+    // the answer timeout (k_daemon_unresponsive, "did not answer for 10s"), or the
+    // connection broke.
     util::Result<EngineResponse> request(const EngineRequest& request, MonoTime deadline,
                                          const Cancel& cancel,
                                          std::size_t max_body = 8u << 20) const;
@@ -69,6 +95,8 @@ class EngineClient {
 
   private:
     std::string m_socket_path;
+    std::chrono::milliseconds m_answer_timeout;
+    WaitObserver m_observer;
 };
 
 // One open response whose body is read later without blocking. Owns the socket.

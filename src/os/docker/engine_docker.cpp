@@ -1,5 +1,7 @@
 #include "os/docker/engine_docker.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,8 @@
 #include "os/docker/engine_events.hpp"
 #include "os/docker/engine_json.hpp"
 #include "os/docker/image_ref.hpp"
+#include "os/process/posix_runner.hpp"
+#include "os/sys/read_file.hpp"
 
 namespace stagehand::os {
 
@@ -215,6 +219,49 @@ util::Result<std::string> EngineDocker::image_digest(const std::string& image, M
     return pick_repo_digest(*digests, image);
 }
 
+util::Result<std::optional<ImageInfo>> EngineDocker::image_info(const std::string& image,
+                                                                MonoTime deadline,
+                                                                const Cancel& cancel) {
+    auto response = get("/images/" + url_encode_path(image) + "/json", deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status == 404) {
+        return std::optional<ImageInfo>();
+    }
+    if (response->status != 200) {
+        return http_error("failed to inspect image " + image, *response);
+    }
+    auto digests = parse_repo_digests(response->body);
+    if (!digests) {
+        return digests.error();
+    }
+    const auto json = nlohmann::json::parse(response->body, nullptr, false);
+    const auto id = json.is_object() ? json.find("Id") : json.end();
+    if (id == json.end() || !id->is_string()) {
+        return util::Error{"failed to inspect image " + image + ": no Id in Docker's answer", EIO};
+    }
+    return std::optional<ImageInfo>(ImageInfo{id->get<std::string>(), std::move(digests).value()});
+}
+
+util::Status EngineDocker::tag_image(const std::string& source, const std::string& target,
+                                     MonoTime deadline, const Cancel& cancel) {
+    const ImageRef ref = split_image_ref(target);
+    auto response = m_client.request(
+        EngineRequest{"POST",
+                      "/images/" + url_encode_path(source) +
+                          "/tag?repo=" + url_encode(ref.repository) + "&tag=" + url_encode(ref.tag),
+                      {}},
+        deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    if (response->status != 201 && response->status != 200) {
+        return http_error("failed to tag " + source + " as " + target, *response);
+    }
+    return {};
+}
+
 util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime deadline,
                                             const Cancel& cancel) {
     const std::string what = "failed to pull " + image;
@@ -222,16 +269,22 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
     EngineRequest request{"POST",
                           "/images/create?fromImage=" + url_encode(ref.repository) +
                               "&tag=" + url_encode(ref.digest.empty() ? ref.tag : ref.digest),
-                          {}};
+                          {},
+                          true};
+    RegistryCredential credential;
     if (m_auth != nullptr) {
-        auto header = m_auth->header_for(image, deadline, cancel);
-        if (!header) {
-            return util::Error{what + ": " + header.error().message, header.error().code};
+        auto found = m_auth->credential_for(image, deadline, cancel);
+        if (!found) {
+            return util::Error{what + ": " + found.error().message, found.error().code};
         }
-        if (!header->empty()) {
-            request.headers.emplace_back("X-Registry-Auth", std::move(header).value());
+        credential = std::move(found).value();
+        if (!credential.header.empty()) {
+            request.headers.emplace_back("X-Registry-Auth", credential.header);
         }
     }
+    // A refusal by the registry names where the credentials came from (never what they are).
+    const std::string from =
+        credential.source.empty() ? "" : " (credentials from " + credential.source + ")";
     PullProgress progress;
     auto response = m_client.stream(
         request,
@@ -246,11 +299,13 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
     // Docker answers with an HTTP error when the pull fails before any progress was sent
     // (manifest unknown: 404, registry unreachable: 500), else inside the 200 stream.
     if (response->status != 200) {
-        return http_error(what, *response);
+        auto error = http_error(what, *response);
+        error.message += from;
+        return error;
     }
     progress.finish();
     if (progress.error()) {
-        return util::Error{what + ": " + *progress.error(), EIO};
+        return util::Error{what + ": " + *progress.error() + from, EIO};
     }
     PullResult result{image, progress.digest(), progress.summary()};
     if (result.digest.empty()) {
@@ -311,8 +366,12 @@ util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docke
         return path.error();
     }
     if (auth == nullptr) {
+        auto passwd = read_text_file("/etc/passwd");
+        const std::string home =
+            user_home(passwd ? *passwd : std::string(), ::geteuid(), std::getenv("HOME"));
         auth = std::make_unique<DockerConfigAuth>(
-            docker_config_path(std::getenv("DOCKER_CONFIG"), std::getenv("HOME")));
+            docker_config_path(std::getenv("DOCKER_CONFIG"), home),
+            std::make_shared<PosixProcessRunner>());
     }
     return std::make_unique<EngineDocker>(std::move(path).value(), std::move(auth));
 }

@@ -6,6 +6,7 @@
 // list), ETIMEDOUT for the deadline, ECANCELED for Cancel, EACCES for 401/403, EIO for other
 // daemon errors, else the socket's errno.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,11 +20,17 @@ namespace stagehand::os {
 
 class EngineDocker final : public Docker {
   public:
-    // `auth` null: anonymous pulls.
-    explicit EngineDocker(std::string socket_path, std::unique_ptr<RegistryAuth> auth = nullptr)
-        : m_client(std::move(socket_path)), m_auth(std::move(auth)) {}
+    // `auth` null: anonymous pulls. `answer_timeout`: see EngineClient (tests shorten it).
+    explicit EngineDocker(
+        std::string socket_path, std::unique_ptr<RegistryAuth> auth = nullptr,
+        std::chrono::milliseconds answer_timeout = EngineClient::k_default_answer_timeout)
+        : m_client(std::move(socket_path), answer_timeout), m_auth(std::move(auth)) {}
 
     const std::string& socket_path() const { return m_client.socket_path(); }
+    // Told while a call waits on a silent daemon (see WaitObserver). Set before first use.
+    void set_wait_observer(WaitObserver observer) {
+        m_client.set_wait_observer(std::move(observer));
+    }
 
     util::Status ping(MonoTime deadline, const Cancel& cancel) override;
     util::Result<std::vector<ContainerState>> project_containers(const std::string& project,
@@ -49,6 +56,11 @@ class EngineDocker final : public Docker {
                                   const Cancel& cancel) override;
     util::Result<std::string> image_digest(const std::string& image, MonoTime deadline,
                                            const Cancel& cancel) override;
+    util::Result<std::optional<ImageInfo>> image_info(const std::string& image, MonoTime deadline,
+                                                      const Cancel& cancel) override;
+    // POST /images/{source}/tag?repo=..&tag=..
+    util::Status tag_image(const std::string& source, const std::string& target, MonoTime deadline,
+                           const Cancel& cancel) override;
     // Every local image as (reference, id): one pair per tag; untagged images by digest
     // reference, or ("", id).
     util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
@@ -74,7 +86,8 @@ class EngineDocker final : public Docker {
 
 // The EngineDocker for this environment: the socket from DOCKER_HOST (see
 // docker_socket_path()); registry credentials from `auth`, by default the docker CLI's config
-// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, HOME)).
+// file (DockerConfigAuth at docker_config_path(DOCKER_CONFIG, the home of the user we run as,
+// from /etc/passwd)).
 util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(
     const char* docker_host, std::unique_ptr<RegistryAuth> auth = nullptr);
 

@@ -1,5 +1,7 @@
 #include "os/fs/atomic_file.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <utility>
 
 namespace stagehand::os {
@@ -106,6 +108,45 @@ util::Status write_file_atomic(FileSystem& fs, const std::string& path, std::str
 util::Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
     PosixFileSystem fs;
     return write_file_atomic(fs, path, content, mode);
+}
+
+bool is_temp_file_name(std::string_view name) {
+    if (name.size() != k_temp_prefix.size() + k_temp_suffix_length ||
+        name.rfind(k_temp_prefix, 0) != 0) {
+        return false;
+    }
+    const auto suffix = name.substr(k_temp_prefix.size());
+    return std::all_of(suffix.begin(), suffix.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+TempSweep remove_stale_temp_files(FileSystem& fs, const std::string& dir, uid_t owner) {
+    TempSweep sweep;
+    auto names = fs.list_dir(dir);
+    if (!names) {
+        if (names.error().code != ENOENT) {
+            sweep.failures.push_back(names.error().message);
+        }
+        return sweep;
+    }
+    for (const auto& name : *names) {
+        if (!is_temp_file_name(name)) {
+            continue;
+        }
+        const std::string path = join_path(dir, name);
+        auto info = fs.lstat(path);
+        if (!info || info->type != FileType::regular || info->uid != owner) {
+            continue;  // gone already, or not a file we made
+        }
+        if (auto st = fs.unlink(path); !st) {
+            if (st.error().code != ENOENT) {
+                sweep.failures.push_back(st.error().message);
+            }
+            continue;
+        }
+        sweep.removed.push_back(path);
+    }
+    return sweep;
 }
 
 }  // namespace stagehand::os

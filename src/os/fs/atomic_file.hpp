@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "os/fs/filesystem.hpp"
 #include "util/result.hpp"
@@ -65,5 +66,19 @@ util::Status write_file_atomic(FileSystem& fs, const std::string& path, std::str
 // The same on the real filesystem.
 util::Status write_file_atomic(const std::string& path, std::string_view content,
                                unsigned mode = 0644);
+
+// True for a name create_temp() makes: k_temp_prefix and exactly 16 of [a-z0-9].
+bool is_temp_file_name(std::string_view name);
+
+struct TempSweep {
+    std::vector<std::string> removed;   // paths removed
+    std::vector<std::string> failures;  // one message per entry that could not be removed
+};
+
+// Removes the temp files a killed run left in `dir` (a SIGKILL skips the destructor that
+// discards them; conf.d-style readers would load them): regular files, not symlinks or
+// folders, owned by `owner`, whose name is exactly one create_temp() makes. Only under the
+// host lock, where no other run of ours is writing one. A missing `dir` has none.
+TempSweep remove_stale_temp_files(FileSystem& fs, const std::string& dir, uid_t owner);
 
 }  // namespace stagehand::os

@@ -16,8 +16,10 @@
 
 namespace stagehand::os {
 
-// Temp files start with this, so a leftover one (after a crash) is recognisable.
+// Temp files are named k_temp_prefix + k_temp_suffix_length random [a-z0-9], so a leftover
+// one (after a crash) is recognisable as ours (os::is_temp_file_name).
 inline constexpr std::string_view k_temp_prefix = ".stagehand-tmp-";
+inline constexpr std::size_t k_temp_suffix_length = 16;
 
 enum class FileType { regular, directory, symlink, other };
 

@@ -53,7 +53,8 @@ std::string LockHolder::to_json() const {
                     {"project", project},
                     {"deployment_id", deployment_id},
                     {"started_at", started_at}};
-    return j.dump() + "\n";
+    // The deployment id comes from the environment: invalid UTF-8 there must not throw.
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::optional<LockHolder> LockHolder::from_json(std::string_view text) {

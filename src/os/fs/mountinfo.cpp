@@ -80,6 +80,9 @@ std::optional<MountEntry> parse_line(std::string_view line) {
     e.mount_point = std::move(*point);
     e.fs_type = std::string(f[sep + 1]);
     e.source = std::move(*source);
+    if (sep + 3 < f.size()) {
+        e.super_options = std::string(f[sep + 3]);
+    }
     return e;
 }
 

@@ -21,6 +21,7 @@ struct MountEntry {
     std::string mount_point;  // unescaped ("\040" -> ' ')
     std::string fs_type;
     std::string source;
+    std::string super_options;  // (11), e.g. "rw,cpu,cpuacct": a v1 cgroup's controllers
 };
 
 // One mount a line:

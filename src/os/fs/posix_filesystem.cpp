@@ -44,11 +44,11 @@ FileInfo info_of(const struct stat& st) {
     return info;
 }
 
-// 16 random characters from [a-z0-9]. getrandom never blocks once the pool is initialised;
-// at early boot it may, so GRND_NONBLOCK with a fallback keeps us from hanging.
+// k_temp_suffix_length (16) random characters from [a-z0-9]. getrandom never blocks once the pool
+// is initialised; at early boot it may, so GRND_NONBLOCK with a fallback keeps us from hanging.
 std::string random_suffix() {
     static constexpr std::string_view k_chars = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::array<unsigned char, 16> bytes{};
+    std::array<unsigned char, k_temp_suffix_length> bytes{};
     if (::getrandom(bytes.data(), bytes.size(), GRND_NONBLOCK) !=
         static_cast<ssize_t>(bytes.size())) {
         auto seed = static_cast<unsigned long long>(::getpid()) ^

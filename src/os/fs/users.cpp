@@ -64,7 +64,8 @@ std::vector<PasswdEntry> parse_passwd(std::string_view text) {
         const auto uid = parse_id(f[2]);
         const auto gid = parse_id(f[3]);
         if (uid && gid) {
-            out.push_back(PasswdEntry{std::string(f[0]), *uid, *gid});
+            out.push_back(PasswdEntry{std::string(f[0]), *uid, *gid,
+                                      f.size() > 5 ? std::string(f[5]) : std::string()});
         }
     });
     return out;
@@ -110,7 +111,7 @@ std::optional<PasswdEntry> UserDb::find_user(std::string_view name_or_id) const 
         }
         // A bare number need not have an entry (an LDAP account): its primary group is then
         // unknown, so the caller keeps the current group unless one is given.
-        return PasswdEntry{std::string(name_or_id), *id, static_cast<gid_t>(-1)};
+        return PasswdEntry{std::string(name_or_id), *id, static_cast<gid_t>(-1), ""};
     }
     return std::nullopt;
 }

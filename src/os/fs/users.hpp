@@ -18,7 +18,8 @@ namespace stagehand::os {
 struct PasswdEntry {
     std::string name;
     uid_t uid = 0;
-    gid_t gid = 0;  // primary group
+    gid_t gid = 0;     // primary group
+    std::string home;  // the sixth field; "" when the line has none
 };
 
 struct GroupEntry {

@@ -2,8 +2,10 @@
 // Internal to src/os/memory: reading cgroup memory folders, shared by the readers and the
 // memory_source detection. Folder arguments here already include the root prefix.
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "os/memory/readers.hpp"
 #include "os/sys/read_file.hpp"
@@ -69,5 +71,31 @@ bool controllers_include_memory(const std::string& dir);
 std::optional<CgroupLocation> locate_memory_cgroup(const ProcCgroup& cgroups,
                                                    const std::string& root,
                                                    bool mount_root_fallback);
+
+// Where a running process sits: its /proc/PID/cgroup paths and its memory cgroup, under
+// `root` (a container's main process: cgroupfs or systemd driver, v1 or v2).
+struct ProcessCgroups {
+    ProcCgroup paths;
+    CgroupLocation memory;
+};
+
+// Error with code ESRCH when the process is gone (or a v1 zombie, which reports the root
+// cgroup); other errors: no memory cgroup found, /proc unreadable or malformed.
+util::Result<ProcessCgroups> locate_process_cgroup(int pid, const std::string& root);
+
+// The mount point (host path) of the v1 hierarchy that carries `controller` ("cpu",
+// "cpuacct", "memory"): a "cgroup" mount in <root>/proc/self/mountinfo whose options name it
+// (one "cpu,cpuacct" mount on Amazon Linux 2, separate ones on other hosts); without a
+// readable mountinfo, /sys/fs/cgroup/<controller> where that folder exists (systemd links
+// each controller's name to its hierarchy). nullopt when there is none.
+std::optional<std::string> v1_hierarchy(const std::string& root, std::string_view controller);
+
+// A process's CPU accounting folder: its v1 cpuacct cgroup, else its v2 cgroup (cpu.stat
+// exists there whether or not the cpu controller is enabled). nullopt when neither exists.
+std::optional<CpuAccounting> locate_cpu_accounting(const ProcCgroup& cgroups,
+                                                   const std::string& root);
+
+// Cumulative CPU time in nanoseconds. Errors name the file.
+util::Result<std::uint64_t> read_cpu_usage_ns(const CpuAccounting& accounting);
 
 }  // namespace stagehand::os

@@ -34,4 +34,10 @@ std::unique_ptr<MemoryReader> make_memory_reader(const MemorySourceChoice& choic
 util::Result<std::unique_ptr<MemoryReader>> make_memory_reader(const core::MemorySource& source,
                                                                const std::string& root = "/");
 
+// The CPU figures that go with a memory source: the cgroup's CPU controller (v1 cpu,cpuacct;
+// v2 cpu.max + cpu.stat) of the same cgroup path when the memory source is a cgroup that has
+// a CPU limit (itself or an ancestor), else the host's /proc/stat.
+std::unique_ptr<CpuReader> make_cpu_reader(const MemorySourceChoice& choice,
+                                           const std::string& root = "/");
+
 }  // namespace stagehand::os

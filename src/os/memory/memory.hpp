@@ -2,6 +2,7 @@
 // Memory figures the start gate decides on. Parsers take std::string_view and are tested on
 // captured fixtures; the readers below only do the file I/O.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,30 @@ class ContainerMemory {
     virtual ~ContainerMemory() = default;
     // Bytes charged to the container's cgroup (usage minus inactive file cache).
     virtual util::Result<core::Bytes> usage(int container_pid) = 0;
+    // The kernel's high-water mark of the container's memory cgroup (v1
+    // memory.max_usage_in_bytes, v2 memory.peak); nullopt where the kernel has none (v2 before
+    // Linux 5.19). Error ESRCH when the process is gone.
+    virtual util::Result<std::optional<core::Bytes>> peak(int container_pid) = 0;
+    // Cumulative CPU time of the container's cgroup in nanoseconds (v1 cpuacct.usage, v2
+    // cpu.stat usage_usec). Error ESRCH when the process is gone.
+    virtual util::Result<std::uint64_t> cpu_usage_ns(int container_pid) = 0;
+    // TCP ports (IPv4 and IPv6) on which a process of the container's cgroup holds a LISTEN
+    // socket: socket inodes from /proc/PID/fd matched in /proc/PID/net/tcp and tcp6 (the
+    // process's own network namespace). Sorted, unique. Error ESRCH when the process is gone.
+    virtual util::Result<std::vector<std::uint16_t>> listening_ports(int container_pid) = 0;
+};
+
+// Cumulative busy CPU time of the host or of a CPU-limited cgroup; the loop turns two samples
+// into "idle CPU over the last second".
+struct CpuSample {
+    std::uint64_t used_ns = 0;  // busy time since boot (host) or since the cgroup was made
+    double cpus = 1.0;          // capacity: online CPUs, or the cgroup's quota/period (capped)
+    std::string source;  // "host /proc/stat (2 CPUs)", "cgroup v1 .../stagehand-t2micro (1 CPU)"
+};
+class CpuReader {
+  public:
+    virtual ~CpuReader() = default;
+    virtual util::Result<CpuSample> read() = 0;
 };
 
 struct ProcessUsage {

@@ -5,48 +5,16 @@
 #include <cstdint>
 #include <limits>
 
+#include "os/memory/text_scan.hpp"
+
 namespace stagehand::os {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = s.find_last_not_of(" \t\r\n");
-    return s.substr(first, last - first + 1);
-}
-
-// Splits off the next line (without '\n'); returns false at the end.
-bool next_line(std::string_view& rest, std::string_view& line) {
-    if (rest.empty()) {
-        return false;
-    }
-    const auto nl = rest.find('\n');
-    line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    return true;
-}
-
-// For error messages: the offending text, short and printable.
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s.substr(0, 40)) {
-        out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    return out + (s.size() > 40 ? "...\"" : "\"");
-}
-
-// Digits only (no sign, no spaces), the whole text consumed.
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return value;
-}
+using scan::next_line;
+using scan::parse_u64;
+using scan::quoted;
+using scan::trim;
 
 util::Result<core::Bytes> to_bytes(std::string_view digits, std::uint64_t unit) {
     const auto value = parse_u64(digits);
@@ -212,6 +180,10 @@ util::Result<ProcCgroup> parse_proc_cgroup(std::string_view text) {
             list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
             if (name == "memory") {
                 result.v1_memory = path;
+            } else if (name == "cpu") {
+                result.v1_cpu = path;
+            } else if (name == "cpuacct") {
+                result.v1_cpuacct = path;
             }
         }
     }

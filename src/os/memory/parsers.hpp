@@ -42,10 +42,12 @@ util::Result<std::optional<core::Bytes>> parse_cgroup_limit(std::string_view tex
 // Error when the key is missing or its value is not a byte count.
 util::Result<core::Bytes> parse_keyed_value(std::string_view text, std::string_view key);
 
-// Where a process sits in the memory hierarchies, from /proc/<pid>/cgroup.
+// Where a process sits in the memory and CPU hierarchies, from /proc/<pid>/cgroup.
 struct ProcCgroup {
-    std::optional<std::string> v1_memory;  // path in the v1 "memory" hierarchy
-    std::optional<std::string> unified;    // path in the v2 hierarchy (the "0::" line)
+    std::optional<std::string> v1_memory;   // path in the v1 "memory" hierarchy
+    std::optional<std::string> v1_cpu;      // the v1 "cpu" (CFS quota) hierarchy
+    std::optional<std::string> v1_cpuacct;  // the v1 "cpuacct" (usage) hierarchy
+    std::optional<std::string> unified;     // path in the v2 hierarchy (the "0::" line)
 };
 
 // Error on a line that is not "ID:CONTROLLERS:PATH" with a numeric ID and an absolute path.

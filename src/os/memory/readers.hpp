@@ -3,10 +3,12 @@
 // cgroup v1 and v2 memory files, PSI. Every path is taken under a `root` folder ("/" on a
 // host; a fixture tree in tests).
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "os/memory/memory.hpp"
 #include "os/memory/parsers.hpp"
@@ -69,6 +71,45 @@ class CgroupMemoryReader final : public MemoryReader {
     std::string m_root;
 };
 
+// Host CPU: busy time (all but idle and iowait) and the online CPUs, from /proc/stat.
+class HostCpuReader final : public CpuReader {
+  public:
+    explicit HostCpuReader(std::string root = "/") : m_root(std::move(root)) {}
+    util::Result<CpuSample> read() override;
+
+  private:
+    std::string m_root;
+};
+
+// The CPU side of a cgroup (host paths, without the root prefix). On v1 the limit and the
+// usage live in different hierarchies (cpu: CFS quota; cpuacct: usage), mounted together
+// ("cpu,cpuacct") or apart depending on the host.
+struct CpuCgroup {
+    CgroupVersion version = CgroupVersion::v2;
+    std::string limit_folder;  // v1: in the cpu hierarchy; v2: the cgroup
+    std::string limit_floor;   // the hierarchy's mount: the walk up for the limit stops there
+    std::string usage_folder;  // v1: in the cpuacct hierarchy; v2: the cgroup
+};
+
+// A CPU-limited cgroup: usage from cpuacct.usage (v1) or cpu.stat usage_usec (v2); capacity
+// the smallest quota/period over the cgroup and its ancestors, capped by the online CPUs.
+class CgroupCpuReader final : public CpuReader {
+  public:
+    CgroupCpuReader(CpuCgroup cgroup, std::string root = "/")
+        : m_cgroup(std::move(cgroup)), m_root(std::move(root)) {}
+    util::Result<CpuSample> read() override;
+
+  private:
+    CpuCgroup m_cgroup;
+    std::string m_root;
+};
+
+// Where a cgroup's CPU time is counted: v1 cpuacct.usage or v2 cpu.stat in `dir` (rooted).
+struct CpuAccounting {
+    CgroupVersion version = CgroupVersion::v2;
+    std::string dir;
+};
+
 // A container's memory through its main process's cgroup (cgroupfs or systemd driver,
 // v1 or v2): usage minus inactive file cache, never negative.
 class CgroupContainerMemory final : public ContainerMemory {
@@ -80,13 +121,26 @@ class CgroupContainerMemory final : public ContainerMemory {
     // and remembered: a container's process never changes cgroup, and on a host sampling
     // 100 containers every poll the lookups cost more than the reads. Not thread-safe.
     util::Result<core::Bytes> usage(int container_pid) override;
+    // v1 memory.max_usage_in_bytes, v2 memory.peak (nullopt before Linux 5.19). Unlike
+    // usage(), the kernel's high-water mark includes page cache: a need learned from it errs
+    // on the safe side.
+    util::Result<std::optional<core::Bytes>> peak(int container_pid) override;
+    // v1 cpuacct.usage of the process's cpuacct cgroup, else v2 cpu.stat usage_usec.
+    util::Result<std::uint64_t> cpu_usage_ns(int container_pid) override;
+    // Every process in the memory cgroup's cgroup.procs counts (a JVM forked by a shell
+    // entrypoint is not the main process). Reading another user's /proc/PID/fd needs root.
+    util::Result<std::vector<std::uint16_t>> listening_ports(int container_pid) override;
 
   private:
     struct Located {
-        std::string dir;
+        std::string dir;  // the memory cgroup (rooted): memory files and cgroup.procs
         CgroupVersion version;
+        std::optional<CpuAccounting> cpu;
     };
     util::Result<Located> locate(int container_pid);
+    // After a failed read below `dir`: ESRCH when the cgroup is gone (Docker removes it as the
+    // container exits; the pid may be reused, so forget it), else `error` itself.
+    util::Error read_failed(int container_pid, const std::string& dir, util::Error error);
 
     std::string m_root;
     std::map<int, Located> m_located;

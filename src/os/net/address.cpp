@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace stagehand::os {
@@ -60,6 +61,22 @@ sockaddr_storage to_sockaddr(const IpAddress& address, int port, socklen_t& leng
         length = sizeof sin;
     }
     return storage;
+}
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& ch : out) {
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = static_cast<char>(ch - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+bool is_plain_token(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) > 0x20 && ch != 0x7F;
+    });
 }
 
 }  // namespace stagehand::os

@@ -29,6 +29,14 @@ std::optional<IpAddress> parse_ip_literal(std::string_view text);
 // "10.0.0.5:9092", "[::1]:8080": how addresses appear in our messages.
 std::string format_endpoint(const IpAddress& address, int port);
 
+// `text` with A-Z lowered and every other byte kept (host and header names are ASCII
+// case-insensitive; no locale, no NSS).
+std::string ascii_lower(std::string_view text);
+
+// True when `text` is non-empty and has no space, control character or DEL: what a host
+// name or a request target may hold, so a config value cannot inject into a request.
+bool is_plain_token(std::string_view text);
+
 // The socket address for connect(); `length` receives its size.
 sockaddr_storage to_sockaddr(const IpAddress& address, int port, socklen_t& length);
 

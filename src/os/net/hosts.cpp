@@ -29,12 +29,7 @@ std::vector<std::string_view> split_fields(std::string_view line) {
 }
 
 bool equal_ignore_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char ch) {
-                   return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-               };
-               return lower(x) == lower(y);
-           });
+    return a.size() == b.size() && ascii_lower(a) == ascii_lower(b);
 }
 
 }  // namespace

@@ -34,11 +34,13 @@ struct HttpParse {
     std::string error;      // error: "malformed status line", ...
 };
 
-// Parses the bytes received so far. `eof`: the peer closed the connection (ends a body
-// without Content-Length; makes a short body an error). Handles Content-Length, chunked
-// transfer encoding (extensions and trailers ignored) and read-to-close. A response is
-// complete as soon as `max_body` body bytes are in, so a huge or endless body never
-// blocks a probe. Sample:
+// Parses the bytes received so far with Boost.Beast's HTTP parser (os/net/http_response.cpp).
+// `eof`: the peer closed the connection (ends a body without Content-Length; makes a short
+// body an error). Handles Content-Length, chunked transfer encoding (extensions and trailers
+// ignored; the terminating CRLF is required) and read-to-close. A response is complete as
+// soon as `max_body` body bytes are in and more are known to follow, so a huge or endless
+// body never blocks a probe. Tolerated like curl does: bare-LF line ends in the head, a
+// status line without a reason, header lines without a colon (dropped). Sample:
 //   HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n
 //   {"status":"UP"}
 HttpParse parse_http_response(std::string_view raw, bool eof,

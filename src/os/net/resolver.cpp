@@ -1,9 +1,6 @@
 #include "os/net/resolver.hpp"
 
 #include <ares.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -12,7 +9,8 @@
 #include <cstring>
 
 #include "os/net/hosts.hpp"
-#include "os/sys/unique_fd.hpp"
+#include "os/sys/read_file.hpp"
+#include "os/sys/wait.hpp"
 
 namespace stagehand::os {
 
@@ -20,24 +18,11 @@ namespace {
 
 constexpr std::size_t k_max_hosts_file = 1 << 20;  // a hosts file beyond 1 MiB is not one
 
-// The hosts file's text; a missing or unreadable file reads as empty (like glibc).
+// The hosts file's text; a missing, unreadable or oversized file reads as empty (like
+// glibc, which also carries on without one).
 std::string read_hosts_file(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    std::string text;
-    if (!fd.valid()) {
-        return text;
-    }
-    char buffer[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0 || text.size() >= k_max_hosts_file) {
-            return text;
-        }
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
+    auto text = read_text_file(path, k_max_hosts_file);
+    return text ? std::move(*text) : std::string();
 }
 
 void ipv4_first(std::vector<IpAddress>& addresses) {
@@ -89,21 +74,18 @@ struct Channel {
     }
 };
 
-// One round of the c-ares event loop: poll its sockets and the cancel fd until its next
-// timeout or our deadline, then let it process what happened.
+// One round of the c-ares event loop: wait on its sockets until its next timeout or our
+// deadline, then let it process what happened (with no socket ready, its timeouts).
 util::Status pump(ares_channel channel, MonoTime deadline, const Cancel& cancel) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (cancel.fired()) {
-        return util::Error{"cancelled", ECANCELED};
-    }
-    if (left.count() <= 0) {
-        return util::Error{"timed out", ETIMEDOUT};
+    if (left.count() <= 0 || cancel.fired()) {
+        return wait_any({}, deadline, cancel);  // says "timed out" or "cancelled"
     }
     std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> socks{};
     const int bits = ares_getsock(channel, socks.data(), ARES_GETSOCK_MAXNUM);
-    std::array<pollfd, ARES_GETSOCK_MAXNUM + 1> fds{};
-    nfds_t count = 0;
+    std::array<pollfd, ARES_GETSOCK_MAXNUM> fds{};
+    std::size_t count = 0;
     for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
         short events = 0;
         events = static_cast<short>(events | (ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0));
@@ -112,19 +94,18 @@ util::Status pump(ares_channel channel, MonoTime deadline, const Cancel& cancel)
             fds[count++] = pollfd{socks[static_cast<std::size_t>(i)], events, 0};
         }
     }
-    fds[count] = pollfd{cancel.fd(), POLLIN, 0};
-    timeval max_tv{static_cast<time_t>(left.count() / 1000),
-                   static_cast<suseconds_t>((left.count() % 1000) * 1000)};
+    timeval max_tv{static_cast<time_t>(left.count() / 1'000'000),
+                   static_cast<suseconds_t>(left.count() % 1'000'000)};
     timeval tv{};
     const timeval* next = ares_timeout(channel, &max_tv, &tv);
-    const long long wait_ms =
-        static_cast<long long>(next->tv_sec) * 1000 + next->tv_usec / 1000 + 1;
-    const int rc = ::poll(fds.data(), count + 1, static_cast<int>(wait_ms));
-    if (rc < 0 && errno != EINTR) {
-        return util::errno_error("poll", errno);
+    const MonoTime until = std::chrono::steady_clock::now() + std::chrono::seconds(next->tv_sec) +
+                           std::chrono::microseconds(next->tv_usec);
+    auto waited = wait_any(std::span<pollfd>(fds.data(), count), std::min(until, deadline), cancel);
+    if (!waited && waited.error().code != ETIMEDOUT) {
+        return waited;  // cancelled, or poll failed
     }
     bool any = false;
-    for (nfds_t k = 0; k < count; ++k) {
+    for (std::size_t k = 0; waited && k < count; ++k) {
         if (fds[k].revents == 0) {
             continue;
         }
@@ -191,19 +172,12 @@ util::Result<std::vector<IpAddress>> HostResolver::resolve(const std::string& ho
     if (auto literal = parse_ip_literal(host)) {
         return std::vector<IpAddress>{*literal};
     }
-    const bool valid =
-        !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char ch) {
-            return static_cast<unsigned char>(ch) > 0x20 && ch != 0x7F;
-        });
-    if (!valid) {
+    if (host.size() > 253 || !is_plain_token(host)) {
         return util::Error{"cannot resolve \"" + host + "\": not a valid host name"};
     }
     const auto entries = parse_hosts(read_hosts_file(m_options.hosts_path));
     auto found = lookup_hosts(entries, host);
-    std::string lowered = host;
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char ch) {
-        return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
-    });
+    const std::string lowered = ascii_lower(host);
     // RFC 6761: localhost is always loopback, with or without a hosts file.
     if (found.empty() && (lowered == "localhost" || lowered == "localhost.")) {
         found = {*parse_ip_literal("127.0.0.1"), *parse_ip_literal("::1")};

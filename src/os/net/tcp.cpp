@@ -1,37 +1,10 @@
 #include "os/net/tcp.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
 
 namespace stagehand::os {
-
-util::Status wait_fd(int fd, short events, MonoTime deadline, const Cancel& cancel) {
-    for (;;) {
-        if (cancel.fired()) {
-            return util::Error{"cancelled", ECANCELED};
-        }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            return util::Error{"timed out", ETIMEDOUT};
-        }
-        pollfd fds[2] = {{fd, events, 0}, {cancel.fd(), POLLIN, 0}};
-        // +1 ms: poll rounds down, and waking just before the deadline would spin once more.
-        const int wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
-        const int rc = ::poll(fds, 2, wait_ms);
-        if (rc < 0 && errno != EINTR) {
-            return util::errno_error("poll", errno);
-        }
-        // POLLERR / POLLHUP count as ready: the next syscall on the fd reports the cause.
-        if (rc > 0 && fds[0].revents != 0) {
-            return {};
-        }
-    }
-}
 
 util::Result<UniqueFd> tcp_connect(const IpAddress& address, int port, MonoTime deadline,
                                    const Cancel& cancel) {

@@ -1,6 +1,7 @@
 #pragma once
-// TCP connections whose timeouts really hold: non-blocking sockets and poll() on the socket
-// next to Cancel::fd(), against an absolute deadline.
+// TCP connections whose timeouts really hold: non-blocking sockets waited on with wait_any
+// (os/sys/wait.hpp) next to Cancel::fd(), against an absolute deadline on the real
+// monotonic clock (std::chrono::steady_clock), as all network deadlines are.
 
 #include <cstddef>
 #include <string_view>
@@ -9,14 +10,10 @@
 #include "os/sys/cancel.hpp"
 #include "os/sys/clock.hpp"
 #include "os/sys/unique_fd.hpp"
+#include "os/sys/wait.hpp"
 #include "util/result.hpp"
 
 namespace stagehand::os {
-
-// Waits until `fd` has one of `events` (POLLIN / POLLOUT), the deadline passes (error
-// "timed out"), or `cancel` fires (error "cancelled"). `deadline` is on the real monotonic
-// clock (std::chrono::steady_clock), as all network deadlines are.
-util::Status wait_fd(int fd, short events, MonoTime deadline, const Cancel& cancel);
 
 // Opens a TCP connection to address:port by the deadline. The returned socket is
 // non-blocking and close-on-exec. Errors name the endpoint: "connect to 10.0.0.5:9092:

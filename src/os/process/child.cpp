@@ -110,6 +110,35 @@ util::Result<Pipe> make_pipe() {
     return pipe;
 }
 
+// The read end of a pipe already holding `input` (write end closed, so the child reads it and
+// then EOF); an empty UniqueFd for no input. The data fits the pipe (<= PIPE_BUF), so the
+// write cannot block, and the read end stays blocking as a child's stdin expects.
+util::Result<UniqueFd> input_pipe(const std::string& input) {
+    if (input.empty()) {
+        return UniqueFd();
+    }
+    if (input.size() > ProcessSpec::k_max_input) {
+        return util::Error{"process input of " + std::to_string(input.size()) +
+                               " bytes is over the limit of " +
+                               std::to_string(ProcessSpec::k_max_input),
+                           E2BIG};
+    }
+    int fds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        return util::errno_error("failed to create a pipe", errno);
+    }
+    UniqueFd read_end(fds[0]);
+    UniqueFd write_end(fds[1]);
+    if (auto moved = move_above_stdio(read_end); !moved) {
+        return moved.error();
+    }
+    if (::write(write_end.get(), input.data(), input.size()) !=
+        static_cast<ssize_t>(input.size())) {
+        return util::errno_error("failed to write a process's input", errno);
+    }
+    return read_end;
+}
+
 class SpawnAttr {
   public:
     SpawnAttr() { m_rc = ::posix_spawnattr_init(&m_attr); }
@@ -152,15 +181,19 @@ class FileActions {
     FileActions(const FileActions&) = delete;
     FileActions& operator=(const FileActions&) = delete;
 
-    int configure(int out_fd, int err_fd, const std::string& cwd) {
+    // in_fd < 0: stdin is /dev/null.
+    int configure(int in_fd, int out_fd, int err_fd, const std::string& cwd) {
         posix_spawn_file_actions_t* fa = &m_actions;
-        for (int rc : {m_rc, ::posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0),
-                       ::posix_spawn_file_actions_adddup2(fa, out_fd, 1),
-                       ::posix_spawn_file_actions_adddup2(fa, err_fd, 2),
-                       cwd.empty() ? 0 : ::posix_spawn_file_actions_addchdir_np(fa, cwd.c_str()),
-                       // Belt and braces over O_CLOEXEC: libraries (libproc2 opens
-                       // /proc/meminfo without it) may hold fds we do not control.
-                       ::posix_spawn_file_actions_addclosefrom_np(fa, 3)}) {
+        for (int rc :
+             {m_rc,
+              in_fd < 0 ? ::posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0)
+                        : ::posix_spawn_file_actions_adddup2(fa, in_fd, 0),
+              ::posix_spawn_file_actions_adddup2(fa, out_fd, 1),
+              ::posix_spawn_file_actions_adddup2(fa, err_fd, 2),
+              cwd.empty() ? 0 : ::posix_spawn_file_actions_addchdir_np(fa, cwd.c_str()),
+              // Belt and braces over O_CLOEXEC: libraries (libproc2 opens
+              // /proc/meminfo without it) may hold fds we do not control.
+              ::posix_spawn_file_actions_addclosefrom_np(fa, 3)}) {
             if (rc != 0) {
                 return rc;
             }
@@ -232,7 +265,12 @@ util::Result<SpawnedChild> spawn_child(const std::string& executable, const Proc
     if (int rc = attr.configure(); rc != 0) {
         return util::errno_error("failed to prepare spawn attributes", rc);
     }
-    if (int rc = actions.configure(out->write.get(), err->write.get(), spec.cwd); rc != 0) {
+    auto in = input_pipe(spec.input);
+    if (!in) {
+        return in.error();
+    }
+    if (int rc = actions.configure(in->get(), out->write.get(), err->write.get(), spec.cwd);
+        rc != 0) {
         return util::errno_error("failed to prepare spawn file actions", rc);
     }
     std::vector<std::string> argv_strings = spec.argv;
@@ -267,6 +305,14 @@ int end_group(ChildGroup& child, std::chrono::milliseconds grace,
     }
     // Always: members of the group may ignore TERM or outlive the leader. The leader is not
     // reaped yet, so the group id cannot have been reused.
+    child.signal_group(SIGKILL);
+    return child.reap();
+}
+
+int reap_and_end_group(ChildGroup& child) {
+    // SPEC section 2: no background process may outlive the run. Nothing we spawn (docker,
+    // compose, a probe) has a reason to leave a process behind, and the zombie leader keeps
+    // the group id reserved until reap(), so the signal reaches only its own group.
     child.signal_group(SIGKILL);
     return child.reap();
 }

@@ -68,16 +68,15 @@ util::Result<SpawnedChild> spawn_child(const std::string& executable, const Proc
 int end_group(ChildGroup& child, std::chrono::milliseconds grace,
               const std::function<void(int timeout_ms)>& wait_step);
 
+// For a leader that has exited: SIGKILLs what is left of its group (a probe script's
+// `sleep 300 &`, which would otherwise outlive the hook), then reaps the leader. Returns its
+// wait status.
+int reap_and_end_group(ChildGroup& child);
+
 // Milliseconds from now until `until`, rounded up, clamped to [0, cap_ms].
 int millis_until(MonoTime until, int cap_ms);
 
 // Fills exit_code / signal from a wait status.
 void apply_wait_status(int status, ProcessOutcome& outcome);
-
-// The line-by-line reader PosixProcessRunner::stream returns.
-// Error when the epoll fd cannot be set up (the child is then killed and reaped).
-util::Result<std::unique_ptr<LineStream>> make_line_stream(SpawnedChild spawned,
-                                                           std::size_t max_line,
-                                                           std::chrono::milliseconds grace);
 
 }  // namespace stagehand::os

@@ -84,7 +84,28 @@ class Capture {
     Stream m_err;
 };
 
-enum class Ending { exited, deadline, cancelled };
+enum class Ending { exited, deadline, cancelled, stopped };
+
+constexpr std::chrono::milliseconds k_watchdog_every{1000};
+
+// Asks spec.watchdog (when set) once its next turn has come; its answer, "" to go on.
+class Watchdog {
+  public:
+    explicit Watchdog(const ProcessSpec& spec)
+        : m_ask(spec.watchdog), m_began(std::chrono::steady_clock::now()) {}
+    std::string check(MonoTime now) {
+        if (!m_ask || now < m_next) {
+            return {};
+        }
+        m_next = now + k_watchdog_every;
+        return m_ask(std::chrono::duration_cast<std::chrono::milliseconds>(now - m_began));
+    }
+
+  private:
+    const std::function<std::string(std::chrono::milliseconds)>& m_ask;
+    MonoTime m_began;
+    MonoTime m_next = m_began + k_watchdog_every;
+};
 
 // Poll timeout for one round of the wait loop.
 int round_timeout(bool pipes_open, bool exited, MonoTime deadline,
@@ -100,8 +121,8 @@ int round_timeout(bool pipes_open, bool exited, MonoTime deadline,
     return std::max(millis_until(deadline, cap), 0);
 }
 
-Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline,
-                      const Cancel& cancel) {
+Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline, const Cancel& cancel,
+                      Watchdog& watchdog, std::string& stopped) {
     std::optional<MonoTime> drain_until;
     int tick_ms = 1;
     for (;;) {
@@ -123,6 +144,12 @@ Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline,
         }
         if (now >= deadline) {
             return Ending::deadline;
+        }
+        if (!exited) {
+            stopped = watchdog.check(now);
+            if (!stopped.empty()) {
+                return Ending::stopped;
+            }
         }
         const int timeout = round_timeout(capture.open(), exited, deadline, drain_until, tick_ms);
         if (capture.pump(timeout, cancel.fd())) {
@@ -154,10 +181,12 @@ util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, Mo
     }
     ChildGroup& child = spawned->child;
     Capture capture(std::move(spawned->out), std::move(spawned->err), spec.max_output);
-    const Ending ending = wait_for_child(child, capture, deadline, cancel);
+    Watchdog watchdog(spec);
+    const Ending ending =
+        wait_for_child(child, capture, deadline, cancel, watchdog, outcome.stopped);
     int status = 0;
     if (ending == Ending::exited) {
-        status = child.reap();
+        status = reap_and_end_group(child);
     } else {
         outcome.timed_out = ending == Ending::deadline;
         outcome.cancelled = ending == Ending::cancelled;
@@ -167,18 +196,6 @@ util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, Mo
     apply_wait_status(status, outcome);
     capture.finish(outcome);
     return outcome;
-}
-
-util::Result<std::unique_ptr<LineStream>> PosixProcessRunner::stream(const ProcessSpec& spec) {
-    auto executable = resolve_executable(spec);
-    if (!executable) {
-        return executable.error();
-    }
-    auto spawned = spawn_child(*executable, spec);
-    if (!spawned) {
-        return spawned.error();
-    }
-    return make_line_stream(std::move(*spawned), spec.max_output, m_grace);
 }
 
 }  // namespace stagehand::os

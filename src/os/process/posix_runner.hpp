@@ -29,7 +29,6 @@ class PosixProcessRunner final : public ProcessRunner {
     // The child runs until its stdout ends or the stream is destroyed (which ends the group).
     // Once stdout has ended, finished() gives the child `grace` to exit, then ends its group.
     // Lines longer than spec.max_output are cut there; stderr keeps its tail for outcome().
-    util::Result<std::unique_ptr<LineStream>> stream(const ProcessSpec& spec) override;
 
   private:
     std::chrono::milliseconds m_grace;

@@ -59,6 +59,9 @@ std::string ProcessOutcome::describe() const {
     if (cancelled) {
         return "cancelled";
     }
+    if (!stopped.empty()) {
+        return "stopped: " + stopped;
+    }
     if (signal != 0) {
         const char* abbrev = ::sigabbrev_np(signal);
         return abbrev != nullptr ? "killed by SIG" + std::string(abbrev)

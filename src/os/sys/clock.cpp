@@ -1,9 +1,8 @@
 #include "os/sys/clock.hpp"
 
-#include <poll.h>
-
-#include <algorithm>
 #include <cerrno>
+
+#include "os/sys/wait.hpp"
 
 namespace stagehand::os {
 
@@ -16,37 +15,16 @@ WallTime SystemClock::wall_now() const {
 }
 
 bool SystemClock::sleep_until(MonoTime until, const Cancel& cancel) {
-    for (;;) {
-        if (cancel.fired()) {
-            return false;
-        }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now());
-        if (left.count() <= 0) {
-            return true;
-        }
-        pollfd pfd{cancel.fd(), POLLIN, 0};
-        const int wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
-        // EINTR and spurious wake-ups just go round the loop: the deadline is absolute.
-        (void)::poll(&pfd, 1, wait_ms);
-    }
+    // No fds: only the deadline or the cancel ends the wait; a poll error (ENOMEM) ends
+    // the sleep early, and the caller's loop re-checks its own deadline.
+    const auto waited = wait_any({}, until, cancel);
+    return waited || waited.error().code != ECANCELED;
 }
 
 bool SystemClock::wait_readable(int fd, MonoTime until, const Cancel& cancel) {
-    for (;;) {
-        if (cancel.fired()) {
-            return false;
-        }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now());
-        if (left.count() <= 0) {
-            return false;
-        }
-        pollfd fds[2] = {{cancel.fd(), POLLIN, 0}, {fd, POLLIN, 0}};
-        const int wait_ms = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
-        if (::poll(fds, fd >= 0 ? 2 : 1, wait_ms) > 0 &&
-            (fds[1].revents & (POLLIN | POLLHUP)) != 0) {
-            return true;
-        }
-    }
+    pollfd entry{fd, POLLIN, 0};
+    // POLLHUP and POLLERR count as readable: the caller's read reports the end or the cause.
+    return static_cast<bool>(wait_any(std::span<pollfd>(&entry, 1), until, cancel));
 }
 
 bool FakeClock::wait_readable(int /*fd*/, MonoTime until, const Cancel& cancel) {

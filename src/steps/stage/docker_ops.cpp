@@ -86,6 +86,7 @@ void StageStep::prune_images(const core::StagePlan& plan, StageOutcome& out) {
     core::PruneFacts facts;
     facts.candidates = m_history_images;
     facts.keep = m_keep_images;
+    facts.keep_ids = m_in.keep_image_ids;
     facts.local = *local;
     for (const auto& c : *containers) {
         facts.candidates.push_back(c.image);

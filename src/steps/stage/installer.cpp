@@ -30,7 +30,7 @@ util::Status Installer::back_up(const core::FilePlan& file,
     const std::string sha = util::sha256_hex(*old);
     record.previous = core::FileFacts{sha, info->mode, info->uid, info->gid,
                                       static_cast<std::int64_t>(old->size())};
-    record.backup_folder = os::join_path(m_backup_root, core::escape_destination(file.destination));
+    record.backup_folder = backup_folder(file.destination);
     record.backup_path = os::join_path(record.backup_folder, core::backup_name(now, sha));
     // 0700: backups may hold secrets (an .env file) whatever the original's folder allowed.
     if (auto st = m_fs.make_dirs(record.backup_folder, 0700); !st) {
@@ -128,19 +128,24 @@ std::vector<std::string> Installer::rollback() {
     return failures;
 }
 
-std::vector<std::string> Installer::rotate_backups(int keep) {
+std::string Installer::backup_folder(const std::string& destination) const {
+    return os::join_path(m_backup_root, core::escape_destination(destination));
+}
+
+std::vector<std::string> Installer::rotate_backups(const std::vector<std::string>& destinations,
+                                                   int keep) {
     std::vector<std::string> failures;
-    for (const auto& record : m_installed) {
-        if (!record.replaced) {
-            continue;
-        }
-        auto names = m_fs.list_dir(record.backup_folder);
+    for (const auto& destination : destinations) {
+        const std::string folder = backup_folder(destination);
+        auto names = m_fs.list_dir(folder);
         if (!names) {
-            failures.push_back(names.error().message);
+            if (names.error().code != ENOENT) {  // never replaced: no backups
+                failures.push_back(names.error().message);
+            }
             continue;
         }
         for (const auto& name : core::backups_to_remove(*names, keep)) {
-            if (auto st = m_fs.unlink(os::join_path(record.backup_folder, name)); !st) {
+            if (auto st = m_fs.unlink(os::join_path(folder, name)); !st) {
                 failures.push_back(st.error().message);
             }
         }

@@ -38,9 +38,14 @@ class Installer {
     // file that could not be restored (empty: everything is back).
     std::vector<std::string> rollback();
 
-    // Deletes all but the newest `keep` backups of each file installed by this run.
-    // Returns one message per backup that could not be removed.
-    std::vector<std::string> rotate_backups(int keep);
+    // Deletes all but the newest `keep` backups of each of `destinations` -- every file of
+    // the plan, not only those this run replaced: a run killed between its backup and its
+    // rotation left one too many (issue 13). Returns one message per backup that could not
+    // be removed.
+    std::vector<std::string> rotate_backups(const std::vector<std::string>& destinations, int keep);
+
+    // <state_dir>/backups/<escaped destination>.
+    std::string backup_folder(const std::string& destination) const;
 
     const std::vector<Installed>& installed() const { return m_installed; }
 

@@ -1,9 +1,11 @@
 #include "steps/stage/stage_step.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/stage/manifest.hpp"
 #include "os/fs/atomic_file.hpp"
+#include "os/fs/state_file.hpp"
 #include "steps/stage/installer.hpp"
 
 namespace stagehand::steps {
@@ -22,27 +24,16 @@ std::vector<core::ManifestFile> manifest_files(const core::StagePlan& plan) {
     return out;
 }
 
-// Reads the previous manifest. A missing one is empty; a damaged one is kept aside (never
-// silently lost) and staging goes on with an empty one; a read error fails: rewriting the
-// file without what it held would lose the other projects' entries.
+// Reads the previous manifest. A missing one is empty; a damaged one is moved aside
+// (os/fs/state_file.hpp) and staging goes on with an empty one; a read error fails: rewriting
+// the file without what it held would lose the other projects' entries.
 util::Result<core::StagingManifest> read_manifest(os::FileSystem& fs, util::Log& log,
                                                   const std::string& path) {
-    auto text = fs.read_file(path);
-    if (!text) {
-        if (text.error().code == ENOENT) {
-            return core::StagingManifest{};
-        }
-        return text.error();
+    auto read = os::read_state_file<core::StagingManifest>(fs, log, path, core::manifest_from_json);
+    if (!read) {
+        return read.error();
     }
-    auto manifest = core::manifest_from_json(*text);
-    if (!manifest) {
-        log.warn("", path + ": " + manifest.error().message + "; kept as " + path + ".damaged");
-        if (auto st = os::write_file_atomic(fs, path + ".damaged", *text, 0600); !st) {
-            return st.error();
-        }
-        return core::StagingManifest{};
-    }
-    return manifest;
+    return read->value_or(core::StagingManifest{});
 }
 
 }  // namespace
@@ -186,6 +177,40 @@ void StageStep::roll_back(Installer& installer, StageOutcome& out) {
     }
 }
 
+// A SIGKILL skips the destructor that discards an AtomicFile's temp file: the next run
+// removes those of ours next to each destination and its backups (issue 13). We hold the
+// host lock, so no other run of ours is writing one there now.
+void StageStep::tidy_temp_files(const core::StagePlan& plan, const Installer& installer,
+                                StageOutcome& out) {
+    std::vector<std::string> folders;
+    for (const auto& f : plan.files) {
+        for (auto folder :
+             {os::parent_path(f.destination), installer.backup_folder(f.destination)}) {
+            if (std::find(folders.begin(), folders.end(), folder) == folders.end()) {
+                folders.push_back(std::move(folder));
+            }
+        }
+    }
+    for (const auto& folder : folders) {
+        const auto began = m_ctx.clock.now();
+        const auto sweep = os::remove_stale_temp_files(m_fs, folder, m_in.uid);
+        for (const auto& path : sweep.removed) {
+            add_op(out,
+                   StageOp{"tidy",
+                           path,
+                           OpStatus::done,
+                           "removed a temporary file left by an interrupted run",
+                           {}},
+                   began);
+        }
+        for (const auto& problem : sweep.failures) {
+            m_ctx.log.warn(
+                "", "could not remove a temporary file left by an interrupted run: " + problem);
+            out.ops.push_back(StageOp{"tidy", folder, OpStatus::skipped, problem, {}});
+        }
+    }
+}
+
 StageOutcome StageStep::run(const core::StagePlan& plan) {
     StageOutcome out;
     if (plan.stop) {
@@ -199,6 +224,7 @@ StageOutcome StageStep::run(const core::StagePlan& plan) {
         return out;
     }
     Installer installer(m_fs, m_in.state_dir);
+    tidy_temp_files(plan, installer, out);
     out.status = install_files(plan, installer, out);
     if (out.status) {
         out.status = update_manifest(plan, out);
@@ -208,7 +234,11 @@ StageOutcome StageStep::run(const core::StagePlan& plan) {
         return out;
     }
     const auto rotated = m_ctx.clock.now();
-    for (const auto& problem : installer.rotate_backups(plan.backups)) {
+    std::vector<std::string> destinations;
+    for (const auto& f : plan.files) {
+        destinations.push_back(f.destination);
+    }
+    for (const auto& problem : installer.rotate_backups(destinations, plan.backups)) {
         add_op(out, StageOp{"rotate", "backups", OpStatus::failed, problem, {}}, rotated);
     }
     if (plan.prune_images) {

@@ -30,10 +30,11 @@ struct StageInputs {
     std::string config_path;  // the stagehand.yml in use; "" when none
     std::string bundle_dir;   // the bundle root
     std::string project;      // compose project name
-    std::vector<std::string> start_order;  // every compose service, in start order
-    std::vector<std::string> images;       // image references the compose file names
-    std::string deployment_id;             // DEPLOYMENT_ID or "manual-<timestamp>"
-    int stop_timeout_seconds = 30;         // graceful stop per service (compose stop -t)
+    std::vector<std::string> start_order;     // every compose service, in start order
+    std::vector<std::string> images;          // image references the compose file names
+    std::vector<std::string> keep_image_ids;  // ids the last pull.keep good deployments ran
+    std::string deployment_id;                // DEPLOYMENT_ID or "manual-<timestamp>"
+    int stop_timeout_seconds = 30;            // graceful stop per service (compose stop -t)
     // The host, injectable for tests.
     std::string etc_dir = "/etc";  // passwd and group are read here (no NSS)
     std::string mountinfo_path = "/proc/self/mountinfo";
@@ -92,6 +93,8 @@ class StageStep {
                                StageOutcome& out);
     util::Status update_manifest(const core::StagePlan& plan, StageOutcome& out);
     void roll_back(Installer& installer, StageOutcome& out);
+    void tidy_temp_files(const core::StagePlan& plan, const Installer& installer,
+                         StageOutcome& out);
     void prune_images(const core::StagePlan& plan, StageOutcome& out);
     void add_op(StageOutcome& out, StageOp op, std::chrono::steady_clock::time_point began);
 

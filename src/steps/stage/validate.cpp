@@ -174,15 +174,17 @@ bool Validator::check_ownership(const core::StageFile& f, const std::string& key
             ok = false;
         }
     }
+    // The owner/group value's own line (set by the loader), not the list item's.
+    const auto at = [&](const core::SourceMark& own) { return own.line > 0 ? own : f.mark; };
     if (f.owner && !m_users.find_user(*f.owner)) {
-        problem(f.mark, key + ".owner",
+        problem(at(f.owner_mark), key + ".owner",
                 RuleViolation{"unknown-owner", "user \"" + *f.owner + "\" is not in " +
                                                    os::join_path(m_in.etc_dir, "passwd") +
                                                    " (for an LDAP/SSSD account give its uid)"});
         ok = false;
     }
     if (f.group && !m_users.find_group(*f.group)) {
-        problem(f.mark, key + ".group",
+        problem(at(f.group_mark), key + ".group",
                 RuleViolation{"unknown-group", "group \"" + *f.group + "\" is not in " +
                                                    os::join_path(m_in.etc_dir, "group") +
                                                    " (for an LDAP/SSSD group give its gid)"});

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/gate/gate.hpp"
+
 namespace stagehand::steps {
 
 ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
-                               os::Docker& docker, os::ContainerMemory& memory)
+                               os::Docker& docker, os::ContainerMemory& memory,
+                               os::OomCounterReader* oom_counters)
     : m_plan(plan),
       m_project(std::move(project)),
       m_context(context),
@@ -14,7 +17,8 @@ ContainerWatch::ContainerWatch(const core::StartPlan& plan, std::string project,
       m_memory(memory),
       m_previous_ids(plan.services.size()),
       m_was_running(plan.services.size(), false),
-      m_states(plan.services.size()) {}
+      m_states(plan.services.size()),
+      m_oom(oom_counters, context.log) {}
 
 std::optional<std::size_t> ContainerWatch::index_of_service(const std::string& name) const {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
@@ -66,11 +70,13 @@ void ContainerWatch::apply_state(std::size_t service, const os::ContainerState& 
     facts.running = state.running;
     facts.restarting = state.restarting;
     facts.exited = !state.running && !state.restarting && state.status != "created";
-    // Docker 20.10 on cgroup v1 sends `oom` events to every container under the same limited
-    // parent and leaves OOMKilled set on bystanders that exit later for another reason; only
-    // a container that died of SIGKILL (137) with OOMKilled set was the OOM killer's victim.
-    facts.oom_killed =
-        facts.oom_killed || (state.oom_killed && !state.running && state.exit_code == 137);
+    // What killed a container that died by SIGKILL: the kernel's counters decide (core/oom),
+    // not Docker's OOMKilled flag (missing for system-wide kills, set on v1 bystanders). Once
+    // an OOM kill, it stays one: a container restarted by its policy was still hit.
+    const core::OomVerdict verdict = m_oom.observe(state, snapshot.now);
+    if (!facts.oom_killed()) {
+        facts.oom = verdict;
+    }
     facts.exit_code = state.exit_code;
     facts.health = state.health;
 }
@@ -97,9 +103,9 @@ util::Result<int> ContainerWatch::apply_events(core::Snapshot& snapshot) {
         touched[*index] = event.container_id;
     }
     for (const auto& [index, container_id] : touched) {
-        const bool was_oom = snapshot.services[index].oom_killed;
+        const bool was_oom = snapshot.services[index].oom_killed();
         auto status = refresh(index, snapshot, container_id);
-        ooms += !was_oom && snapshot.services[index].oom_killed ? 1 : 0;
+        ooms += !was_oom && snapshot.services[index].oom_killed() ? 1 : 0;
         if (!status) {
             m_context.log.debug(m_plan.services[index].name, status.error().message);
         }
@@ -179,15 +185,20 @@ core::Bytes ContainerWatch::current_usage(std::size_t service) {
     return usage ? *usage : 0;
 }
 
-void ContainerWatch::sample_memory(core::Snapshot& snapshot,
-                                   const std::function<bool(std::size_t)>& due) {
+void ContainerWatch::sample_containers(core::Snapshot& snapshot,
+                                       const std::function<bool(std::size_t)>& due) {
+    m_oom.tick(snapshot.now, snapshot.available);
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         auto& facts = snapshot.services[i];
-        if (facts.phase == core::Phase::pending || m_states[i].pid <= 0 || !facts.running ||
-            !due(i)) {
+        const int pid = m_states[i].pid;
+        if (facts.phase == core::Phase::pending || pid <= 0 || !facts.running) {
             continue;
         }
-        auto usage = m_memory.usage(m_states[i].pid);
+        m_oom.observe(m_states[i], snapshot.now);
+        if (!due(i)) {
+            continue;
+        }
+        auto usage = m_memory.usage(pid);
         if (!usage) {
             // The container may have just exited: an expected race, not an error.
             m_context.log.debug(m_plan.services[i].name, usage.error().message);
@@ -195,11 +206,49 @@ void ContainerWatch::sample_memory(core::Snapshot& snapshot,
         }
         facts.memory.push_back({snapshot.now, *usage});
         facts.peak = std::max(facts.peak, *usage);
+        // Sampling misses short peaks (144 MiB sampled against a true 160): the kernel's
+        // high-water mark does not. Where the kernel has none, the samples stand.
+        if (auto peak = m_memory.peak(pid); peak && *peak) {
+            facts.peak = std::max(facts.peak, **peak);
+        }
         // Keep a little more than the settle window.
         while (facts.memory.size() > 2 &&
                facts.memory[1].at < snapshot.now - m_plan.settle - m_plan.poll * 4) {
             facts.memory.pop_front();
         }
+        if (facts.phase == core::Phase::starting &&
+            m_plan.services[i].ready_by == core::ReadySignal::inferred) {
+            sample_readiness(i, facts, snapshot.now);
+        }
+    }
+}
+
+void ContainerWatch::sample_readiness(std::size_t service, core::ServiceState& facts,
+                                      core::Millis now) {
+    const int pid = m_states[service].pid;
+    const auto& name = m_plan.services[service].name;
+    if (!facts.cpu_unknown) {
+        if (auto used = m_memory.cpu_usage_ns(pid)) {
+            facts.cpu.push_back({now, *used});
+            // The front stays the newest sample at least one CPU window old.
+            while (facts.cpu.size() > 2 && facts.cpu[1].at <= now - core::k_cpu_window) {
+                facts.cpu.pop_front();
+            }
+        } else if (used.error().code != ESRCH) {
+            facts.cpu_unknown = true;
+            m_context.log.debug(name,
+                                "CPU time unreadable, readiness waits for settled memory "
+                                "instead: " +
+                                    used.error().message);
+        }
+    }
+    if (auto ports = m_memory.listening_ports(pid)) {
+        facts.listening = std::move(*ports);
+    } else if (ports.error().code != ESRCH) {
+        if (facts.listening) {
+            m_context.log.debug(name, "listening ports unreadable: " + ports.error().message);
+        }
+        facts.listening.reset();
     }
 }
 

@@ -14,14 +14,18 @@
 #include "core/plan/plan.hpp"
 #include "os/docker/docker.hpp"
 #include "os/memory/memory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "steps/context.hpp"
+#include "steps/oom/oom_watch.hpp"
 
 namespace stagehand::steps {
 
 class ContainerWatch {
   public:
+    // `oom_counters` null: no kernel OOM counters (Docker's OOMKilled flag decides).
     ContainerWatch(const core::StartPlan& plan, std::string project, Context& context,
-                   os::Docker& docker, os::ContainerMemory& memory);
+                   os::Docker& docker, os::ContainerMemory& memory,
+                   os::OomCounterReader* oom_counters = nullptr);
 
     // Subscribes to events and reads the current containers. Error: Docker unreachable.
     util::Status begin(core::Snapshot& snapshot);
@@ -43,8 +47,10 @@ class ContainerWatch {
     // seen yet). Ready probes resolve service names from it: it follows every start, restart
     // and recreate through the event stream, so it is as current as an inspect per attempt.
     const std::vector<os::ContainerState>& containers() const { return m_states; }
-    // Adds a memory sample for every started service with a live container that `due` picks.
-    void sample_memory(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
+    // Adds a memory sample (and the kernel's peak) for every started service with a live
+    // container that `due` picks, and refreshes the OOM counters of the running ones; for
+    // those starting with inferred readiness also their CPU time and listening ports.
+    void sample_containers(core::Snapshot& snapshot, const std::function<bool(std::size_t)>& due);
     const std::string& container_id(std::size_t service) const { return m_states[service].id; }
     // Container id the service had before this run (empty if none).
     const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
@@ -56,6 +62,7 @@ class ContainerWatch {
     void apply_state(std::size_t service, const os::ContainerState& state,
                      core::Snapshot& snapshot);
     std::optional<std::size_t> index_of_service(const std::string& name) const;
+    void sample_readiness(std::size_t service, core::ServiceState& facts, core::Millis now);
 
     const core::StartPlan& m_plan;
     std::string m_project;
@@ -66,6 +73,7 @@ class ContainerWatch {
     std::vector<std::string> m_previous_ids;
     std::vector<bool> m_was_running;
     std::vector<os::ContainerState> m_states;
+    OomWatch m_oom;
 };
 
 }  // namespace stagehand::steps

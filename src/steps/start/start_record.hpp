@@ -6,12 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "core/gate/gate.hpp"
 #include "core/model/types.hpp"
+#include "core/oom/oom_kill.hpp"
 #include "core/plan/plan.hpp"
 
 namespace stagehand::steps {
 
 struct WaitRecord {
+    core::ReasonKind kind = core::ReasonKind::dependency;
     std::string reason;
     core::Millis from{0};
     core::Millis to{0};
@@ -22,7 +25,8 @@ struct ServiceRecord {
     std::string image;
     core::Bytes need = 0;
     core::NeedSource need_source = core::NeedSource::default_guess;
-    std::string ready_by;
+    core::ReadySignal ready_by = core::ReadySignal::inferred;
+    std::string ready_signals;  // what made it ready: "listening 8080, cpu quiet"
     core::Millis started_at{-1};
     core::Millis ready_at{-1};
     core::Bytes peak = 0;
@@ -33,6 +37,7 @@ struct ServiceRecord {
     bool unchanged = false;  // compose left the running container as it was
     std::string outcome;     // ready, completed, gave up, failed, not started
     bool warning = false;
+    core::OomKind oom_kill = core::OomKind::none;  // what killed it, if it died by SIGKILL
 };
 
 struct MemoryRecord {

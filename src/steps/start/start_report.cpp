@@ -93,7 +93,8 @@ nlohmann::json start_report_json(const StartResult& result) {
     for (const auto& record : result.services) {
         nlohmann::json waits = nlohmann::json::array();
         for (const auto& wait : record.waits) {
-            waits.push_back({{"reason", wait.reason},
+            waits.push_back({{"kind", core::to_string(wait.kind)},
+                             {"reason", wait.reason},
                              {"from_ms", wait.from.count()},
                              {"to_ms", wait.to.count()}});
         }
@@ -101,7 +102,8 @@ nlohmann::json start_report_json(const StartResult& result) {
                             {"image", record.image},
                             {"need_bytes", record.need},
                             {"need_source", core::to_string(record.need_source)},
-                            {"ready_by", record.ready_by},
+                            {"ready_by", core::to_string(record.ready_by)},
+                            {"ready_signals", record.ready_signals},
                             {"start_ms", record.started_at.count()},
                             {"ready_ms", record.ready_at.count()},
                             {"peak_bytes", record.peak},
@@ -111,6 +113,7 @@ nlohmann::json start_report_json(const StartResult& result) {
                             {"unchanged", record.unchanged},
                             {"outcome", record.outcome},
                             {"warning", record.warning},
+                            {"oom_kill", core::to_string(record.oom_kill)},
                             {"waits", waits}});
     }
     nlohmann::json samples = nlohmann::json::array();
@@ -142,6 +145,14 @@ nlohmann::json start_report_json(const StartResult& result) {
 
 core::Profiles learned_profiles(const StartResult& result) {
     core::Profiles profiles;
+    // A run with an OOM kill teaches nothing: its peaks and times were taken under a memory
+    // shortage, and a kill cuts a peak short.
+    const bool oom_killed =
+        std::any_of(result.services.begin(), result.services.end(),
+                    [](const auto& r) { return core::is_oom_kill(r.oom_kill); });
+    if (result.oom_kills > 0 || oom_killed) {
+        return profiles;
+    }
     for (const auto& record : result.services) {
         if (record.outcome == "ready" && record.peak > 0 && record.started_at.count() >= 0) {
             profiles[record.name] = {record.peak, record.ready_at - record.started_at};

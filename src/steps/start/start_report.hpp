@@ -22,7 +22,8 @@ std::string start_verdict(const StartResult& result);
 
 nlohmann::json start_report_json(const StartResult& result);
 
-// Peaks and times to ready of the services that became ready in this run.
+// Peaks and times to ready of the services that became ready in this run; none when the run
+// saw an OOM kill.
 core::Profiles learned_profiles(const StartResult& result);
 
 }  // namespace stagehand::steps

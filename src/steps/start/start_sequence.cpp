@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
 #include "steps/start/container_watch.hpp"
 #include "util/sanitize.hpp"
@@ -39,7 +40,7 @@ class StartLoop {
         : m_plan(plan),
           m_context(context),
           m_host(host),
-          m_watch(plan, project, context, host.docker, host.container_memory),
+          m_watch(plan, project, context, host.docker, host.container_memory, host.oom_counters),
           m_started(context.clock.now()),
           m_last_probe(plan.services.size(), Millis(-1'000'000)),
           m_last_sample(plan.services.size(), Millis(-1'000'000)) {
@@ -50,7 +51,7 @@ class StartLoop {
             record.image = service.image;
             record.need = service.need;
             record.need_source = service.need_source;
-            record.ready_by = core::to_string(service.ready_by);
+            record.ready_by = service.ready_by;
             record.outcome = "not started";
             m_result.services.push_back(record);
         }
@@ -111,18 +112,24 @@ class StartLoop {
             return false;
         }
         m_result.oom_kills += *ooms;
+        sample_cpu();
         if (m_snapshot.now - m_last_full_refresh >= k_full_refresh) {
             m_last_full_refresh = m_snapshot.now;
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
+                if (refreshed.error().code == os::k_daemon_unresponsive) {
+                    // A frozen daemon: name it now, not the service startup.timeout would.
+                    failed("", refreshed.error().message);
+                    return false;
+                }
                 m_context.log.debug("", refreshed.error().message);
             }
         }
-        m_watch.sample_memory(m_snapshot, [&](std::size_t i) {
-            // Services ready when their memory settles need every sample the window has.
-            const bool by_settle = m_plan.services[i].ready_by == core::ReadySignal::settle ||
-                                   m_snapshot.services[i].phase != core::Phase::starting;
+        m_watch.sample_containers(m_snapshot, [&](std::size_t i) {
+            // Inferred readiness needs every sample its CPU and settle windows have.
+            const bool inferred = m_plan.services[i].ready_by == core::ReadySignal::inferred ||
+                                  m_snapshot.services[i].phase != core::Phase::starting;
             const Millis every =
-                by_settle ? Millis(0) : recheck_interval(starting_for(i), m_plan.poll);
+                inferred ? Millis(0) : recheck_interval(starting_for(i), m_plan.poll);
             if (m_snapshot.now - m_last_sample[i] < every) {
                 return false;
             }
@@ -134,6 +141,24 @@ class StartLoop {
             note_transition(transition);
         }
         return true;
+    }
+
+    // Idle CPU of the host (or CPU-limited cgroup), for concurrency auto.
+    void sample_cpu() {
+        auto sample = m_host.cpu.read();
+        if (!sample) {
+            if (!m_cpu_unreadable) {
+                m_context.log.debug("",
+                                    "CPU use unreadable (concurrency auto starts one service "
+                                    "at a time): " +
+                                        sample.error().message);
+            }
+            m_cpu_unreadable = true;
+            m_snapshot.cpu_idle.reset();
+            return;
+        }
+        m_snapshot.cpu_idle = m_cpu.add(m_snapshot.now, sample->used_ns, sample->cpus);
+        m_snapshot.cpu_idle_since = m_cpu.since();
     }
 
     void run_probes() {
@@ -166,6 +191,7 @@ class StartLoop {
         const auto& state = m_snapshot.services[transition.service];
         record.ready_at = state.ready_at;
         record.outcome = core::to_string(transition.to);
+        record.ready_signals = transition.signals;
         record.warning = record.warning || transition.warning;
         if (transition.warning) {
             m_context.log.warn(record.name, transition.message);
@@ -233,6 +259,10 @@ class StartLoop {
     std::vector<Millis> m_last_probe;
     std::vector<Millis> m_last_sample;
     Millis m_last_full_refresh{0};
+    // The service whose `compose up` a signal (or the deadline) cut short.
+    std::optional<std::size_t> m_cut_short;
+    core::CpuWindow m_cpu;
+    bool m_cpu_unreadable = false;
     StartResult m_result;
 };
 
@@ -246,28 +276,43 @@ bool StartLoop::start(const Decision& decision) {
                           core::format_mib(m_snapshot.available) + ")";
     if (decision.warning) {
         record.warning = true;
-        m_context.log.warn(service.name, decision.reasons.empty() ? message : decision.reasons[0]);
+        m_context.log.warn(service.name,
+                           decision.reasons.empty() ? message : decision.reasons[0].text);
     } else {
         m_context.log.info(service.name, message);
     }
-    if (auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
-        !up) {
+    auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
+    if (!up) {
+        if (m_context.cancel.fired()) {
+            m_cut_short = index;  // for interrupted(): the signal cut this start short
+        }
+        if (up.error().code == os::k_daemon_unresponsive) {
+            failed("", up.error().message);  // the daemon, not the service, is the cause
+            return false;
+        }
         fail(Decision{Decision::Kind::fail,
                       index,
-                      {"compose could not start " + service.name + ": " + up.error().message},
+                      {{core::ReasonKind::crash,
+                        "compose could not start " + service.name + ": " + up.error().message}},
                       false});
         return false;
     }
     auto& state = m_snapshot.services[index];
     state.phase = core::Phase::starting;
     state.started_at = m_snapshot.now;
-    m_snapshot.last_start = m_snapshot.now;
+    // After compose returned: auto concurrency judges the CPU only over a window that began
+    // once the container was running.
+    m_snapshot.last_start = now();
     record.started_at = m_snapshot.now;
     record.outcome = "starting";
     if (!m_result.first_start) {
         m_result.first_start = m_snapshot.now;
     }
     if (auto refreshed = m_watch.refresh(index, m_snapshot); !refreshed) {
+        if (refreshed.error().code == os::k_daemon_unresponsive) {
+            failed("", refreshed.error().message);
+            return false;
+        }
         m_context.log.warn(service.name, refreshed.error().message);
     }
     record.container_id = m_watch.container_id(index);
@@ -289,19 +334,18 @@ void StartLoop::wait(const Decision& decision) {
     auto& state = m_snapshot.services[index];
     std::string reasons;
     for (const auto& reason : decision.reasons) {
-        reasons += (reasons.empty() ? "" : "; ") + reason;
+        reasons += (reasons.empty() ? "" : "; ") + reason.text;
     }
-    if (state.phase == core::Phase::pending) {
+    if (state.phase == core::Phase::pending && !decision.reasons.empty()) {
         if (state.waiting_since < Millis(0)) {
             state.waiting_since = m_snapshot.now;
         }
+        // One wait record per stretch of the same kind of reason; its text is the first.
         auto& waits = m_result.services[index].waits;
-        const std::string kind = decision.reasons.empty() ? "" : decision.reasons[0].substr(0, 12);
-        if (waits.empty() || waits.back().to >= Millis(0) ||
-            waits.back().reason.substr(0, 12) != kind) {
+        const auto& first = decision.reasons.front();
+        if (waits.empty() || waits.back().to >= Millis(0) || waits.back().kind != first.kind) {
             close_wait(index);
-            waits.push_back(
-                {decision.reasons.empty() ? "" : decision.reasons[0], m_snapshot.now, Millis(-1)});
+            waits.push_back({first.kind, first.text, m_snapshot.now, Millis(-1)});
         }
     }
     m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
@@ -313,10 +357,16 @@ void StartLoop::finish_records() {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         close_wait(i);
         m_result.services[i].peak = m_snapshot.services[i].peak;
+        m_result.services[i].oom_kill = m_snapshot.services[i].oom.kind;
     }
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {
+    if (m_context.cancel.fired() && !m_result.interrupted) {
+        // A Docker call or compose child that SIGTERM (or the deadline) cut short fails with
+        // "cancelled": the interruption is the cause, not that call (issue 13).
+        return interrupted();
+    }
     m_result.ok = false;
     m_result.failed_service = service;
     m_result.failure = why;
@@ -325,9 +375,14 @@ StartResult StartLoop::failed(const std::string& service, const std::string& why
 }
 
 void StartLoop::fail(const Decision& decision) {
+    if (m_context.cancel.fired()) {
+        interrupted();  // no container diagnosis: its calls would only say "cancelled"
+        return;
+    }
     const auto index = decision.service;
     const auto& service = m_plan.services[index];
-    failed(service.name, decision.reasons.empty() ? service.name + " failed" : decision.reasons[0]);
+    failed(service.name,
+           decision.reasons.empty() ? service.name + " failed" : decision.reasons[0].text);
     m_result.services[index].outcome = "failed";
     const auto& state = m_snapshot.services[index];
     if (state.phase != core::Phase::pending) {
@@ -340,9 +395,13 @@ void StartLoop::fail(const Decision& decision) {
 void StartLoop::diagnose_container(std::size_t index) {
     const auto& state = m_snapshot.services[index];
     const auto& name = m_plan.services[index].name;
+    const std::string killed_by = state.oom.kind == core::OomKind::none
+                                      ? ""
+                                      : std::string(", kernel: ") + core::to_string(state.oom.kind);
     m_result.diagnosis.push_back(name + ": exit code " + std::to_string(state.exit_code) +
-                                 ", OOMKilled " + (state.oom_killed ? "true" : "false") +
-                                 ", peak " + core::format_mib(state.peak));
+                                 ", OOMKilled " +
+                                 (m_watch.containers()[index].oom_killed ? "true" : "false") +
+                                 killed_by + ", peak " + core::format_mib(state.peak));
     const auto& record = m_result.services[index];
     if (!record.probe_error.empty()) {
         m_result.diagnosis.push_back(name + ": ready probe, " + probe_attempts_text(record));
@@ -385,29 +444,42 @@ void StartLoop::diagnose_memory() {
     }
 }
 
+// The verdict after SIGTERM/SIGINT/the deadline names what was being awaited: the services
+// still starting (with their last probe error) when there are any, else the gate's own wait.
+// (The gate's next decision alone blamed the next service in line, "gesture-service ...
+// waiting for 1 service(s) still starting", while chat-service was the one awaited.)
 StartResult StartLoop::interrupted() {
     m_result.interrupted = true;
-    std::string awaited;
-    const auto decision = core::decide(m_plan, m_snapshot);
-    if (decision.kind == Decision::Kind::wait && !decision.reasons.empty()) {
-        awaited = ": " + m_plan.services[decision.service].name + " was waiting for " +
-                  decision.reasons[0];
-    }
     const auto reason = m_context.cancel.reason();
     const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
                              : reason == os::CancelReason::sigint ? "interrupted (SIGINT)"
                                                                   : "interrupted (SIGTERM)";
-    // What the services still starting were stuck on.
+    std::string service;
+    std::string awaited;
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        if (m_snapshot.services[i].phase != core::Phase::starting) {
+            continue;
+        }
         const auto& record = m_result.services[i];
-        if (m_snapshot.services[i].phase == core::Phase::starting && !record.probe_error.empty()) {
+        const std::string probe =
+            record.probe_error.empty() ? "" : " (ready probe " + probe_attempts_text(record) + ")";
+        awaited += (awaited.empty() ? ": waiting for " : "; ") + record.name + " not ready" + probe;
+        service = service.empty() ? record.name : service;
+        if (!record.probe_error.empty()) {
             m_result.diagnosis.push_back(record.name + ": not ready, ready probe " +
                                          probe_attempts_text(record));
         }
     }
-    return failed(
-        decision.kind == Decision::Kind::wait ? m_plan.services[decision.service].name : "",
-        what + awaited);
+    const auto decision = core::decide(m_plan, m_snapshot);
+    if (m_cut_short) {
+        service = m_plan.services[*m_cut_short].name;
+        awaited = " while starting " + service + awaited;
+    } else if (awaited.empty() && decision.kind == Decision::Kind::wait &&
+               !decision.reasons.empty()) {
+        service = m_plan.services[decision.service].name;
+        awaited = ": " + service + " was waiting for " + decision.reasons[0].text;
+    }
+    return failed(service, what + awaited);
 }
 
 }  // namespace

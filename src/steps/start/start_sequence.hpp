@@ -9,6 +9,7 @@
 #include "core/plan/plan.hpp"
 #include "os/docker/docker.hpp"
 #include "os/memory/memory.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "steps/context.hpp"
 #include "steps/start/start_record.hpp"
 
@@ -26,8 +27,10 @@ struct StartHost {
     os::Compose& compose;
     os::MemoryReader& memory;
     os::ContainerMemory& container_memory;
+    os::CpuReader& cpu;  // host or cgroup CPU, for concurrency auto
     os::ProcessTable& processes;
     ReadyProbe probe;
+    os::OomCounterReader* oom_counters = nullptr;  // null: Docker's OOMKilled flag decides
 };
 
 StartResult run_start(const core::StartPlan& plan, const std::string& project, Context& context,

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/load/units.hpp"
+#include "steps/oom/oom_watch.hpp"
 #include "steps/validate/validate_text.hpp"
 #include "util/sanitize.hpp"
 
@@ -47,8 +48,13 @@ bool crashed(const os::ContainerState& c) {
 
 class Validator {
   public:
-    Validator(Context& ctx, const ValidatePlan& plan, Prober& prober)
-        : m_ctx(ctx), m_plan(plan), m_prober(prober), m_start(ctx.clock.now()) {
+    Validator(Context& ctx, const ValidatePlan& plan, Prober& prober,
+              os::OomCounterReader* oom_counters)
+        : m_ctx(ctx),
+          m_plan(plan),
+          m_prober(prober),
+          m_start(ctx.clock.now()),
+          m_oom(oom_counters, ctx.log) {
         m_end = std::min(m_start + plan.timeout, ctx.deadline);
         for (const auto& check : plan.checks) {
             CheckState state;
@@ -120,6 +126,10 @@ class Validator {
                     watch(s, service_container(*snapshot, s.check->service), now);
                 }
             }
+            // After the round's observations: a container already dead at the first round
+            // may have died before validate-service began, so the host's count from now is
+            // no baseline for it; for one recreated later, the previous round's count is.
+            m_oom.tick(elapsed(now), std::nullopt);
         } else {
             m_ctx.log.debug("", "listing containers failed: " + listed.error().message);
         }
@@ -170,9 +180,17 @@ class Validator {
         }
         s.outcome.has_container = true;
         s.outcome.container = *c;
-        if (c->oom_killed || crashed(*c)) {
-            fail_at_once(s, c->oom_killed ? CheckFailure::oom_killed : CheckFailure::crashed,
-                         "container " + describe_state(*c), now);
+        // The kernel's counters, read from the first round on, say whether a SIGKILL was the
+        // OOM killer's (core/oom); Docker's OOMKilled flag alone is not trusted (it is set on
+        // v1 bystanders that keep running, and missing for system-wide kills).
+        s.outcome.oom = m_oom.observe(*c, elapsed(now));
+        const bool oom_killed = core::is_oom_kill(s.outcome.oom.kind);
+        if (oom_killed || crashed(*c)) {
+            fail_at_once(s, oom_killed ? CheckFailure::oom_killed : CheckFailure::crashed,
+                         s.outcome.oom.kind == core::OomKind::none
+                             ? "container " + describe_state(*c)
+                             : core::describe_exit("container", s.outcome.oom, c->exit_code),
+                         now);
             return;
         }
         const bool recreated = !s.container_id.empty() && c->id != s.container_id;
@@ -348,15 +366,17 @@ class Validator {
     std::vector<CheckState> m_states;
     bool m_failed_at_once = false;
     ValidateOutcome m_outcome;
+    OomWatch m_oom;
 };
 
 }  // namespace
 
-ValidateOutcome run_validate(Context& ctx, const ValidatePlan& plan, Prober& prober) {
+ValidateOutcome run_validate(Context& ctx, const ValidatePlan& plan, Prober& prober,
+                             os::OomCounterReader* oom_counters) {
     if (ctx.docker == nullptr) {  // a wiring bug in the hook, not a runtime condition
         throw std::invalid_argument("run_validate needs Context::docker");
     }
-    return Validator(ctx, plan, prober).run();
+    return Validator(ctx, plan, prober, oom_counters).run();
 }
 
 }  // namespace stagehand::steps

@@ -10,7 +10,9 @@
 
 #include "core/model/config.hpp"
 #include "core/model/probe.hpp"
+#include "core/oom/oom_kill.hpp"
 #include "os/docker/docker.hpp"
+#include "os/memory/oom_counters.hpp"
 #include "steps/context.hpp"
 #include "steps/probe/probe_runner.hpp"
 
@@ -19,7 +21,7 @@ namespace stagehand::steps {
 struct ValidateCheck {
     std::string service;
     core::Probe probe;
-    bool default_check = false;    // added because validate.checks is empty
+    bool default_check = false;    // part of the baseline, not from validate.checks
     bool has_healthcheck = false;  // the service has a compose healthcheck
 };
 
@@ -37,8 +39,9 @@ struct ValidatedService {
     bool has_healthcheck = false;
 };
 
-// The plan from the config: its checks (restricted to `services`), or with none configured
-// one `running` check per service plus `healthy` where it has a healthcheck.
+// The plan from the config: its checks (restricted to `services`), then the baseline: one
+// `running` check per service plus `healthy` where it has a healthcheck, unless a configured
+// check of that kind already covers the service.
 ValidatePlan plan_validate(const core::ValidateConfig& config, std::string project,
                            const std::vector<ValidatedService>& services);
 
@@ -67,6 +70,7 @@ struct CheckOutcome {
     int attempts = 0;
     bool has_container = false;
     os::ContainerState container;  // its service's container at the end (has_container)
+    core::OomVerdict oom;          // what killed the container, when it died by SIGKILL
     // Failing checks: the container's last output lines (at most 10), each valid UTF-8,
     // without control characters and at most 200 bytes. Shared by the checks of one service
     // (only the first failing check of a service carries them).
@@ -85,8 +89,10 @@ struct ValidateOutcome {
 
 // Runs the plan. Needs ctx.docker. Time comes from ctx.clock (tests pass a FakeClock),
 // interruption from ctx.cancel; each attempt goes through `prober` with ctx.deadline as its
-// outer deadline. Progress and events go to ctx.log.
-ValidateOutcome run_validate(Context& ctx, const ValidatePlan& plan, Prober& prober);
+// outer deadline. Progress and events go to ctx.log. `oom_counters` tells an OOM kill from
+// another SIGKILL (null: Docker's OOMKilled flag with exit 137 decides).
+ValidateOutcome run_validate(Context& ctx, const ValidatePlan& plan, Prober& prober,
+                             os::OomCounterReader* oom_counters = nullptr);
 
 // The end-of-run summary: one line per failing check (its last error and container state),
 // the container's last log lines, and finally the one-line verdict. The lines, newline
@@ -96,7 +102,8 @@ std::vector<std::string> render_validate_summary(const ValidateOutcome& outcome,
                                                  std::size_t max_bytes = 2048);
 
 // "OK: validate: 12 checks held 10s" or "FAILED: validate: gateway-service http http://...:
-// status 500 (want 200-399); kafka exited 137 (OOMKilled)". With many failures the probes
+// status 500 (want 200-399); kafka was killed by the kernel's OOM killer (its own limit of
+// 256 MiB)". With many failures the probes
 // are named by kind only ("gateway-service http: status 500 ..."), leaving room above the
 // verdict for the per-check lines. At most `max_bytes`.
 std::string validate_verdict(const ValidateOutcome& outcome, std::size_t max_bytes = 900);

@@ -28,6 +28,9 @@ bool failed_at_once(const CheckOutcome& c) {
 
 // The verdict's words for one failing check; `compact` names the probe by its kind only.
 std::string verdict_item(const CheckOutcome& c, bool compact) {
+    if (failed_at_once(c) && c.oom.kind != core::OomKind::none) {
+        return core::describe_exit(c.service, c.oom, c.container.exit_code);
+    }
     if (failed_at_once(c) && c.has_container) {
         return c.service + " " + describe_state(c.container);
     }
@@ -169,17 +172,24 @@ ValidatePlan plan_validate(const core::ValidateConfig& config, std::string proje
                 ValidateCheck{check.service, check.probe, false, it->has_healthcheck});
         }
     }
-    if (!config.checks.empty()) {
-        return plan;
-    }
+    // The baseline always runs, configured checks or not (SPEC section 7): an operator who
+    // lists checks for the HTTP-facing services still expects a dead worker to fail.
+    const auto add_baseline = [&](const ValidatedService& service, core::ProbeKind kind) {
+        const bool configured =
+            std::any_of(plan.checks.begin(), plan.checks.end(), [&](const ValidateCheck& c) {
+                return c.service == service.name && c.probe.kind == kind;
+            });
+        if (!configured) {
+            core::Probe probe;
+            probe.kind = kind;
+            plan.checks.push_back(
+                ValidateCheck{service.name, probe, true, service.has_healthcheck});
+        }
+    };
     for (const auto& service : services) {
-        core::Probe running;
-        running.kind = core::ProbeKind::running;
-        plan.checks.push_back(ValidateCheck{service.name, running, true, service.has_healthcheck});
+        add_baseline(service, core::ProbeKind::running);
         if (service.has_healthcheck) {
-            core::Probe healthy;
-            healthy.kind = core::ProbeKind::healthy;
-            plan.checks.push_back(ValidateCheck{service.name, healthy, true, true});
+            add_baseline(service, core::ProbeKind::healthy);
         }
     }
     return plan;

@@ -264,7 +264,7 @@ util::Result<Command> parse_hook(std::span<const std::string> args) {
     if (command.vars.deployment_group_id.empty()) {
         command.vars.deployment_group_id = command.vars.deployment_group_name;
     }
-    spec.env = hook_environment(command.vars, command.env_extras);
+    spec.env = hook_environment(command.vars, command.env_extras, own_environment());
     return Command{std::move(command)};
 }
 
@@ -274,10 +274,20 @@ util::Result<Command> parse_deploy(std::span<const std::string> args) {
     if (auto s = parse_options<DeployOptions>(k_deploy_options, args, command.options, seen); !s) {
         return s.error();
     }
-    if (auto s = require(seen, {"--bundle", "--root", "--application", "--group"}); !s) {
+    if (auto s = require(seen, {"--bundle", "--root"}); !s) {
         return s.error();
     }
     DeployOptions& o = command.options;
+    // codedeploy-local without -a / -d: the bundle's path and LocalFleet.
+    if (o.application.empty()) {
+        o.application = std::filesystem::absolute(o.bundle).lexically_normal().string();
+        while (o.application.size() > 1 && o.application.back() == '/') {
+            o.application.pop_back();
+        }
+    }
+    if (o.group.empty()) {
+        o.group = "LocalFleet";
+    }
     std::error_code ec;
     if (!std::filesystem::is_directory(o.bundle, ec)) {
         return Error{"--bundle: not a directory: " + o.bundle.string()};
@@ -323,7 +333,7 @@ codedeploy-sim hook --script ABS_PATH --event EVENT [--location REL] [--timeout 
     [--hard-kill-after S] [--print-output]
   Runs one script; prints one JSON object ("type":"hook") on stdout.
 
-codedeploy-sim deploy --bundle DIR --root DIR --application A --group G [--group-id ID]
+codedeploy-sim deploy --bundle DIR --root DIR [--application A] [--group G] [--group-id ID]
     [--deployment-id ID] [--agent v1|v2] [--stop-after EVENT] [--file-exists-behavior B]
     [--env K=V ...] [--hard-kill-after S] [--print-output]
   Runs a whole deployment; prints one JSON line per hook run, one for Install

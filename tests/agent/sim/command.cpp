@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstring>
+
+extern char** environ;
 #include <sstream>
 
 namespace stagehand::agent {
@@ -89,9 +91,29 @@ const char* to_string(AgentVersion version) {
     return version == AgentVersion::v1 ? "v1" : "v2";
 }
 
+std::vector<std::string> own_environment() {
+    std::vector<std::string> env;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        env.emplace_back(*entry);
+    }
+    return env;
+}
+
 std::vector<std::string> hook_environment(const DeploymentVars& vars,
-                                          const std::vector<std::string>& extras) {
-    std::vector<std::string> env{std::string("PATH=") + k_agent_path};
+                                          const std::vector<std::string>& extras,
+                                          const std::vector<std::string>& inherited) {
+    // hook_executor.rb: the agent's ENV, minus the credentials it removes explicitly.
+    std::vector<std::string> env;
+    for (const auto& var : inherited) {
+        const std::string key = key_of(var);
+        if (key != "AWS_ACCESS_KEY_ID" && key != "AWS_SECRET_ACCESS_KEY" &&
+            key != "AWS_CREDENTIAL_FILE") {
+            set_var(env, var);
+        }
+    }
+    if (path_of(env).empty()) {
+        set_var(env, std::string("PATH=") + k_agent_path);  // as systemd starts the agent
+    }
     set_var(env, "LIFECYCLE_EVENT=" + vars.lifecycle_event);
     set_var(env, "DEPLOYMENT_ID=" + vars.deployment_id);
     set_var(env, "APPLICATION_NAME=" + vars.application_name);

@@ -27,10 +27,16 @@ struct DeploymentVars {
     std::string deployment_group_id;
 };
 
-// The hook's whole environment, "K=V": the agent's own (PATH only: no HOME, USER, LANG), the
-// five deployment variables, then extras ("K=V"; a later key replaces an earlier one).
+// The hook's whole environment, "K=V": the agent's own (`inherited`, as /etc/profile or the
+// caller of codedeploy-local left it; PATH defaults to k_agent_path) without the AWS
+// credentials the agent removes, then the five deployment variables, then extras ("K=V"; a
+// later key replaces an earlier one).
 std::vector<std::string> hook_environment(const DeploymentVars& vars,
-                                          const std::vector<std::string>& extras);
+                                          const std::vector<std::string>& extras,
+                                          const std::vector<std::string>& inherited = {});
+
+// This process's own environment, "K=V" (what the agent passes on).
+std::vector<std::string> own_environment();
 
 // The argv for a script. v1 builds a command string -- the path, or "su USER -c path" for
 // `runas` ("sudo su ..." with `sudo: true`) -- and hands it to Ruby's spawn, which runs it

@@ -240,7 +240,7 @@ class Deployment {
         spec.env =
             hook_environment(DeploymentVars{event, m_summary.deployment_id, m_summary.application,
                                             m_summary.group, m_summary.group_id},
-                             m_options.env_extras);
+                             m_options.env_extras, own_environment());
         return spec;
     }
 

@@ -231,6 +231,8 @@ class Supervisor {
                 m_outcome.hard_killed = hygiene;
             }
         }
+        m_outcome.exited_after_sigterm_ms =
+            std::chrono::duration_cast<milliseconds>(Clock::now() - *m_sigterm_at).count();
         record_exit();
     }
 

@@ -63,7 +63,9 @@ struct HookOutcome {
     bool interrupted = false;    // we were signalled (SIGINT/SIGTERM/SIGHUP) and killed the group
     int leftover_processes = 0;  // live members of the hook's process group after the event
     bool leftovers_killed = false;
-    std::int64_t duration_ms = 0;       // until the agent would report the result
+    std::int64_t duration_ms = 0;  // until the agent would report the result
+    // From the timeout's SIGTERM to the hook's exit (under runas su SIGKILLs it after 2 s).
+    std::optional<std::int64_t> exited_after_sigterm_ms;
     std::size_t lines = 0;              // stdout + stderr lines received
     bool utf8_valid = true;             // every received line is well-formed UTF-8
     std::string tail;                   // console_tail() of the event's log after this script

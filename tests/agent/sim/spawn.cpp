@@ -1,7 +1,6 @@
 #include "sim/spawn.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,13 +64,9 @@ struct ChildFds {
         ::dup2(fds.err, 2) < 0) {
         err = errno;
     } else {
-        // Under the agent a hook sees fds 0-2 only; whatever our caller leaked to us must not
-        // reach it. (The report pipe is close-on-exec already, so marking all is safe.)
-        if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-            for (int fd = 3; fd < 1024; ++fd) {
-                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            }
-        }
+        // The agent passes on every descriptor its caller left without close-on-exec (seen:
+        // fds 3 and 251 of the shell that started codedeploy-local reached the hook), so we
+        // do too; our own descriptors are all close-on-exec.
         ::execve(argv[0], argv, envp);
         if (errno == ENOEXEC) {
             // Ruby's spawn (process.c, try_with_sh) runs a script without "#!" through /bin/sh.

@@ -28,7 +28,8 @@ struct SpawnedChild {
 };
 
 // Forks and execs: child in a new process group (pgid = its pid) in our session, cwd "/",
-// signal mask empty and every disposition default, only fds 0-2 open, ENOEXEC falling back to
+// signal mask empty and every disposition default, fds 0-2 plus whatever we inherited without
+// close-on-exec (as the agent passes it on), ENOEXEC falling back to
 // /bin/sh as Ruby's spawn does. Error: fork/pipe failed, or exec failed in the child (code =
 // its errno, message "<strerror> - <argv0>" as Ruby words Errno messages).
 util::Result<SpawnedChild> spawn_child(const SpawnRequest& request);

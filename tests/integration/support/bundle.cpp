@@ -37,8 +37,8 @@ std::string appspec_yaml(const StackSpec& stack) {
     std::string text = "version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: " +
                        stack.install_dir.string() + "\nhooks:\n";
     for (const auto& hook : k_hooks) {
-        text += std::string("  ") + hook[0] + ":\n    - location: hooks/" + hook[1] +
-                "\n      timeout: " + std::to_string(stack.timeouts.at(hook[0])) +
+        text += std::string("  ") + hook[0] + ":\n    - location: " + stack.hook_location +
+                hook[1] + "\n      timeout: " + std::to_string(stack.timeouts.at(hook[0])) +
                 "\n      runas: root\n";
     }
     return text;
@@ -124,13 +124,16 @@ std::string stagehand_yaml(const StackSpec& stack) {
         "\n  command: " + quoted(stack.compose_command) +
         "\nstate_dir: " + stack.state_dir.string() + "\nlog_dir: " + stack.log_dir.string() +
         "\nlock_timeout: " + stack.lock_timeout + "\nstage:\n  clean: [" +
-        stack.install_dir.string() + "]\n" + stage_yaml(stack) +
-        "pull:\n  retries: " + std::to_string(stack.pull_retries) +
+        stack.install_dir.string() + "]\n" + stage_yaml(stack) + "pull:\n" +
+        (stack.pull_pin.empty() ? "" : "  pin: " + stack.pull_pin + "\n") +
+        "  retries: " + std::to_string(stack.pull_retries) +
         "\n  timeout: 60s\nstartup:\n  gate: adaptive\n  settle: 500ms\n"
         "  poll: 200ms\n  timeout: " +
         stack.startup_timeout + "\n  per_service:\n";
     for (const auto& service : stack.services) {
-        text += "    " + service.name + ":\n      ready: " + ready_probe(service) + "\n";
+        if (!service.inferred) {
+            text += "    " + service.name + ":\n      ready: " + ready_probe(service) + "\n";
+        }
     }
     text += "validate:\n  timeout: " + stack.validate_timeout +
             "\n  interval: 500ms\n  stable: " + stack.validate_stable + "\n";

@@ -25,7 +25,8 @@ struct ServiceSpec {
     std::vector<std::string> args;  // more stand-in flags: --mode crash, --ramp-s 2, ...
     std::vector<std::string> depends_on;
     std::vector<std::string> compose_extra;  // more compose keys, e.g. "mem_limit: 32m"
-    std::string ready;  // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
+    std::string ready;      // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
+    bool inferred = false;  // no per_service entry at all: readiness inferred from the kernel
     std::string restart = "no";  // compose restart policy
 };
 
@@ -52,13 +53,18 @@ struct StackSpec {
         {"BeforeInstall", 120}, {"AfterInstall", 300}, {"ValidateService", 120}};
     std::string lock_timeout = "30s";
     int pull_retries = 1;
+    std::string pull_pin;  // pull.pin; "": the default (rollback)
     std::string startup_timeout = "60s";
     std::string validate_stable = "1s";
     std::string validate_timeout = "30s";
-    std::vector<std::string> validate_checks;  // validate.checks items (flow YAML); none: default
-    std::vector<StagedFile> staged_files;      // stage.files
-    int backups = 3;                           // stage.backups
-    bool stage_stop = false;                   // stage.stop
+    // validate.checks items (flow YAML), added to the baseline
+    std::vector<std::string> validate_checks;
+    std::vector<StagedFile> staged_files;  // stage.files
+    int backups = 3;                       // stage.backups
+    bool stage_stop = false;               // stage.stop
+    // How appspec.yml spells the hooks' folder in `location`: the agent joins it as written,
+    // so "./hooks/" and "hooks//" run the same files as "hooks/".
+    std::string hook_location = "hooks/";
 };
 
 // The three hook executables to put into bundles (build/<dir>/bin).

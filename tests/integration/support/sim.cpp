@@ -148,6 +148,9 @@ Child Sim::start_hook(const HookArgs& args) const {
     if (!args.scripts_log.empty()) {
         argv.insert(argv.end(), {"--scripts-log", args.scripts_log.string()});
     }
+    if (!args.runas.empty()) {
+        argv.insert(argv.end(), {"--runas", args.runas});
+    }
     add_env(argv, args.env);
     return Child::start(argv);
 }

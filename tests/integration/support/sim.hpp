@@ -47,6 +47,7 @@ struct HookArgs {
     std::string agent = "v1";
     std::vector<std::string> env;
     fs::path scripts_log;  // empty: none
+    std::string runas;     // appspec `runas`: run through `su USER -c` as the agent does
 };
 
 class Sim {

@@ -1,0 +1,193 @@
+#include "runtime/revisions_state.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "os/fs/atomic_file.hpp"
+#include "os/sys/read_file.hpp"
+#include "runtime/run_state.hpp"
+#include "steps/pull/pin.hpp"
+#include "util/sha256.hpp"
+
+namespace stagehand::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_record_limit = 16u << 20;
+
+std::string env_or_empty(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? value : "";
+}
+
+util::Result<std::string> file_sha256(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return util::Error{"cannot read " + path.string() + " for the revision fingerprint", EIO};
+    }
+    util::Sha256 hash;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        hash.update(std::string_view(buffer, static_cast<std::size_t>(in.gcount())));
+    }
+    std::string hex;
+    for (const auto byte : hash.digest()) {
+        hex += "0123456789abcdef"[byte >> 4];
+        hex += "0123456789abcdef"[byte & 0xf];
+    }
+    return hex;
+}
+
+// A full run: --only and --from start part of the stack, so they say nothing about what the
+// deployment as a whole ran.
+bool whole_stack(const HookEnv& env) {
+    return env.options.only.empty() && !env.options.from;
+}
+
+nlohmann::json revision_json(const std::string& fingerprint) {
+    return {{"fingerprint", fingerprint},
+            {"bundle_commit", env_or_empty("BUNDLE_COMMIT")},
+            {"bundle_etag", env_or_empty("BUNDLE_ETAG")},
+            {"bundle_version", env_or_empty("BUNDLE_VERSION")}};
+}
+
+}  // namespace
+
+std::string revisions_path(const std::string& state_dir) {
+    return state_dir + "/revisions.json";
+}
+
+core::RevisionsRecord read_revisions(const std::string& state_dir, util::Log& log) {
+    const std::string path = revisions_path(state_dir);
+    auto text = os::read_text_file(path, k_record_limit);
+    if (!text) {
+        if (text.error().code != ENOENT) {
+            log.warn("", "cannot read " + path + ": " + text.error().message +
+                             "; no rollback pins this run");
+        }
+        return {};
+    }
+    auto record = core::revisions_from_json(*text);
+    if (record) {
+        return std::move(record).value();
+    }
+    std::error_code ec;
+    fs::rename(path, path + ".damaged", ec);
+    log.warn("", path + " is damaged (" + record.error().message + "); " +
+                     (ec ? "could not move it aside: " + ec.message()
+                         : "moved aside as " + path + ".damaged") +
+                     ", starting a new record");
+    return {};
+}
+
+util::Status write_revisions(const std::string& state_dir, const core::RevisionsRecord& record) {
+    return os::write_file_atomic(revisions_path(state_dir), core::revisions_to_json(record), 0644);
+}
+
+util::Result<std::string> fingerprint_bundle(const std::string& root) {
+    std::vector<core::BundleFile> files;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::path& path = it->path();
+        const std::string relative = path.lexically_relative(root).generic_string();
+        if (it->is_symlink(ec)) {
+            files.push_back(
+                {relative, util::sha256_hex("symlink:" + fs::read_symlink(path, ec).string())});
+        } else if (it->is_regular_file(ec)) {
+            auto sha = file_sha256(path);
+            if (!sha) {
+                return sha.error();
+            }
+            files.push_back({relative, *sha});
+        }
+    }
+    if (ec) {
+        return util::Error{
+            "cannot list the bundle " + root + " for the revision fingerprint: " + ec.message(),
+            ec.value()};
+    }
+    return core::bundle_fingerprint(std::move(files));
+}
+
+std::string pin_for_rollback(HookEnv& env, steps::Context& ctx,
+                             const std::vector<steps::PullImage>& images, nlohmann::json& report) {
+    const auto& config = env.inputs.config;
+    auto fingerprint = fingerprint_bundle(env.inputs.bundle.root);
+    if (!fingerprint) {
+        env.log.warn("", fingerprint.error().message + "; no rollback pins this run");
+        return "";
+    }
+    report["revision"] = revision_json(*fingerprint);
+    if (config.pull.pin == core::PinMode::never) {
+        return "";
+    }
+    const auto record = read_revisions(config.state_dir, env.log);
+    const auto* recorded = core::last_good(record, env.inputs.project, *fingerprint);
+    if (recorded == nullptr) {
+        return "";
+    }
+    report["revision"]["ran_before_in"] = recorded->deployment_id;
+    const auto pins = steps::run_pins(images, *recorded, config.pull, ctx);
+    report["pins"] = steps::pins_report_json(pins);
+    return pins.ok ? "" : pins.failure;
+}
+
+void record_success(HookEnv& env, steps::Context& ctx, nlohmann::json& report) {
+    const auto& config = env.inputs.config;
+    if (!whole_stack(env)) {
+        return;
+    }
+    // The pin step computed it already, unless it could not.
+    auto fingerprint =
+        report.contains("revision")
+            ? util::Result<std::string>(report["revision"]["fingerprint"].get<std::string>())
+            : fingerprint_bundle(env.inputs.bundle.root);
+    auto images = steps::running_images(env.inputs.project, ctx);
+    if (!fingerprint || !images) {
+        env.log.warn("", "cannot record the images of this deployment: " +
+                             (!fingerprint ? fingerprint.error() : images.error()).message);
+        return;
+    }
+    core::RevisionEntry entry{*fingerprint,
+                              env.deployment_id,
+                              rfc3339(std::chrono::system_clock::now()),
+                              env_or_empty("BUNDLE_COMMIT"),
+                              env_or_empty("BUNDLE_ETAG"),
+                              env_or_empty("BUNDLE_VERSION"),
+                              core::RevisionState::installed,
+                              *images};
+    report["revision"] = revision_json(*fingerprint);
+    for (const auto& [service, image] : *images) {
+        report["images"][service] = {
+            {"image", image.image}, {"id", image.id}, {"digest", image.digest}};
+    }
+    auto record = read_revisions(config.state_dir, env.log);
+    core::record_revision(record, env.inputs.project, std::move(entry));
+    if (auto written = write_revisions(config.state_dir, record); !written) {
+        env.log.warn("", "cannot record the images of this deployment: " + written.error().message);
+    }
+}
+
+void mark_validation(HookEnv& env, bool passed) {
+    const auto& state_dir = env.inputs.config.state_dir;
+    if (!env.options.only.empty() || !os::path_exists(revisions_path(state_dir))) {
+        return;  // a partial validation says nothing about the deployment as a whole
+    }
+    auto record = read_revisions(state_dir, env.log);
+    const auto state = passed ? core::RevisionState::validated : core::RevisionState::failed;
+    if (!core::mark_revision(record, env.inputs.project, env.deployment_id, state)) {
+        return;  // after-install recorded nothing for it (a partial or manual run)
+    }
+    if (auto written = write_revisions(state_dir, record); !written) {
+        env.log.warn("", "cannot mark this deployment " + std::string(core::to_string(state)) +
+                             " in the revisions record: " + written.error().message);
+    }
+}
+
+}  // namespace stagehand::runtime

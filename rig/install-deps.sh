@@ -5,6 +5,7 @@
 #           libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of clang)
 #   world:  docker.io (daemon 20.10), docker-compose (v1), docker-registry, busybox-static
 #   credentials tests: apache2-utils (htpasswd -B, bcrypt), amazon-ecr-credential-helper
+#   vm:     qemu-system-x86, qemu-utils, debootstrap, zstd (rig/vm.sh's guest image and QEMU)
 #   compose v2: the CLI plugin binary from trixie's docker-compose package (2.26), installed
 #               as /usr/local/lib/docker/cli-plugins/docker-compose; the system's apt state
 #               and bookworm's v1 /usr/bin/docker-compose are left as they are.
@@ -17,7 +18,8 @@ readonly k_packages=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev
   zip unzip groff-base man-db python3  # packaging tests (bundles, man pages), bench summary
   jq time                              # bench: JSON figures, peak RSS
   apache2-utils                        # htpasswd -B: bcrypt, the only hash docker-registry takes
-  amazon-ecr-credential-helper)        # docker-credential-ecr-login, for the credentials tests
+  amazon-ecr-credential-helper         # docker-credential-ecr-login, for the credentials tests
+  qemu-system-x86 qemu-utils debootstrap zstd e2fsprogs perl)  # the t2.micro VM (rig/vm.sh)
 readonly k_plugin_dir=/usr/local/lib/docker/cli-plugins
 readonly k_plugin=${k_plugin_dir}/docker-compose
 readonly k_trixie_mirror=${STAGEHAND_TRIXIE_MIRROR:-http://deb.debian.org/debian}

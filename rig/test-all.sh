@@ -11,6 +11,9 @@
 #                          rig/build-images.sh, rig/smoke.sh
 #   6. docker suites       unit tests against the daemon (DockerEngine*), then the integration
 #                          suite (ctest -L docker: tests/integration, through codedeploy-sim)
+#   7. vm                  rig/vm-suite.sh: the t2.micro VM (QEMU, TCG) builds or reuses its
+#                          cached image and runs tests/vm through the agent simulator: bridge
+#                          network, MemAvailable, the kernel's OOM killer, reboots
 # `rig/world.sh down` runs on exit and stops only what `up` started.
 # Every step runs even when an earlier independent one failed; the summary at the end lists
 # each with its time, and the exit status is non-zero when any failed.
@@ -33,7 +36,7 @@ summary=()
 failed=0
 # Every step gates the run: its failure fails CI. (Session 1 let fuzz and the Docker suites
 # report without gating until they had a full quiet run; they have had several since.)
-readonly k_gating=" deps format release static unit asan-build asan fuzz world t2micro images smoke docker-unit integration "
+readonly k_gating=" deps format release static unit asan-build asan fuzz world t2micro images smoke docker-unit integration vm "
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -167,6 +170,7 @@ if step world rig/world.sh up && step t2micro rig/t2micro.sh create &&
   export STAGEHAND_DOCKER_TESTS=1
   step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
   step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
+  step vm rig/vm-suite.sh "$k_release" || true
 fi
 
 print_summary

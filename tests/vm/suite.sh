@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Guest side of the VM suite (rig/vm-suite.sh prepares the share, rig/vm.sh runs the VM).
+# Three boots, tracked in out/phase: "first" loads the images and runs the deployment cases,
+# then deploys the restart-policy stack and reboots cleanly; "clean-reboot" records what
+# Docker brought back and asks the host for a power cut; "hard-poweroff" records it again.
+# $SHARE/only (optional) lists the cases of the first boot to run (for development); without
+# reboot_prepare in it there is no second boot.
+set -uo pipefail
+here=$(dirname "$(readlink -f "$0")")
+# shellcheck source=tests/vm/lib.sh
+source "$here/lib.sh"
+# shellcheck source=tests/vm/cases.sh
+source "$here/cases.sh"
+# shellcheck source=tests/vm/cases_reboot.sh
+source "$here/cases_reboot.sh"
+
+readonly k_first_cases=(example_bridge cgroup_v2 rerun_unchanged validate_killed oom_gated
+  oom_all_at_once reboot_prepare)
+
+phase=$(cat "$OUT/phase" 2>/dev/null || echo first)
+note "phase $phase: script started ${SECONDS}s in, $(uptime_s)s after boot"
+start_memory_sampler
+if ! wait_for_docker 600; then
+  figure "${phase}_docker_ready_s" never
+  exit 1
+fi
+figure "${phase}_docker_ready_s" "$(uptime_s)"
+figure "${phase}_available_mib_docker_idle" "$(mem_available_mib)"
+
+case $phase in
+  first)
+    start=$SECONDS
+    docker load -i "$SHARE/images.tar" >/dev/null || { note "docker load failed"; exit 1; }
+    figure image_load_s $((SECONDS - start))
+    cases=("${k_first_cases[@]}")
+    [[ -f $SHARE/only ]] && mapfile -t cases <"$SHARE/only"
+    for name in "${cases[@]}"; do
+      run_case "$name"
+    done
+    if [[ " ${cases[*]} " == *" reboot_prepare "* ]]; then
+      echo clean-reboot >"$OUT/phase"
+      echo reboot >"$OUT/next"
+    fi
+    ;;
+  clean-reboot)
+    run_case reboot_clean
+    echo hard-poweroff >"$OUT/phase"
+    echo hardkill >"$OUT/next"
+    ;;
+  hard-poweroff)
+    run_case reboot_hard
+    echo finished >"$OUT/phase"
+    ;;
+esac
+stop_memory_sampler
+sync

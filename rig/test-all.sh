@@ -11,7 +11,10 @@
 #                          rig/build-images.sh, rig/smoke.sh
 #   6. docker suites       unit tests against the daemon (DockerEngine*), then the integration
 #                          suite (ctest -L docker: tests/integration, through codedeploy-sim)
-#   7. vm                  rig/vm-suite.sh: the t2.micro VM (QEMU, TCG) builds or reuses its
+#   7. vm                  (only with STAGEHAND_VM=1: a cold run takes longer than the rest
+#                          of test-all together on a 2-vCPU host under TCG, which would push
+#                          CI past its 45 minutes; see README "A t2.micro in a local VM")
+#                          rig/vm-suite.sh: the t2.micro VM (QEMU, TCG) builds or reuses its
 #                          cached image and runs tests/vm through the agent simulator: bridge
 #                          network, MemAvailable, the kernel's OOM killer, reboots
 # `rig/world.sh down` runs on exit and stops only what `up` started.
@@ -170,7 +173,11 @@ if step world rig/world.sh up && step t2micro rig/t2micro.sh create &&
   export STAGEHAND_DOCKER_TESTS=1
   step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
   step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
-  step vm rig/vm-suite.sh "$k_release" || true
+  if [[ ${STAGEHAND_VM:-0} == 1 ]]; then
+    step vm rig/vm-suite.sh "$k_release" || true
+  else
+    summary+=("$(printf '%-14s %-8s' vm 'skipped (STAGEHAND_VM=1 runs it)')")
+  fi
 fi
 
 print_summary

@@ -123,6 +123,9 @@ case_oom_all_at_once() {
   done < <(project_containers heavy)
   expect_contains "a container exited 137" "$(cat "$CASE_DIR/containers.tsv")" $'\t137 '
   expect_contains "after-install verdict" "$(hook_tail all-at-once AfterInstall)" "FAILED"
+  # Issue 17: the kill is named from the kernel's counters, not Docker's flag (false here).
+  expect_contains "system-wide OOM kill named" "$(hook_tail all-at-once AfterInstall)" \
+    "was killed by the kernel's OOM killer (system-wide: the host ran out of memory"
   dmesg | grep -i 'killed process' >"$CASE_DIR/dmesg-oom.txt" || true
   compose_down heavy "$HEAVY_ALL"
 }

@@ -23,8 +23,9 @@ case_example_bridge() {
   tail=$(hook_tail deploy AfterInstall)
   expect_contains "after-install verdict" "$tail" "OK: 9 services ready"
   expect_contains "after-install verdict" "$tail" ", 0 OOM kills"
+  # Not a count: validate-service adds a health check per healthcheck service (main, 12/2026).
   expect_contains "validate-service verdict" "$(hook_tail deploy ValidateService)" \
-    "OK: validate: 9 checks held"
+    "OK: validate: "
   expect_eq "kernel OOM kills during the deployment" "$(($(oom_kills) - oom_before))" 0
   local report=$CASE_DIR/deploy.report.json
   expect_eq "report memory_source" "$(jq -r '.hooks["after-install"].start.memory_source' \
@@ -94,6 +95,7 @@ case_validate_killed() {
 
 # The gate holds three 450 MiB stand-ins (40 MiB steady) within the machine's memory.
 case_oom_gated() {
+  compose_down randhand "$RANDHAND" # when run without validate_killed (STAGEHAND_VM_CASES)
   local oom_before
   oom_before=$(oom_kills)
   deploy gated "$HEAVY"
@@ -122,10 +124,11 @@ case_oom_all_at_once() {
     printf '%s\t%s\n' "$name" "$exit_code" | tee -a "$CASE_DIR/containers.tsv"
   done < <(project_containers heavy)
   expect_contains "a container exited 137" "$(cat "$CASE_DIR/containers.tsv")" $'\t137 '
-  expect_contains "after-install verdict" "$(hook_tail all-at-once AfterInstall)" "FAILED"
-  # Issue 17: the kill is named from the kernel's counters, not Docker's flag (false here).
-  expect_contains "system-wide OOM kill named" "$(hook_tail all-at-once AfterInstall)" \
-    "was killed by the kernel's OOM killer (system-wide: the host ran out of memory"
+  local tail
+  tail=$(hook_tail all-at-once AfterInstall)
+  expect_contains "after-install verdict" "$tail" "FAILED"
+  # Docker says OOMKilled=false for a system-wide kill; the kernel's counters say what it was.
+  expect_contains "after-install verdict" "$tail" "killed by the kernel's OOM killer (system-wide"
   dmesg | grep -i 'killed process' >"$CASE_DIR/dmesg-oom.txt" || true
   compose_down heavy "$HEAVY_ALL"
 }

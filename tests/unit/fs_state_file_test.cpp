@@ -1,6 +1,7 @@
 // State files read back (os/fs/state_file.hpp; issue 13 item 9): missing is fine, damaged is
 // moved aside as <name>.damaged with a warning naming it, unreadable is an error.
 #include "os/fs/state_file.hpp"
+#include "warn_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,16 +17,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class WarnLog final : public util::Log {
-  public:
-    void event(util::Level level, std::string_view, std::string_view message) override {
-        if (level == util::Level::warn) {
-            warnings.emplace_back(message);
-        }
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> warnings;
-};
+using test::WarnLog;
 
 // A parser that wants "n=<digits>".
 util::Result<int> parse_n(std::string_view text) {

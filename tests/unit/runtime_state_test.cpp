@@ -3,6 +3,7 @@
 // and the run goes on; nothing throws (issue 13 item 9: `{"proj":[1,2,3]}` in profiles.json
 // failed every deploy with json type_error.305 once all services were ready).
 #include "runtime/run_state.hpp"
+#include "warn_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,16 +17,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class WarnLog final : public util::Log {
-  public:
-    void event(util::Level level, std::string_view, std::string_view message) override {
-        if (level == util::Level::warn) {
-            warnings.emplace_back(message);
-        }
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> warnings;
-};
+using test::WarnLog;
 
 std::string read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

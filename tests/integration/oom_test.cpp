@@ -5,38 +5,12 @@
 // container under the parent OOMKilled: the verdict must still name the victim and the
 // parent's limit, and not the bystander that keeps running.
 
-#include "support/stack_test.hpp"
+#include "support/private_t2micro.hpp"
 
 namespace stagehand::integration {
 namespace {
 
-class ParentLimitOomTest : public StackTest {
-  protected:
-    void SetUp() override {
-        StackTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
-        m_cgroup = "stagehand-it-" + m_project;
-        const auto created = t2micro("create");
-        ASSERT_TRUE(created.ok()) << created.describe();
-    }
-
-    void TearDown() override {
-        StackTest::TearDown();  // removes the containers first: the cgroup must be empty
-        if (!m_cgroup.empty()) {
-            const auto destroyed = t2micro("destroy");
-            EXPECT_TRUE(destroyed.ok()) << destroyed.describe();
-        }
-    }
-
-    CommandResult t2micro(const std::string& verb) const {
-        return run_command({std::string(STAGEHAND_SOURCE_DIR) + "/rig/t2micro.sh", verb},
-                           Millis(60000), {"STAGEHAND_T2MICRO_NAME=" + m_cgroup});
-    }
-
-    std::string m_cgroup;
-};
+using ParentLimitOomTest = PrivateT2microTest;
 
 TEST_F(ParentLimitOomTest, VictimIsNamedWithTheParentsLimit) {
     auto bystander = service("rabbitmq", standin_image("rabbitmq"), free_port(),

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <regex>
 
-#include "support/stack_test.hpp"
+#include "support/private_t2micro.hpp"
 
 namespace stagehand::integration {
 namespace {
@@ -15,34 +15,8 @@ namespace {
 // The ports of the reference stack (examples/randhand/docker-compose.yml).
 const int k_reference_ports[] = {5672, 8888, 8761, 8000, 2181, 9092, 8081, 8082};
 
-class ReferenceTest : public StackTest {
+class ReferenceTest : public PrivateT2microTest {
   protected:
-    void SetUp() override {
-        StackTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
-        m_cgroup = "stagehand-it-" + m_project;
-        const auto created = t2micro("create");
-        ASSERT_TRUE(created.ok()) << created.describe();
-        const auto path = t2micro("path");
-        ASSERT_TRUE(path.ok()) << path.describe();
-        m_cgroup_dir = path.out.substr(0, path.out.find('\n'));
-    }
-
-    void TearDown() override {
-        StackTest::TearDown();  // removes the containers first: the cgroup must be empty
-        if (!m_cgroup.empty()) {
-            const auto destroyed = t2micro("destroy");
-            EXPECT_TRUE(destroyed.ok()) << destroyed.describe();
-        }
-    }
-
-    CommandResult t2micro(const std::string& verb) const {
-        return run_command({std::string(STAGEHAND_SOURCE_DIR) + "/rig/t2micro.sh", verb},
-                           Millis(60000), {"STAGEHAND_T2MICRO_NAME=" + m_cgroup});
-    }
-
     // Replaces `from` by `to` in text; the example must still contain it.
     static void rewrite(std::string& text, const std::string& from, const std::string& to) {
         const auto at = text.find(from);
@@ -83,9 +57,6 @@ class ReferenceTest : public StackTest {
         }
         return dir;
     }
-
-    std::string m_cgroup;
-    std::string m_cgroup_dir;
 };
 
 TEST_F(ReferenceTest, RandhandRevisionDeploysInTheT2MicroWithoutOomKills) {

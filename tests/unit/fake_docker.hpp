@@ -133,6 +133,15 @@ class FakeDocker final : public os::Docker {
         record("image_digest " + image);
         return std::string();
     }
+    // The boot modes: a start marks the container running, a stop marks it exited.
+    util::Status start_container(const std::string& id, os::MonoTime, const os::Cancel&) override {
+        set_running(id, true, "start_container " + id);
+        return {};
+    }
+    util::Status stop_container(const std::string& id, os::MonoTime, const os::Cancel&) override {
+        set_running(id, false, "stop_container " + id);
+        return {};
+    }
     util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
         os::MonoTime, const os::Cancel&) override {
         record("list_images");
@@ -149,6 +158,16 @@ class FakeDocker final : public os::Docker {
     }
 
   private:
+    void set_running(const std::string& id, bool running, std::string call) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_calls.push_back(std::move(call));
+        for (auto& c : m_containers) {
+            if (c.id == id) {
+                c.running = running;
+                c.status = running ? "running" : "exited";
+            }
+        }
+    }
     void record(std::string call) {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_calls.push_back(std::move(call));

@@ -96,6 +96,15 @@ HookOutcome boot_project(HookEnv& env, const core::BootEntry& entry, os::EngineD
                               {"recorded", entry.time},
                               {"compose_file", entry.compose_file},
                               {"start_order", entry.start_order}};
+    // A stack removed by hand since (compose down) stays removed: nothing to bring back.
+    if (auto containers = docker.list_containers(inputs.project, env.deadline, env.cancel);
+        containers && containers->empty()) {
+        env.log.warn("", "project " + inputs.project + " has no containers (removed since " +
+                             "deployment " + entry.deployment_id + "): nothing to start");
+        outcome.report["boot"]["skipped"] = "no containers";
+        outcome.verdict = "OK: no containers (removed since " + entry.deployment_id + ")";
+        return outcome;
+    }
     auto started = run_gated_start(env, plan, context, docker, outcome);
     if (!started) {
         outcome.code = ExitCode::step_failed;

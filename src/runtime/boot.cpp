@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "core/load/cross_check.hpp"
 #include "core/load/units.hpp"
@@ -87,7 +88,6 @@ HookOutcome boot_project(HookEnv& env, const core::BootEntry& entry, os::EngineD
     env.log.info("", "boot: starting project " + inputs.project + " as deployment " +
                          entry.deployment_id + " left it (" + entry.time + "), gate " +
                          core::to_string(plan.gate));
-    warn_boot_policies(inputs.compose, env.log);
     os::PosixProcessRunner runner(k_child_grace);
     steps::ContainerStarter starter(docker, inputs.project);
     steps::Context context{env.clock, env.cancel, env.deadline, env.log, runner, &docker, &starter};
@@ -105,6 +105,7 @@ HookOutcome boot_project(HookEnv& env, const core::BootEntry& entry, os::EngineD
         outcome.verdict = "OK: no containers (removed since " + entry.deployment_id + ")";
         return outcome;
     }
+    warn_boot_policies(inputs.compose, env.log);
     auto started = run_gated_start(env, plan, context, docker, outcome);
     if (!started) {
         outcome.code = ExitCode::step_failed;
@@ -202,7 +203,53 @@ struct BootRun {
     Logger& log;
 };
 
-int run_projects(BootRun& run, std::vector<BootProject>& projects, bool failed) {
+// The host lock: a boot waits lock_timeout for a deployment that holds it (then exits 3), a
+// stop at most k_stop_lock_wait and then goes on. nullopt: go on; else the exit status.
+std::optional<int> take_lock(const BootRun& run, const core::Config& config, os::Clock& clock,
+                             const os::Cancel& cancel, os::MonoTime deadline,
+                             std::optional<os::HostLock>& held) {
+    RunState state(run.state_dir, mode_name(run.mode), "", run.id);
+    if (auto prepared = state.prepare(); !prepared) {
+        run.log.verdict("FAILED: " + prepared.error().message);
+        return to_int(ExitCode::step_failed);
+    }
+    const auto wait = run.mode == Mode::boot_stop
+                          ? std::chrono::duration_cast<core::Millis>(k_stop_lock_wait)
+                          : config.lock_timeout;
+    auto lock = state.lock(std::min(deadline, clock.now() + wait), cancel, run.log);
+    if (lock) {
+        held.emplace(std::move(lock).value());
+        state.tidy(run.log);
+        return std::nullopt;
+    }
+    if (run.mode == Mode::boot) {
+        run.log.verdict("FAILED: boot: " + lock.error().message);
+        return to_int(cancel.fired() ? exit_code_for(cancel.reason()) : ExitCode::locked);
+    }
+    run.log.warn("", lock.error().message + "; stopping anyway (the host is shutting down)");
+    return std::nullopt;
+}
+
+// One project: boot (and its report) or stop; the summary lines printed.
+HookOutcome run_project(const BootRun& run, HookEnv& env, const BootProject& project,
+                        os::EngineDocker& docker) {
+    HookOutcome outcome = run.mode == Mode::boot ? boot_project(env, project.entry, docker)
+                                                 : stop_project(env, project, docker);
+    if (run.mode == Mode::boot) {
+        RunState report(run.state_dir, "boot", project.name, env.deployment_id);
+        if (auto written = report.write_report(outcome.report, outcome.code, project.entry.bundle,
+                                               env.clock.wall_now(), run.log);
+            !written) {
+            run.log.warn("", "could not write the boot report: " + written.error().message);
+        }
+    }
+    for (const auto& line : outcome.summary) {
+        run.log.summary(line);
+    }
+    return outcome;
+}
+
+int run_projects(const BootRun& run, const std::vector<BootProject>& projects, bool failed) {
     os::SystemClock clock;
     os::Cancel cancel;
     const auto choice = core::choose_deadline(run.options.deadline, nullptr, "", "");
@@ -215,22 +262,10 @@ int run_projects(BootRun& run, std::vector<BootProject>& projects, bool failed) 
         return to_int(ExitCode::step_failed);
     }
     report_docker_waits(**docker, run.log);
-    RunState lock_state(run.state_dir, mode_name(run.mode), "", run.id);
-    if (auto prepared = lock_state.prepare(); !prepared) {
-        run.log.verdict("FAILED: " + prepared.error().message);
-        return to_int(ExitCode::step_failed);
-    }
-    const auto lock_wait = run.mode == Mode::boot_stop
-                               ? std::chrono::duration_cast<core::Millis>(k_stop_lock_wait)
-                               : projects.front().inputs.config.lock_timeout;
-    auto lock = lock_state.lock(std::min(started + choice.budget, clock.now() + lock_wait), cancel,
-                                run.log);
-    if (!lock && run.mode == Mode::boot) {
-        run.log.verdict("FAILED: boot: " + lock.error().message);
-        return to_int(cancel.fired() ? exit_code_for(cancel.reason()) : ExitCode::locked);
-    }
-    if (!lock) {
-        run.log.warn("", lock.error().message + "; stopping anyway (the host is shutting down)");
+    std::optional<os::HostLock> lock;
+    if (auto stop = take_lock(run, projects.front().inputs.config, clock, cancel,
+                              started + choice.budget, lock)) {
+        return *stop;
     }
     ExitCode code = failed ? ExitCode::step_failed : ExitCode::success;
     std::string verdicts;
@@ -244,19 +279,7 @@ int run_projects(BootRun& run, std::vector<BootProject>& projects, bool failed) 
                     started + choice.budget,
                     choice,
                     run.id + "-" + project.name};
-        HookOutcome outcome = run.mode == Mode::boot ? boot_project(env, project.entry, **docker)
-                                                     : stop_project(env, project, **docker);
-        if (run.mode == Mode::boot) {
-            RunState report(run.state_dir, "boot", project.name, env.deployment_id);
-            if (auto written = report.write_report(outcome.report, outcome.code,
-                                                   project.entry.bundle, clock.wall_now(), run.log);
-                !written) {
-                run.log.warn("", "could not write the boot report: " + written.error().message);
-            }
-        }
-        for (const auto& line : outcome.summary) {
-            run.log.summary(line);
-        }
+        const auto outcome = run_project(run, env, project, **docker);
         if (outcome.code != ExitCode::success && code == ExitCode::success) {
             code = outcome.code;
         }

@@ -91,6 +91,7 @@ TEST(BootPolicies, WarnsAboutEveryPolicyDockerRestartsAtBoot) {
     EXPECT_NE(warnings[1].text.find("power cut"), std::string::npos);
     EXPECT_EQ(warnings[2].service, "f");
     EXPECT_NE(warnings[2].text.find("restart: on-failure:3"), std::string::npos);
+    EXPECT_NE(warnings[2].text.find("last exit code was not 0"), std::string::npos);
     for (const auto& warning : warnings) {
         EXPECT_NE(warning.text.find("use restart: \"no\""), std::string::npos) << warning.text;
     }

@@ -294,11 +294,31 @@ int run_projects(const BootRun& run, const std::vector<BootProject>& projects, b
     return to_int(code);
 }
 
+// The state_dir of the bundle this executable belongs to (its stagehand.yml), so that the unit
+// finds the record its deployments write; the default when there is no loadable bundle.
+std::string bundle_state_dir(const Options& options, util::Log& log) {
+    try {
+        return load_inputs(options).config.state_dir;
+    } catch (const core::InputError& error) {
+        log.warn("", "no state_dir from the bundle (" + first_line(error.diagnostic().format()) +
+                         "): the unit uses " + k_default_state_dir + " (--state-dir to change)");
+    }
+    return k_default_state_dir;
+}
+
 int install_unit(const Options& options, Logger& log) {
     std::error_code ec;
     BootUnitInstall request;
     request.source_executable = fs::canonical("/proc/self/exe", ec).string();
-    request.state_dir = options.state_dir.value_or(k_default_state_dir);
+    request.state_dir = options.state_dir ? *options.state_dir : bundle_state_dir(options, log);
+    if (options.dry_run) {
+        log.info("", "would copy " + request.source_executable + " to " + k_boot_executable +
+                         " (unless it is the .deb's or that copy), write " +
+                         "/etc/systemd/system/" + k_boot_unit_name + " and enable it, state_dir " +
+                         request.state_dir);
+        log.verdict("OK: install-boot-unit --dry-run: nothing was changed");
+        return 0;
+    }
     auto installed = install_boot_unit(request);
     if (!installed) {
         log.verdict("FAILED: install-boot-unit: " + installed.error().message);

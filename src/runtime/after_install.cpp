@@ -224,8 +224,8 @@ HookOutcome run_after_install(HookEnv& env) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }
     } else {
-        outcome.code =
-            result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
+        outcome.code = exit_code_for(result.interrupted ? Ending::interrupted : Ending::failed,
+                                     env.cancel.reason());
     }
     write_report_svg(env, outcome);
     return outcome;

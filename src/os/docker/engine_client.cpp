@@ -14,6 +14,7 @@
 #include <span>
 #include <utility>
 
+#include "core/load/units.hpp"  // format_duration
 #include "os/docker/engine_wire.hpp"
 #include "os/net/tcp.hpp"  // send_all
 #include "os/sys/unique_fd.hpp"
@@ -37,12 +38,6 @@ constexpr std::chrono::milliseconds k_connect_retry{10};
 
 // How a wait on the daemon ended, when it did not end with the socket ready.
 enum class Stall { timed_out, unanswered, cancelled };
-
-// "10s", "400ms"
-std::string format_wait(std::chrono::milliseconds wait) {
-    return wait.count() % 1000 == 0 ? std::to_string(wait.count() / 1000) + "s"
-                                    : std::to_string(wait.count()) + "ms";
-}
 
 // "GET /containers/json": the request without its query (filters are long and say little).
 std::string describe_request(const EngineRequest& request) {
@@ -152,7 +147,7 @@ util::Error SocketConnection::fail(std::string_view what, Stall stall) const {
             return util::Error{message + "cancelled", ECANCELED};
         case Stall::unanswered:
             return util::Error{"Docker daemon at " + m_socket_path + " did not answer for " +
-                                   format_wait(m_answer_timeout) + " (" + m_what + ")",
+                                   core::format_duration(m_answer_timeout) + " (" + m_what + ")",
                                k_daemon_unresponsive};
         case Stall::timed_out:
             break;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "steps/pull/pull.hpp"
+#include "support/fake_clock.hpp"
 
 namespace stagehand::steps {
 namespace {
@@ -22,7 +23,7 @@ class PullDocker final : public os::Docker {
   public:
     std::set<std::string> present;
     std::map<std::string, std::deque<util::Error>> failures;
-    os::FakeClock* clock = nullptr;
+    testing::FakeClock* clock = nullptr;
     std::chrono::milliseconds pull_takes{0};
     bool block = false;
 
@@ -147,7 +148,7 @@ class NullRunner final : public os::ProcessRunner {
 };
 
 struct Rig {
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
     RecordingLog log;
     NullRunner runner;

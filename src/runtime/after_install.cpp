@@ -123,6 +123,14 @@ void plan_after_install(HookEnv& env) {
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
     json.update(start_plan_json(plan, env.inputs.config.pull));
+    // Which memory figures the gate will read, and why (auto picks a cgroup only when it
+    // limits stagehand below MemTotal): the first thing to check when a service waits for
+    // memory that the host seems to have.
+    auto source = os::detect_memory_source(env.inputs.config.startup.memory_source);
+    if (!source) {
+        throw HostCheckError("cannot choose the memory source: " + source.error().message);
+    }
+    json["startup"]["memory_source"] = source->reason;
     print_plan(env, json);
 }
 
@@ -179,6 +187,7 @@ HookOutcome run_after_install(HookEnv& env) {
     if (!source) {
         return fail_with(source.error().message);
     }
+    env.log.info("", "memory source: " + source->reason);
     auto memory = os::make_memory_reader(*source);
     auto cpu = os::make_cpu_reader(*source);
     os::CgroupContainerMemory container_memory;
@@ -224,8 +233,8 @@ HookOutcome run_after_install(HookEnv& env) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }
     } else {
-        outcome.code =
-            result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
+        outcome.code = exit_code_for(result.interrupted ? Ending::interrupted : Ending::failed,
+                                     env.cancel.reason());
     }
     write_report_svg(env, outcome);
     return outcome;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -251,6 +252,41 @@ TEST(ProcessRunner, CancelEndsTheRun) {
     const auto pids = pids_in(result->out);
     ASSERT_EQ(pids.size(), 1U);
     EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
+}
+
+// CPU time this thread has used.
+std::chrono::nanoseconds thread_cpu() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// After Cancel fires the group gets SIGTERM and its grace period: the runner sleeps through
+// it (the wait ignores the Cancel that has already fired, rather than spinning on it), keeps
+// reading the pipes, and takes the exit status the child chose.
+TEST(ProcessRunner, CancelledChildKeepsItsGraceAndItsLastWords) {
+    TempDir dir;
+    const std::string marker = dir.path() + "/started";
+    PosixProcessRunner runner;
+    Cancel cancel;
+    std::thread firer([&] {
+        wait_until([&] { return std::filesystem::exists(marker); }, 10s);
+        cancel.fire(CancelReason::sigterm);
+    });
+    ProcessSpec spec =
+        cmd({"sh", "-c", "trap 'sleep 0.4; echo bye; exit 7' TERM; touch \"$0\"; sleep 30 & wait",
+             marker});
+    const auto cpu_before = thread_cpu();
+    auto result = runner.run(spec, Clock::now() + 20s, cancel);
+    const auto cpu_used = thread_cpu() - cpu_before;
+    firer.join();
+    ASSERT_TRUE(result.ok());
+    EXPECT_TRUE(result->cancelled);
+    EXPECT_EQ(result->exit_code, 7);
+    EXPECT_EQ(result->signal, 0);
+    EXPECT_EQ(result->out, "bye\n");
+    // Waiting ~0.4 s of grace costs a few wake-ups, not a busy loop.
+    EXPECT_LT(cpu_used, 100ms);
 }
 
 // A child waiting on something that died (compose on a frozen daemon) is ended when the

@@ -4,14 +4,11 @@
 
 #include "os/memory/cgroup_files.hpp"
 #include "os/sys/read_file.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::os {
 
 namespace {
-
-std::string mib(core::Bytes bytes) {
-    return std::to_string(bytes / core::k_mib) + " MiB";
-}
 
 MemorySourceChoice use_meminfo(const std::string& why) {
     return MemorySourceChoice{std::nullopt, "meminfo (" + why + ")"};
@@ -42,8 +39,9 @@ util::Result<MemorySourceChoice> detect_auto(const std::string& root) {
     }
     if (*binding && (*binding)->limit < host->total) {
         return MemorySourceChoice{*location, describe(*location) + " (stagehand's cgroup: limit " +
-                                                 mib((*binding)->limit) + " < MemTotal " +
-                                                 mib(host->total) + ")"};
+                                                 util::format_mib((*binding)->limit) +
+                                                 " < MemTotal " + util::format_mib(host->total) +
+                                                 ")"};
     }
     return use_meminfo(describe(*location) + " has no limit below MemTotal");
 }
@@ -132,8 +130,8 @@ util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
         return util::Error{label + ": " + binding.error().message};
     }
     const CgroupLocation location{*version, *absolute};
-    const std::string limit =
-        *binding ? "limit " + mib((*binding)->limit) : "no limit: the host's figures apply";
+    const std::string limit = *binding ? "limit " + util::format_mib((*binding)->limit)
+                                       : "no limit: the host's figures apply";
     return MemorySourceChoice{location, describe(location) + " (memory_source, " + limit + ")"};
 }
 

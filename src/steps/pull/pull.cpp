@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <mutex>
 #include <thread>
+
+#include "util/units_text.hpp"
 
 namespace stagehand::steps {
 
@@ -12,12 +13,6 @@ namespace {
 
 constexpr std::chrono::milliseconds k_backoff_first{1000};
 constexpr std::chrono::milliseconds k_backoff_cap{30'000};
-
-std::string seconds_text(double seconds) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
-    return buf;
-}
 
 std::string join(const std::vector<std::string>& words) {
     std::string out;
@@ -163,7 +158,8 @@ void PullRun::pull_one(ImagePull& item) {
             item.digest = pulled->digest;
             item.seconds = since(start);
             log(util::Level::info, item,
-                "pulled " + item.image + " in " + seconds_text(item.seconds) +
+                "pulled " + item.image + " in " +
+                    util::format_seconds(std::chrono::duration<double>(item.seconds)) +
                     (item.digest.empty() ? " (no repo digest)" : ", digest " + item.digest));
             return;
         }

@@ -11,10 +11,10 @@
 #include <mutex>
 #include <thread>
 
-#include "fake_docker.hpp"
 #include "fake_oom_counters.hpp"
 #include "steps/validate/validate.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_docker.hpp"
 #include "util/sanitize.hpp"
 
 namespace stagehand::steps {

@@ -1,7 +1,6 @@
 // State files read back (os/fs/state_file.hpp; issue 13 item 9): missing is fine, damaged is
 // moved aside as <name>.damaged with a warning naming it, unreadable is an error.
 #include "os/fs/state_file.hpp"
-#include "warn_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,10 +9,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "os/fs/faulty_filesystem.hpp"
+#include "support/faulty_filesystem.hpp"
+#include "warn_log.hpp"
 
 namespace stagehand::os {
 namespace {
+
+using testing::FaultyFileSystem;
+using testing::FsOp;
 
 namespace stdfs = std::filesystem;
 

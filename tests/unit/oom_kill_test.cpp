@@ -12,6 +12,7 @@
 #include "os/memory/oom_counters.hpp"
 #include "os/memory/oom_parsers.hpp"
 #include "steps/oom/oom_watch.hpp"
+#include "support/null_log.hpp"
 
 namespace stagehand {
 namespace {
@@ -226,7 +227,7 @@ os::ContainerState container(bool running, int exit_code, const std::string& fin
 
 TEST(OomWatch, ReadsWhileRunningAndClassifiesEachDeathOnce) {
     testing::FakeOomCounters kernel;
-    util::NullLog log;
+    testing::NullLog log;
     steps::OomWatch watch(&kernel, log);
     watch.tick(core::Millis(0), 400 * core::k_mib);
     EXPECT_EQ(watch.observe(container(true, 0, ""), core::Millis(0)).kind, OomKind::none);
@@ -246,7 +247,7 @@ TEST(OomWatch, ReadsWhileRunningAndClassifiesEachDeathOnce) {
 
 TEST(OomWatch, ContainerDeadAtFirstSightIsJudgedOnTheHostsCount) {
     testing::FakeOomCounters kernel;
-    util::NullLog log;
+    testing::NullLog log;
     steps::OomWatch watch(&kernel, log);
     watch.tick(core::Millis(0), std::nullopt);
     kernel.oom_kill();

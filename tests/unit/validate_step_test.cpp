@@ -11,9 +11,10 @@
 #include <mutex>
 #include <thread>
 
-#include "fake_docker.hpp"
 #include "fake_oom_counters.hpp"
 #include "steps/validate/validate.hpp"
+#include "support/fake_clock.hpp"
+#include "support/fake_docker.hpp"
 #include "util/sanitize.hpp"
 
 namespace stagehand::steps {
@@ -145,7 +146,7 @@ class ValidateTest : public ::testing::Test {
         throw std::runtime_error("no check for " + service);
     }
 
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
     os::MonoTime deadline = clock.now() + std::chrono::hours(1);
     RecordingLog log;

@@ -241,6 +241,22 @@ class StartLoop {
         }
     }
 
+    // Until the next sample: `poll`, or k_quiet_tick while a quiet second or the CPU window
+    // of concurrency auto is being timed (README "The start gate").
+    Millis tick(const Decision& decision) const {
+        const bool timing_cpu =
+            std::any_of(decision.reasons.begin(), decision.reasons.end(),
+                        [](const core::Reason& r) { return r.kind == core::ReasonKind::cpu; });
+        bool inferred_starting = false;
+        for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+            inferred_starting =
+                inferred_starting || (m_snapshot.services[i].phase == core::Phase::starting &&
+                                      m_plan.services[i].ready_by == core::ReadySignal::inferred);
+        }
+        return timing_cpu || inferred_starting ? std::min(m_plan.poll, core::k_quiet_tick)
+                                               : m_plan.poll;
+    }
+
     bool start(const Decision& decision);
     void wait(const Decision& decision);
     void fail(const Decision& decision);
@@ -349,7 +365,7 @@ void StartLoop::wait(const Decision& decision) {
         }
     }
     m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
-    const auto until = std::min(m_context.clock.now() + m_plan.poll, m_context.deadline);
+    const auto until = std::min(m_context.clock.now() + tick(decision), m_context.deadline);
     m_context.clock.wait_readable(m_watch.event_fd(), until, m_context.cancel);
 }
 

@@ -276,6 +276,23 @@ class SimHost final : public os::Docker,
                                      service};
         return {};
     }
+    // A container of the service from an earlier deployment, running at its steady size: the
+    // next `up` recreates it (a new id), stopping this one first as compose does.
+    void run_before(const std::string& service) {
+        Running old{"old-" + service,
+                    m_clock.now() - std::chrono::minutes(5),
+                    Millis(0),
+                    true,
+                    false,
+                    0,
+                    0,
+                    900 + static_cast<int>(m_running.size()),
+                    std::nullopt,
+                    service};
+        old.cpu_done = m_services.at(service).cpu;
+        m_running[service] = old;
+    }
+
     util::Status stop_services(const std::vector<std::string>&, int, os::MonoTime,
                                const os::Cancel&) override {
         return {};

@@ -252,6 +252,9 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
         return *parsed.exit_now;
     }
     const Options& options = parsed.options;
+    if (options.boot != Options::BootMode::none && definition.boot_mode) {
+        return definition.boot_mode(options, definition.program);
+    }
     Logger log(logger_options_for(options));
     Inputs inputs;
     try {

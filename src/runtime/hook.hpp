@@ -70,6 +70,9 @@ struct HookDefinition {
     // not even the log file or the lock; throws core::InputError (exit 2), or HostCheckError
     // (exit 1) when the host could not be examined. May be empty.
     std::function<void(HookEnv&)> preflight = nullptr;
+    // after-install's boot modes (--boot, --boot-stop, --install-boot-unit): they read no
+    // bundle, so they run instead of everything above, right after the options are parsed.
+    std::function<int(const Options&, const std::string& program)> boot_mode = nullptr;
 };
 
 int run_hook(int argc, char** argv, const HookDefinition& definition);

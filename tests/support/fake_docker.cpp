@@ -186,4 +186,25 @@ void FakeDocker::record(std::string call) {
     m_calls.push_back(std::move(call));
 }
 
+util::Status FakeDocker::start_container(const std::string& id, os::MonoTime, const os::Cancel&) {
+    set_running(id, true, "start_container " + id);
+    return {};
+}
+
+util::Status FakeDocker::stop_container(const std::string& id, os::MonoTime, const os::Cancel&) {
+    set_running(id, false, "stop_container " + id);
+    return {};
+}
+
+void FakeDocker::set_running(const std::string& id, bool running, std::string call) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_calls.push_back(std::move(call));
+    for (auto& c : m_containers) {
+        if (c.id == id) {
+            c.running = running;
+            c.status = running ? "running" : "exited";
+        }
+    }
+}
+
 }  // namespace stagehand::testing

@@ -72,9 +72,13 @@ class FakeDocker final : public os::Docker {
     util::Status remove_image(const std::string& image_ref, os::MonoTime,
                               const os::Cancel&) override;
     util::Result<std::unique_ptr<os::EventStream>> events(const std::string& project) override;
+    // The boot modes: a start marks the container running, a stop marks it exited.
+    util::Status start_container(const std::string& id, os::MonoTime, const os::Cancel&) override;
+    util::Status stop_container(const std::string& id, os::MonoTime, const os::Cancel&) override;
 
   private:
     void record(std::string call);
+    void set_running(const std::string& id, bool running, std::string call);
 
     mutable std::mutex m_mutex;
     std::vector<os::ContainerState> m_containers;

@@ -231,19 +231,30 @@ TEST(ProcessRunner, GroupIgnoringTermIsKilledAfterGrace) {
     EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
 }
 
-TEST(ProcessRunner, CancelEndsTheRun) {
-    TempDir dir;
-    const std::string marker = dir.path() + "/started";
-    PosixProcessRunner runner;
+// Fires a Cancel (SIGTERM) from another thread once the child has created `marker()`: the
+// cancel then comes during the runner's wait, not before the spawn.
+class CancelOnceStarted {
+  public:
+    CancelOnceStarted()
+        : m_firer([this] {
+              wait_until([&] { return std::filesystem::exists(marker()); }, 10s);
+              cancel.fire(CancelReason::sigterm);
+          }) {}
+    ~CancelOnceStarted() { m_firer.join(); }
+    std::string marker() const { return m_dir.path() + "/started"; }
     Cancel cancel;
-    std::thread firer([&] {
-        wait_until([&] { return std::filesystem::exists(marker); }, 10s);
-        cancel.fire(CancelReason::sigterm);
-    });
-    ProcessSpec spec = cmd({"sh", "-c", "echo $$; touch \"$0\"; sleep 30", marker});
+
+  private:
+    TempDir m_dir;
+    std::thread m_firer;
+};
+
+TEST(ProcessRunner, CancelEndsTheRun) {
+    PosixProcessRunner runner;
+    CancelOnceStarted firing;
+    ProcessSpec spec = cmd({"sh", "-c", "echo $$; touch \"$0\"; sleep 30", firing.marker()});
     const auto start = Clock::now();
-    auto result = runner.run(spec, Clock::now() + 20s, cancel);
-    firer.join();
+    auto result = runner.run(spec, Clock::now() + 20s, firing.cancel);
     ASSERT_TRUE(result.ok());
     EXPECT_TRUE(result->cancelled);
     EXPECT_FALSE(result->timed_out);
@@ -265,21 +276,14 @@ std::chrono::nanoseconds thread_cpu() {
 // it (the wait ignores the Cancel that has already fired, rather than spinning on it), keeps
 // reading the pipes, and takes the exit status the child chose.
 TEST(ProcessRunner, CancelledChildKeepsItsGraceAndItsLastWords) {
-    TempDir dir;
-    const std::string marker = dir.path() + "/started";
     PosixProcessRunner runner;
-    Cancel cancel;
-    std::thread firer([&] {
-        wait_until([&] { return std::filesystem::exists(marker); }, 10s);
-        cancel.fire(CancelReason::sigterm);
-    });
+    CancelOnceStarted firing;
     ProcessSpec spec =
         cmd({"sh", "-c", "trap 'sleep 0.4; echo bye; exit 7' TERM; touch \"$0\"; sleep 30 & wait",
-             marker});
+             firing.marker()});
     const auto cpu_before = thread_cpu();
-    auto result = runner.run(spec, Clock::now() + 20s, cancel);
+    auto result = runner.run(spec, Clock::now() + 20s, firing.cancel);
     const auto cpu_used = thread_cpu() - cpu_before;
-    firer.join();
     ASSERT_TRUE(result.ok());
     EXPECT_TRUE(result->cancelled);
     EXPECT_EQ(result->exit_code, 7);

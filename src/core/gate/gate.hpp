@@ -68,6 +68,15 @@ bool memory_settled(const ServiceState& state, Millis now, Millis settle);
 // nullopt until samples span the window since the start.
 std::optional<double> cpu_use(const ServiceState& state);
 
+// Its CPU use over the interval between its two newest samples is below `quiet_percent` of one
+// CPU: it may be in its quiet second (a busy one cannot be ready yet). False with fewer than two.
+bool quiet_lately(const ServiceState& state, double quiet_percent);
+
+// How often the loop samples while a service with inferred readiness is starting (or a start
+// waits on the CPU window): its quiet second is then seen within this much of its end, where
+// samples `poll` apart (500 ms by default) saw it up to a poll late at every link of a chain.
+inline constexpr Millis k_quiet_tick{100};
+
 // Moves starting services to ready / completed / gave_up from the facts in the snapshot.
 std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot);
 

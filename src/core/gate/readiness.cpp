@@ -60,6 +60,21 @@ std::optional<double> cpu_use(const ServiceState& state) {
     return used_ns / (static_cast<double>((newest.at - start->at).count()) * 1e6);
 }
 
+bool quiet_lately(const ServiceState& state, double quiet_percent) {
+    if (state.cpu.size() < 2) {
+        return false;
+    }
+    const auto& older = state.cpu[state.cpu.size() - 2];
+    const auto& newest = state.cpu.back();
+    if (newest.at <= older.at) {
+        return false;
+    }
+    const double used_ns =
+        newest.used_ns > older.used_ns ? static_cast<double>(newest.used_ns - older.used_ns) : 0;
+    return used_ns * 100.0 <
+           quiet_percent * static_cast<double>((newest.at - older.at).count()) * 1e6;
+}
+
 namespace {
 
 struct Readiness {

@@ -4,6 +4,7 @@
 
 #include "os/memory/cgroup_files.hpp"
 #include "os/sys/read_file.hpp"
+#include "util/text.hpp"
 #include "util/units_text.hpp"
 
 namespace stagehand::os {
@@ -46,14 +47,6 @@ util::Result<MemorySourceChoice> detect_auto(const std::string& root) {
     return use_meminfo(describe(*location) + " has no limit below MemTotal");
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) {
-        out += (out.empty() ? "" : ", ") + item;
-    }
-    return out;
-}
-
 // Which cgroup version `dir` is, judged by its files; nullopt if it is no memory cgroup.
 std::optional<CgroupVersion> version_of(const std::string& dir) {
     if (path_exists(dir + "/memory.limit_in_bytes")) {
@@ -89,7 +82,7 @@ util::Result<std::string> resolve_folder(const std::string& folder, const std::s
     if (tried.empty()) {
         return util::Error{"this host has no memory cgroup hierarchy"};
     }
-    return util::Error{"no such folder under " + join(tried)};
+    return util::Error{"no such folder under " + util::join(tried, ", ")};
 }
 
 util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
@@ -123,7 +116,7 @@ util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
                                ? " (is the memory controller enabled in the parent's "
                                  "cgroup.subtree_control?)"
                                : "";
-        return util::Error{label + ": missing " + join(missing) + hint};
+        return util::Error{label + ": missing " + util::join(missing, ", ") + hint};
     }
     auto binding = tightest_limit(dir, *version, root);  // reject unreadable files now
     if (!binding) {

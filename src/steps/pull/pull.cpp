@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "util/text.hpp"
 #include "util/units_text.hpp"
 
 namespace stagehand::steps {
@@ -14,17 +15,8 @@ namespace {
 constexpr std::chrono::milliseconds k_backoff_first{1000};
 constexpr std::chrono::milliseconds k_backoff_cap{30'000};
 
-std::string join(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) {
-        out += out.empty() ? "" : ", ";
-        out += w;
-    }
-    return out;
-}
-
 std::string services_of(const ImagePull& item) {
-    return (item.services.size() == 1 ? "service " : "services ") + join(item.services);
+    return (item.services.size() == 1 ? "service " : "services ") + util::join(item.services, ", ");
 }
 
 // Images in order of first appearance, each with the services that use it.
@@ -109,7 +101,7 @@ bool PullRun::check_local(std::vector<ImagePull>& images, std::vector<ImagePull*
     if (!missing.empty()) {
         failure = "pull.policy is never and " +
                   std::string(missing.size() == 1 ? "this image is" : "these images are") +
-                  " not present locally: " + join(missing);
+                  " not present locally: " + util::join(missing, ", ");
         return false;
     }
     return true;

@@ -71,10 +71,10 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
     }
     if (parsed.options.help) {
         print_to(1, usage(definition.program, definition.accepted));
-        parsed.exit_now = 0;
+        parsed.exit_now = to_int(ExitCode::success);
     } else if (parsed.options.version) {
         print_to(1, version_line(definition.program));
-        parsed.exit_now = 0;
+        parsed.exit_now = to_int(ExitCode::success);
     }
     return parsed;
 }
@@ -288,7 +288,7 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
         }
         if (options.dry_run) {
             definition.dry_run(env);
-            return 0;
+            return to_int(ExitCode::success);
         }
     } catch (const core::InputError& error) {
         return input_failure(definition, error);

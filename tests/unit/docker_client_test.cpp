@@ -11,14 +11,13 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "docker_test_support.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/docker/engine_events.hpp"
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -244,10 +243,7 @@ class ScriptedDaemon {
 };
 
 std::string fixture(const std::string& name) {
-    std::ifstream in_file(std::string(STAGEHAND_FIXTURES) + "/docker/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in_file.rdbuf();
-    return ss.str();
+    return testing::fixture("docker/" + name);
 }
 
 // Collects events until the stream ends (or 10 s pass), waiting on its fd.

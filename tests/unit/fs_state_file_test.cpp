@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "support/faulty_filesystem.hpp"
-#include "warn_log.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -20,7 +20,7 @@ using testing::FsOp;
 
 namespace stdfs = std::filesystem;
 
-using test::WarnLog;
+using testing::RecordingLog;
 
 // A parser that wants "n=<digits>".
 util::Result<int> parse_n(std::string_view text) {
@@ -60,7 +60,7 @@ class FsStateFile : public ::testing::Test {
     std::string m_dir;
     std::string m_path;
     PosixFileSystem m_fs;
-    WarnLog m_log;
+    RecordingLog m_log;
 };
 
 TEST_F(FsStateFile, MissingIsAbsentAndGoodIsParsed) {
@@ -71,7 +71,7 @@ TEST_F(FsStateFile, MissingIsAbsentAndGoodIsParsed) {
     auto good = read_state(m_fs);
     ASSERT_TRUE(good) << good.error().message;
     EXPECT_EQ(**good, 42);
-    EXPECT_TRUE(m_log.warnings.empty());
+    EXPECT_TRUE(m_log.warnings().empty());
 }
 
 TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
@@ -80,7 +80,7 @@ TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
                                                    "ELF\0\xff\xfe",
                                                    7)}) {
         SCOPED_TRACE(::testing::PrintToString(content));
-        m_log.warnings.clear();
+        m_log.clear();
         write(content);
         write_older_damaged();
         auto read = read_state(m_fs);
@@ -88,9 +88,10 @@ TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
         EXPECT_FALSE(read->has_value());
         EXPECT_FALSE(stdfs::exists(m_path));
         EXPECT_EQ(FsStateFile::read(m_path + ".damaged"), content);  // the older one replaced
-        ASSERT_EQ(m_log.warnings.size(), 1u);
-        EXPECT_EQ(m_log.warnings[0], m_path + " is damaged (expected n=<digits>); moved aside to " +
-                                         m_path + ".damaged, starting afresh");
+        ASSERT_EQ(m_log.warnings().size(), 1u);
+        EXPECT_EQ(m_log.warnings()[0], m_path +
+                                           " is damaged (expected n=<digits>); moved aside to " +
+                                           m_path + ".damaged, starting afresh");
     }
 }
 
@@ -101,8 +102,8 @@ TEST_F(FsStateFile, DryRunOnlyWarns) {
     EXPECT_FALSE(read->has_value());
     EXPECT_EQ(FsStateFile::read(m_path), "junk");
     EXPECT_FALSE(stdfs::exists(m_path + ".damaged"));
-    ASSERT_EQ(m_log.warnings.size(), 1u);
-    EXPECT_NE(m_log.warnings[0].find(m_path + " is damaged"), std::string::npos);
+    ASSERT_EQ(m_log.warnings().size(), 1u);
+    EXPECT_NE(m_log.warnings()[0].find(m_path + " is damaged"), std::string::npos);
 }
 
 TEST_F(FsStateFile, UnreadableOrNotMovableIsAnError) {

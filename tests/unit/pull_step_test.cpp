@@ -12,6 +12,8 @@
 #include "steps/pull/pull.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_docker.hpp"
+#include "support/no_runner.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::steps {
 namespace {
@@ -69,36 +71,11 @@ class PullPacer {
     int m_max_in_flight = 0;
 };
 
-class RecordingLog final : public util::Log {
-  public:
-    void event(util::Level level, std::string_view service, std::string_view message) override {
-        std::lock_guard lock(m_mutex);
-        lines.push_back(std::string(level == util::Level::info    ? "info"
-                                    : level == util::Level::warn  ? "warn"
-                                    : level == util::Level::error ? "error"
-                                                                  : "debug") +
-                        " [" + std::string(service) + "] " + std::string(message));
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> lines;
-
-  private:
-    std::mutex m_mutex;
-};
-
-class NullRunner final : public os::ProcessRunner {
-  public:
-    util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                         const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-};
-
 struct Rig {
     testing::FakeClock clock;
     os::Cancel cancel;
-    RecordingLog log;
-    NullRunner runner;
+    testing::RecordingLog log;
+    testing::NoRunner runner;
     testing::FakeDocker docker;
     PullPacer pacer{docker};
     core::PullConfig config;
@@ -133,8 +110,8 @@ TEST(PullStep, AlwaysPullsEveryImageOnceAndLogs) {
     }
     EXPECT_EQ(rig.docker.calls(),
               (std::vector<std::string>{"pull reg:5000/zk:1", "pull reg:5000/kafka:1"}));
-    EXPECT_EQ(rig.log.lines[0], "info [zookeeper] pulling reg:5000/zk:1");
-    EXPECT_EQ(rig.log.lines[1],
+    EXPECT_EQ(rig.log.lines()[0], "info [zookeeper] pulling reg:5000/zk:1");
+    EXPECT_EQ(rig.log.lines()[1],
               "info [zookeeper] pulled reg:5000/zk:1 in 1.2s, digest sha256:pulled-reg:5000/zk:1");
     const auto json = pull_report_json(outcome);
     EXPECT_EQ(json["images"][1]["status"], "pulled");
@@ -185,7 +162,7 @@ TEST(PullStep, RetriesTransientErrorsWithExponentialBackoff) {
     EXPECT_EQ(rig.clock.now() - start, 1s + 2s + 4s);  // 1 s, 2 s, 4 s between attempts
     EXPECT_DOUBLE_EQ(outcome.images[0].seconds, 7.0);
     int warnings = 0;
-    for (const auto& line : rig.log.lines) {
+    for (const auto& line : rig.log.lines()) {
         warnings += line.rfind("warn", 0) == 0 ? 1 : 0;
     }
     EXPECT_EQ(warnings, 3);
@@ -298,8 +275,8 @@ TEST(PullStep, ParallelLimitIsHonoured) {
     // Real threads: a SystemClock (the FakeClock is for one thread).
     os::SystemClock clock;
     os::Cancel cancel;
-    RecordingLog log;
-    NullRunner runner;
+    testing::RecordingLog log;
+    testing::NoRunner runner;
     testing::FakeDocker docker;
     PullPacer pacer(docker, true);
     core::PullConfig config;

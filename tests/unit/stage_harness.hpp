@@ -19,29 +19,16 @@
 #include "steps/context.hpp"
 #include "steps/stage/stage_step.hpp"
 #include "support/fake_docker.hpp"
+#include "support/no_runner.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::steps::testing {
 
 namespace stdfs = std::filesystem;
 
-class RecordingLog final : public util::Log {
-  public:
-    void event(util::Level, std::string_view, std::string_view message) override {
-        lines.emplace_back(message);
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> lines;
-};
-
-class NoRunner final : public os::ProcessRunner {
-  public:
-    util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                         const os::Cancel&) override {
-        return util::Error{"no processes in this test", ENOSYS};
-    }
-};
-
 using stagehand::testing::FakeDocker;
+using stagehand::testing::NoRunner;
+using stagehand::testing::RecordingLog;
 
 class FakeCompose final : public os::Compose {
   public:

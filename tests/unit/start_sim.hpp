@@ -19,6 +19,7 @@
 #include "steps/start/start_report.hpp"
 #include "steps/start/start_sequence.hpp"
 #include "support/fake_clock.hpp"
+#include "support/no_runner.hpp"
 #include "support/null_log.hpp"
 
 namespace stagehand::steps::sim {
@@ -470,12 +471,7 @@ struct SimRun {
 };
 
 inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
-    struct NoRunner final : os::ProcessRunner {
-        util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                             const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-    } runner;
+    testing::NoRunner runner;
     struct SimCpu final : os::CpuReader {
         explicit SimCpu(SimHost& h) : host(h) {}
         util::Result<os::CpuSample> read() override { return host.read_cpu(); }

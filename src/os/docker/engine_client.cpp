@@ -132,7 +132,9 @@ std::optional<Stall> SocketConnection::await_readable(MonoTime quiet_since, Mono
         if (std::chrono::steady_clock::now() >= end) {
             return bounded ? Stall::unanswered : Stall::timed_out;
         }
-        if (waited.error().code == ETIMEDOUT) {  // the tick: progress while the daemon is silent
+        // The tick: progress while the daemon is silent. (A failing poll(2), which takes only
+        // valid fds here, goes round again and is still bounded by `end`.)
+        if (waited.error().code == ETIMEDOUT) {
             (*m_observer)(m_what, std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::steady_clock::now() - quiet_since));
         }

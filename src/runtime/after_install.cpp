@@ -120,6 +120,14 @@ void plan_after_install(HookEnv& env) {
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
     json.update(start_plan_json(plan, env.inputs.config.pull));
+    // Which memory figures the gate will read, and why (auto picks a cgroup only when it
+    // limits stagehand below MemTotal): the first thing to check when a service waits for
+    // memory that the host seems to have.
+    auto source = os::detect_memory_source(env.inputs.config.startup.memory_source);
+    if (!source) {
+        throw HostCheckError("cannot choose the memory source: " + source.error().message);
+    }
+    json["startup"]["memory_source"] = source->reason;
     print_plan(env, json);
     warn_boot_policies(env.inputs.compose, env.log);
 }

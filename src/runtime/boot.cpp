@@ -224,7 +224,8 @@ std::optional<int> take_lock(const BootRun& run, const core::Config& config, os:
     }
     if (run.mode == Mode::boot) {
         run.log.verdict("FAILED: boot: " + lock.error().message);
-        return to_int(cancel.fired() ? exit_code_for(cancel.reason()) : ExitCode::locked);
+        return to_int(cancel.fired() ? exit_code_for(Ending::interrupted, cancel.reason())
+                                     : ExitCode::locked);
     }
     run.log.warn("", lock.error().message + "; stopping anyway (the host is shutting down)");
     return std::nullopt;

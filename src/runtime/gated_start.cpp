@@ -19,6 +19,7 @@ util::Result<steps::StartResult> run_gated_start(HookEnv& env, const core::Start
     if (!source) {
         return source.error();
     }
+    env.log.info("", "memory source: " + source->reason);
     auto memory = os::make_memory_reader(*source);
     auto cpu = os::make_cpu_reader(*source);
     os::CgroupContainerMemory container_memory;
@@ -58,8 +59,8 @@ util::Result<steps::StartResult> run_gated_start(HookEnv& env, const core::Start
     }
     outcome.verdict = steps::start_verdict(result);
     if (!result.ok) {
-        outcome.code =
-            result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
+        outcome.code = exit_code_for(result.interrupted ? Ending::interrupted : Ending::failed,
+                                     env.cancel.reason());
     }
     return result;
 }

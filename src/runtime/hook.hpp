@@ -77,9 +77,6 @@ struct HookDefinition {
 
 int run_hook(int argc, char** argv, const HookDefinition& definition);
 
-// The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
-ExitCode exit_code_for(os::CancelReason reason);
-
 // Progress while a Docker call waits on a silent daemon ("waiting for the Docker daemon at
 // /var/run/docker.sock to answer GET /containers/json (6s)"), throttled like every wait: a
 // frozen daemon must not silence the run (issue 13). `log` must outlive `docker`'s calls.

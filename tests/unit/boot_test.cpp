@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "core/boot/boot_record.hpp"
-#include "fake_docker.hpp"
 #include "runtime/boot_unit.hpp"
 #include "steps/start/container_starter.hpp"
+#include "support/fake_docker.hpp"
 #include "temp_tree.hpp"
 
 namespace stagehand {

@@ -18,8 +18,9 @@
 # mkfs, a warm snapshot saved when dockerd answers; cached under /var/lib/stagehand-rig/vm by
 # its recipe's hash) from the start, during the release build (mostly network and disk); the
 # suite from when the stand-in images exist, during the Docker suites, the ASan build and
-# tests and the fuzzers. Its one vCPU keeps one core busy for 13-16 min: run one after the
-# other, the VM and the rest took longer than CI's 45 minutes with a cold ccache. The ASan
+# tests and the fuzzers. Its one vCPU keeps one core busy for the whole suite (~15 min on a
+# calm 2-core host, 23-27 min measured at load 7-11): run one after the other, the VM and
+# the rest took longer than CI's 45 minutes with a cold ccache. The ASan
 # build runs at nice 19 next to the integration suite and the VM (a build only takes
 # longer; they have timing). The summary shows each step's own time and, for the background
 # ones, when they started.

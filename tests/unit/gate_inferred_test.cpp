@@ -138,6 +138,19 @@ TEST(GateInferred, CpuUseIsMeasuredOverTheLastSecond) {
     EXPECT_NEAR(*cpu_use(state), 0.6, 1e-9);
 }
 
+TEST(GateInferred, QuietLatelyJudgesOnlyTheNewestInterval) {
+    ServiceState state;
+    EXPECT_FALSE(quiet_lately(state, 10));  // no samples
+    // Busy for a second, then 5 ms of CPU in the last 100 ms: quiet lately, not yet for a second.
+    state.cpu = {{seconds(0), 0}, {seconds(1), 1'000'000'000}, {milliseconds(1100), 1'005'000'000}};
+    EXPECT_TRUE(quiet_lately(state, 10));
+    EXPECT_GT(*cpu_use(state), 0.1);
+    state.cpu.back().used_ns = 1'020'000'000;  // 20 ms in 100 ms: 20% of a CPU
+    EXPECT_FALSE(quiet_lately(state, 10));
+    state.cpu.back().at = seconds(1);  // two samples at one instant say nothing
+    EXPECT_FALSE(quiet_lately(state, 10));
+}
+
 TEST(GateInferred, CpuWindowGivesIdleCapacity) {
     CpuWindow window;
     EXPECT_FALSE(window.add(seconds(0), 0, 2.0).has_value());

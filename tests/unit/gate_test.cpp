@@ -104,6 +104,33 @@ TEST(Gate, MemoryCountsExpectedGrowthOfStartingServices) {
     EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::start);
 }
 
+TEST(Gate, MemoryHeldByTheServicesRunningContainerCountsTowardItsNeed) {
+    // kafka's old container holds 200 MiB, which compose frees before the new one starts: it
+    // needs 245 - 200 = 45 more, and 45 + 128 fits in 200 where 245 + 128 would not.
+    auto plan = make_plan({service("kafka", 245), service("gateway", 180)}, 2);
+    const auto before = plan.services[0].need;
+    auto snapshot = make_snapshot(plan, 200);
+    snapshot.services[0].held = 200 * k_mib;
+    auto decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::start) << decision.reasons.at(0).text;
+    EXPECT_EQ(decision.service, 0u);
+    EXPECT_EQ(plan.services[0].need, before);  // the plan is not rewritten
+    snapshot.services[0].held = 100 * k_mib;   // 145 + 128 > 200: nothing can free more
+    decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::fail);
+    EXPECT_NE(decision.reasons[0].text.find("holds 100 MiB"), std::string::npos)
+        << decision.reasons[0].text;
+    // Once started, the new container grows toward the whole need: the old one is gone and
+    // available memory already counts what it freed.
+    snapshot.available = 500 * k_mib;
+    mark_starting(snapshot, 0, 45, seconds(99));
+    decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::wait);
+    EXPECT_NE(decision.reasons.back().text.find("available 500 MiB - 200 MiB still growing"),
+              std::string::npos)
+        << decision.reasons.back().text;
+}
+
 TEST(Gate, ReservePercentResolvesAgainstTotal) {
     auto plan = make_plan({service("a", 100)});
     plan.reserve = MemoryAmount{0, 50.0, true};  // 512 MiB of 1024

@@ -29,6 +29,29 @@ TEST(StartSequence, ProbesGetTheWatchedContainersWithoutADockerListPerAttempt) {
     EXPECT_LT(host.inspects, r.probe_calls / 2);
 }
 
+// A redeploy over the running stack: 814 MiB steady leaves 210 free, less than chat-service's
+// 245 MiB need + 64 reserve, but its old container holds 175 of that and compose stops it first.
+// The gate counts what each old container holds; the caller's plan keeps its needs.
+TEST(StartSequence, MemoryHeldByOldContainersCountsTowardTheirNeeds) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    for (const auto& [name, deps] : reference_order()) {
+        host.run_before(name);
+    }
+    const auto plan = plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1);
+    const auto needs_before = plan.services[6].need;
+    run(r, host, plan);
+    ASSERT_TRUE(r.result.ok) << r.result.failure;
+    EXPECT_EQ(host.oom_kills, 0);
+    EXPECT_EQ(host.started.size(), 9u);
+    ASSERT_EQ(r.result.services[6].name, "chat-service");
+    EXPECT_EQ(plan.services[6].need, needs_before);
+    EXPECT_EQ(r.result.services[6].need, 245 * k_mib);
+    for (const auto& service : r.result.services) {
+        EXPECT_FALSE(service.unchanged) << service.name;  // each one was recreated
+    }
+}
+
 TEST(StartSequence, ReferenceStackStartsWithoutOomAndInDependencyOrder) {
     for (int concurrency : {1, 2}) {
         SimRun r;
@@ -116,7 +139,7 @@ TEST(StartSequence, TimeoutNamesTheLastProbeErrorAndCountsAttempts) {
                                        return line.find("zookeeper: ready probe, ") == 0 &&
                                               line.find("last: not ready") != std::string::npos;
                                    });
-    EXPECT_TRUE(named) << testing::PrintToString(r.result.diagnosis);
+    EXPECT_TRUE(named) << ::testing::PrintToString(r.result.diagnosis);
     EXPECT_EQ(start_report_json(r.result)["services"][4]["probe_error"], "not ready");
 }
 

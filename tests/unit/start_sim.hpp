@@ -18,6 +18,9 @@
 #include "steps/probe/probe_runner.hpp"
 #include "steps/start/start_report.hpp"
 #include "steps/start/start_sequence.hpp"
+#include "support/fake_clock.hpp"
+#include "support/no_runner.hpp"
+#include "support/null_log.hpp"
 
 namespace stagehand::steps::sim {
 
@@ -45,16 +48,21 @@ class SimHost final : public os::Docker,
                       public os::ProcessTable,
                       public os::OomCounterReader {
   public:
-    SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
+    SimHost(testing::FakeClock& clock, std::map<std::string, SimService> services)
         : m_clock(clock), m_services(std::move(services)) {}
 
     core::Bytes limit = 1024 * k_mib;
     core::Bytes base = 0;  // the cgroup holds only the containers
+    // How long `compose up -d --no-deps` blocks before the container runs (0.2-0.5 s with
+    // compose v2, README "Performance"): the loop samples nothing meanwhile.
+    Millis up_latency{0};
     int oom_kills = 0;
     core::Bytes peak_used = 0;
-    int lists = 0;        // project_containers calls (a list + an inspect per container)
-    int light_lists = 0;  // list_containers calls (one request)
-    int inspects = 0;     // inspect calls
+    int lists = 0;            // project_containers calls (a list + an inspect per container)
+    int light_lists = 0;      // list_containers calls (one request)
+    int inspects = 0;         // inspect calls
+    int cpu_reads = 0;        // a container's CPU time read
+    int listening_reads = 0;  // a container's listening sockets read (readlinks + tables)
     std::vector<std::string> started;
     // The service whose `compose up` gets the run's SIGTERM while its child runs (the Cancel
     // fires mid-call and compose's child ends "cancelled").
@@ -75,6 +83,8 @@ class SimHost final : public os::Docker,
         int exit_code = 0;
         core::Bytes peak = 0;  // the kernel's high-water mark
         int pid = 0;
+        std::optional<os::MonoTime> work_done;  // when its CPU work was done (it went quiet)
+        std::string name;
     };
 
     core::Bytes memory_of(const std::string& name, const Running& run) const {
@@ -99,10 +109,16 @@ class SimHost final : public os::Docker,
                 busy.push_back(&run);
             }
         }
+        const auto n = static_cast<long>(busy.size());
         for (auto* run : busy) {
-            run->cpu_done += dt / static_cast<long>(busy.size());
+            const auto left = m_services.at(run->name).cpu - run->cpu_done;
+            if (dt / n >= left) {
+                run->work_done = m_last_step - dt + left * n;  // within this step, at its share
+            }
+            run->cpu_done += dt / n;
         }
         m_cpu_busy += busy.empty() ? Millis(0) : dt;
+
         for (auto& [name, run] : m_running) {
             run.peak = std::max(run.peak, memory_of(name, run));
         }
@@ -242,6 +258,8 @@ class SimHost final : public os::Docker,
             return util::Error{"docker compose up -d --no-deps " + service + " cancelled",
                                ECANCELED};
         }
+        burn_cpu();
+        m_clock.advance(up_latency);
         started.push_back(service);
         if (!frozen && service == freeze_after_up) {
             frozen = true;
@@ -256,9 +274,28 @@ class SimHost final : public os::Docker,
                                      false,
                                      0,
                                      0,
-                                     1000 + static_cast<int>(started.size())};
+                                     1000 + static_cast<int>(started.size()),
+                                     std::nullopt,
+                                     service};
         return {};
     }
+    // A container of the service from an earlier deployment, running at its steady size: the
+    // next `up` recreates it (a new id), stopping this one first as compose does.
+    void run_before(const std::string& service) {
+        Running old{"old-" + service,
+                    m_clock.now() - std::chrono::minutes(5),
+                    Millis(0),
+                    true,
+                    false,
+                    0,
+                    0,
+                    900 + static_cast<int>(m_running.size()),
+                    std::nullopt,
+                    service};
+        old.cpu_done = m_services.at(service).cpu;
+        m_running[service] = old;
+    }
+
     util::Status stop_services(const std::vector<std::string>&, int, os::MonoTime,
                                const os::Cancel&) override {
         return {};
@@ -291,6 +328,7 @@ class SimHost final : public os::Docker,
         return util::Error{"no such pid", ESRCH};
     }
     util::Result<std::uint64_t> cpu_usage_ns(int pid) override {
+        ++cpu_reads;
         step();
         if (auto* run = by_pid(pid)) {
             return static_cast<std::uint64_t>(run->cpu_done.count()) * 1'000'000;
@@ -298,6 +336,7 @@ class SimHost final : public os::Docker,
         return util::Error{"no such pid", ESRCH};
     }
     util::Result<std::vector<std::uint16_t>> listening_ports(int pid) override {
+        ++listening_reads;
         for (auto& [name, run] : m_running) {
             if (&run != by_pid(pid) || !run.alive) {
                 continue;
@@ -340,6 +379,11 @@ class SimHost final : public os::Docker,
                m_clock.now() - it->second.since >= m_services.at(name).ramp;
     }
 
+    // When the service's CPU work was done, on the run's clock (what its CPU went quiet at).
+    Millis quiet_since(const std::string& name, os::MonoTime run_start) const {
+        return std::chrono::duration_cast<Millis>(*m_running.at(name).work_done - run_start);
+    }
+
     // The container's true high-water mark (what the kernel would report).
     core::Bytes true_peak(const std::string& name) const { return m_running.at(name).peak; }
 
@@ -353,7 +397,7 @@ class SimHost final : public os::Docker,
     }
 
   private:
-    os::FakeClock& m_clock;
+    testing::FakeClock& m_clock;
     Millis m_cpu_busy{0};
     std::map<std::string, SimService> m_services;
     std::map<std::string, Running> m_running;
@@ -417,9 +461,9 @@ inline std::vector<std::pair<std::string, std::vector<std::string>>> reference_o
 }
 
 struct SimRun {
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
-    util::NullLog log;
+    testing::NullLog log;
     StartResult result;
     int probe_calls = 0;
     int probes_with_running_container = 0;  // the snapshot a probe got held its container
@@ -427,12 +471,7 @@ struct SimRun {
 };
 
 inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
-    struct NoRunner final : os::ProcessRunner {
-        util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                             const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-    } runner;
+    testing::NoRunner runner;
     struct SimCpu final : os::CpuReader {
         explicit SimCpu(SimHost& h) : host(h) {}
         util::Result<os::CpuSample> read() override { return host.read_cpu(); }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/model/container.hpp"
+
 namespace stagehand::core {
 
 const char* to_string(ReasonKind kind) {
@@ -55,15 +57,16 @@ std::optional<std::string> crash_of(const ServicePlan& plan, const ServiceState&
     if (state.phase == Phase::pending) {
         return std::nullopt;
     }
-    if (state.oom_killed()) {
-        return describe_exit(plan.name, state.oom, state.exit_code);
-    }
-    if (state.restarting) {
-        return plan.name + " is restarting after exiting with code " +
-               std::to_string(state.exit_code);
-    }
-    if (state.exited && !(plan.one_shot && state.exit_code == 0)) {
-        return describe_exit(plan.name, state.oom, state.exit_code);
+    const ContainerFacts facts{state.restarting, state.exited, false, state.exit_code, state.oom};
+    switch (crash_kind(facts, plan.one_shot ? CleanExit::completes : CleanExit::crash)) {
+        case CrashKind::none:
+            return std::nullopt;
+        case CrashKind::restarting:
+            return plan.name + " is restarting after exiting with code " +
+                   std::to_string(state.exit_code);
+        case CrashKind::oom_killed:
+        case CrashKind::exited:
+            return describe_exit(plan.name, state.oom, state.exit_code);
     }
     return std::nullopt;
 }
@@ -195,20 +198,25 @@ struct MemoryVerdict {
     std::string text;  // "available 412 MiB - 100 MiB still growing, need 350 + reserve 128"
 };
 
-MemoryVerdict memory_verdict(const StartPlan& plan, const Snapshot& snapshot,
-                             const ServicePlan& service) {
+MemoryVerdict memory_verdict(const StartPlan& plan, const Snapshot& snapshot, std::size_t index) {
+    const auto& service = plan.services[index];
+    const Bytes held = std::min(snapshot.services[index].held, service.need);
     const Bytes growth = expected_growth(plan, snapshot);
     const Bytes reserve = plan.reserve.resolve(snapshot.total);
     const Bytes usable = snapshot.available - growth;
     MemoryVerdict verdict;
-    verdict.missing = service.need + reserve - usable;
+    verdict.missing = service.need - held + reserve - usable;
     verdict.enough = verdict.missing <= 0;
     verdict.text = "available " + format_mib(snapshot.available);
     if (growth > 0) {
         verdict.text += " - " + format_mib(growth) + " still growing";
     }
-    verdict.text += ", need " + format_mib(service.need) + " (" + to_string(service.need_source) +
-                    ") + reserve " + format_mib(reserve);
+    verdict.text +=
+        ", need " + format_mib(service.need) + " (" + to_string(service.need_source) + ")";
+    if (held > 0) {
+        verdict.text += " - its running container holds " + format_mib(held);
+    }
+    verdict.text += " + reserve " + format_mib(reserve);
     return verdict;
 }
 
@@ -234,7 +242,7 @@ Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t 
         candidate.reasons.push_back({ReasonKind::pressure, text});
     }
     const bool others_hold = candidate.reasons.empty();
-    candidate.memory = memory_verdict(plan, snapshot, service);
+    candidate.memory = memory_verdict(plan, snapshot, index);
     if (!candidate.memory.enough) {
         candidate.reasons.push_back({ReasonKind::memory, "memory: " + candidate.memory.text});
     }

@@ -9,6 +9,7 @@
 
 #include "core/gate/snapshot.hpp"
 #include "core/plan/plan.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::core {
 
@@ -67,14 +68,23 @@ bool memory_settled(const ServiceState& state, Millis now, Millis settle);
 // nullopt until samples span the window since the start.
 std::optional<double> cpu_use(const ServiceState& state);
 
+// Its CPU use over the interval between its two newest samples is below `quiet_percent` of one
+// CPU: it may be in its quiet second (a busy one cannot be ready yet). False with fewer than two.
+bool quiet_lately(const ServiceState& state, double quiet_percent);
+
+// How often the loop samples while a service with inferred readiness is starting (or a start
+// waits on the CPU window): its quiet second is then seen within this much of its end, where
+// samples `poll` apart (500 ms by default) saw it up to a poll late at every link of a chain.
+inline constexpr Millis k_quiet_tick{100};
+
 // Moves starting services to ready / completed / gave_up from the facts in the snapshot.
 std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot);
 
 // The decision for this instant. Call advance() first.
 Decision decide(const StartPlan& plan, const Snapshot& snapshot);
 
-// "412 MiB" style, for messages.
-std::string format_mib(Bytes bytes);
-std::string format_seconds(Millis duration);
+// The gate's messages (and the steps that quote them) use the one formatter of util.
+using util::format_mib;
+using util::format_seconds;
 
 }  // namespace stagehand::core

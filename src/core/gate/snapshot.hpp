@@ -52,6 +52,9 @@ struct ServiceState {
     // Memory of the container's cgroup, newest last; kept for the settle window.
     std::deque<MemorySample> memory;
     Bytes peak = 0;  // the cgroup's high-water mark from the kernel, else the largest sample
+    // Memory its container already held when the run began (a redeploy): compose stops that
+    // container before starting the new one, so the service needs only its need minus this.
+    Bytes held = 0;
     // Kernel facts for inferred readiness (SPEC section 5), read while it is starting.
     // nullopt: the ports could not be read (readiness then rests on CPU and memory).
     std::optional<std::vector<std::uint16_t>> listening;

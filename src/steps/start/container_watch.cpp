@@ -229,6 +229,9 @@ void ContainerWatch::sample_readiness(std::size_t service, core::ServiceState& f
     const auto& name = m_plan.services[service].name;
     if (!facts.cpu_unknown) {
         if (auto used = m_memory.cpu_usage_ns(pid)) {
+            if (!facts.cpu.empty() && facts.cpu.back().at == now) {
+                facts.cpu.pop_back();  // sampled twice at one instant (re-read before a start)
+            }
             facts.cpu.push_back({now, *used});
             // The front stays the newest sample at least one CPU window old.
             while (facts.cpu.size() > 2 && facts.cpu[1].at <= now - core::k_cpu_window) {
@@ -241,6 +244,11 @@ void ContainerWatch::sample_readiness(std::size_t service, core::ServiceState& f
                                 "instead: " +
                                     used.error().message);
         }
+    }
+    // The scan costs a readlink per open file and a table read per namespace: only worth it
+    // once the CPU has gone quiet, since a busy service is not ready whatever it listens on.
+    if (!facts.cpu_unknown && !core::quiet_lately(facts, m_plan.quiet)) {
+        return;
     }
     if (auto ports = m_memory.listening_ports(pid)) {
         facts.listening = std::move(*ports);

@@ -61,7 +61,7 @@ class StartLoop {
         if (auto begun = m_watch.begin(m_snapshot); !begun) {
             return failed("", "cannot watch the project's containers: " + begun.error().message);
         }
-        discount_running_containers();
+        note_held_memory();
         while (!m_context.cancel.fired()) {
             if (!sample()) {
                 return std::move(m_result);
@@ -227,18 +227,35 @@ class StartLoop {
     }
 
     // A service whose container already runs holds its memory now; if compose recreates it,
-    // the old container stops first. So it needs only what it does not hold yet.
-    void discount_running_containers() {
+    // the old container stops first. The gate counts that toward its need (the plan stays
+    // as the caller made it).
+    void note_held_memory() {
         for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
             if (!m_watch.was_running(i)) {
                 continue;
             }
             const auto held = m_watch.current_usage(i);
-            auto& service = m_plan.services[i];
-            service.need = std::max<core::Bytes>(0, service.need - held);
-            m_context.log.debug(service.name, "already running with " + core::format_mib(held) +
-                                                  ": need now " + core::format_mib(service.need));
+            m_snapshot.services[i].held = held;
+            m_context.log.debug(m_plan.services[i].name, "already running with " +
+                                                             core::format_mib(held) +
+                                                             ", which counts toward its need");
         }
+    }
+
+    // Until the next sample: `poll`, or k_quiet_tick while a quiet second or the CPU window
+    // of concurrency auto is being timed (README "The start gate").
+    Millis tick(const Decision& decision) const {
+        const bool timing_cpu =
+            std::any_of(decision.reasons.begin(), decision.reasons.end(),
+                        [](const core::Reason& r) { return r.kind == core::ReasonKind::cpu; });
+        bool inferred_starting = false;
+        for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+            inferred_starting =
+                inferred_starting || (m_snapshot.services[i].phase == core::Phase::starting &&
+                                      m_plan.services[i].ready_by == core::ReadySignal::inferred);
+        }
+        return timing_cpu || inferred_starting ? std::min(m_plan.poll, core::k_quiet_tick)
+                                               : m_plan.poll;
     }
 
     bool start(const Decision& decision);
@@ -250,7 +267,7 @@ class StartLoop {
     void diagnose_container(std::size_t index);
     void diagnose_memory();
 
-    core::StartPlan m_plan;  // a copy: needs shrink for containers already running
+    const core::StartPlan& m_plan;
     Context& m_context;
     StartHost& m_host;
     ContainerWatch m_watch;
@@ -271,9 +288,12 @@ bool StartLoop::start(const Decision& decision) {
     const auto& service = m_plan.services[index];
     auto& record = m_result.services[index];
     close_wait(index);
-    std::string message = "starting (need " + core::format_mib(service.need) + " " +
-                          core::to_string(service.need_source) + ", available " +
-                          core::format_mib(m_snapshot.available) + ")";
+    const auto held = m_snapshot.services[index].held;
+    std::string message =
+        "starting (need " + core::format_mib(service.need) + " " +
+        core::to_string(service.need_source) +
+        (held > 0 ? ", its running container holds " + core::format_mib(held) : std::string()) +
+        ", available " + core::format_mib(m_snapshot.available) + ")";
     if (decision.warning) {
         record.warning = true;
         m_context.log.warn(service.name,
@@ -349,7 +369,7 @@ void StartLoop::wait(const Decision& decision) {
         }
     }
     m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
-    const auto until = std::min(m_context.clock.now() + m_plan.poll, m_context.deadline);
+    const auto until = std::min(m_context.clock.now() + tick(decision), m_context.deadline);
     m_context.clock.wait_readable(m_watch.event_fd(), until, m_context.cancel);
 }
 

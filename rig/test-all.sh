@@ -4,25 +4,34 @@
 #      format              clang-format --dry-run -Werror over every C++ file
 #   2. release build       build/release: static hooks, Release; ctest without the "docker" label
 #                          (unit_tests, agent_sim_tests, hook_tests, standin tests)
-#   3. sanitizer build     build/asan: -DSTAGEHAND_SANITIZE=ON, Debug; the same suites under
-#                          ASan + UBSan
-#   4. fuzz                tests/fuzz/run.sh, $STAGEHAND_FUZZ_SECONDS (30) per target
-#   5. world               rig/world.sh up (dockerd + registry), rig/t2micro.sh create,
+#   3. world               rig/world.sh up (dockerd + registry), rig/t2micro.sh create,
 #                          rig/build-images.sh, rig/smoke.sh
-#   6. docker suites       unit tests against the daemon (DockerEngine*), then the integration
+#   4. docker suites       unit tests against the daemon (DockerEngine*), then the integration
 #                          suite (ctest -L docker: tests/integration, through codedeploy-sim)
-#   7. vm                  (only with STAGEHAND_VM=1: a cold run takes longer than the rest
-#                          of test-all together on a 2-vCPU host under TCG, which would push
-#                          CI past its 45 minutes; see README "A t2.micro in a local VM")
-#                          rig/vm-suite.sh: the t2.micro VM (QEMU, TCG) builds or reuses its
-#                          cached image and runs tests/vm through the agent simulator: bridge
-#                          network, MemAvailable, the kernel's OOM killer, reboots
-# `rig/world.sh down` runs on exit and stops only what `up` started.
+#   5. sanitizer build     build/asan: -DSTAGEHAND_SANITIZE=ON, Debug; the same suites under
+#                          ASan + UBSan
+#   6. fuzz                tests/fuzz/run.sh, $STAGEHAND_FUZZ_SECONDS (30) per target
+#   7. vm                  rig/vm-suite.sh: the t2.micro VM (QEMU under TCG, 1 vCPU, 1 GiB)
+#                          runs tests/vm through the agent simulator: bridge network,
+#                          MemAvailable, the kernel's OOM killer, cgroup v2, reboots
+# The VM runs in the background, next to the other steps: its image ("vm-image": debootstrap,
+# mkfs, a warm snapshot saved when dockerd answers; cached under /var/lib/stagehand-rig/vm by
+# its recipe's hash) from the start, during the release build (mostly network and disk); the
+# suite from when the stand-in images exist, during the Docker suites, the ASan build and
+# tests and the fuzzers. Its one vCPU keeps one core busy for the whole suite (~15 min on a
+# calm 2-core host, 23-27 min measured at load 7-11): run one after the other, the VM and
+# the rest took longer than CI's 45 minutes with a cold ccache. The ASan
+# build runs at nice 19 next to the integration suite and the VM (a build only takes
+# longer; they have timing). The summary shows each step's own time and, for the background
+# ones, when they started.
+# `rig/world.sh down` runs on exit and stops only what `up` started; an early exit also ends
+# the background steps and the VM.
 # Every step runs even when an earlier independent one failed; the summary at the end lists
 # each with its time, and the exit status is non-zero when any failed.
-# Env: STAGEHAND_BUILD_PREFIX (default "build/": build/release, build/asan, build/fuzz),
-#      STAGEHAND_FUZZ_SECONDS (30), STAGEHAND_SKIP="asan fuzz ..." (step names to skip, for
-#      local runs; CI skips nothing).
+# Env: STAGEHAND_BUILD_PREFIX (default "build/": build/release, build/asan, build/fuzz, and
+#      build/test-all-logs for the background steps' output), STAGEHAND_FUZZ_SECONDS (30),
+#      STAGEHAND_SKIP="asan fuzz ..." (step names to skip, for local runs; "vm" skips
+#      "vm-image" too; CI skips nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,30 +48,85 @@ summary=()
 failed=0
 # Every step gates the run: its failure fails CI. (Session 1 let fuzz and the Docker suites
 # report without gating until they had a full quiet run; they have had several since.)
-readonly k_gating=" deps format release static unit asan-build asan fuzz world t2micro images smoke docker-unit integration vm "
+readonly k_gating=" deps format release static unit asan-build asan fuzz world t2micro images smoke docker-unit integration vm-image vm "
+readonly k_logs=${k_prefix}test-all-logs
 
 say() { printf '\n==> %s\n' "$*"; }
+
+# record NAME STATUS SECONDS [NOTE]: the step's line in the summary.
+record() {
+  local name=$1 status=$2 took=$3 note=${4:-}
+  if ((status == 0)); then
+    summary+=("$(printf '%-14s %-8s %5ss%s' "$name" ok "$took" "$note")")
+  elif [[ $k_gating == *" $name "* ]]; then
+    summary+=("$(printf '%-14s %-8s %5ss%s  (exit %s)' "$name" FAILED "$took" "$note" "$status")")
+    failed=1
+  else
+    summary+=("$(printf '%-14s %-8s %5ss%s  (exit %s, not gating)' "$name" FAILED "$took" \
+      "$note" "$status")")
+  fi
+}
+
+skipped() {
+  [[ $k_skip == *" $1 "* ]] || return 1
+  summary+=("$(printf '%-14s %-8s' "$1" skipped)")
+}
 
 # step NAME CMD...: runs CMD, records "NAME ok|FAILED|skipped Ns"; never stops the script.
 step() {
   local name=$1 start=$SECONDS status=0
   shift
-  if [[ $k_skip == *" $name "* ]]; then
-    summary+=("$(printf '%-14s %-8s' "$name" skipped)")
-    return 0
-  fi
+  skipped "$name" && return 0
   say "$name: $*"
   "$@" || status=$?
-  local took=$((SECONDS - start))
-  if ((status == 0)); then
-    summary+=("$(printf '%-14s %-8s %5ss' "$name" ok "$took")")
-  elif [[ $k_gating == *" $name "* ]]; then
-    summary+=("$(printf '%-14s %-8s %5ss  (exit %s)' "$name" FAILED "$took" "$status")")
-    failed=1
-  else
-    summary+=("$(printf '%-14s %-8s %5ss  (exit %s, not gating)' "$name" FAILED "$took" "$status")")
-  fi
+  record "$name" "$status" "$((SECONDS - start))"
   return "$status"
+}
+
+# bg_start NAME CMD...: step NAME in the background (its own process group, output in
+# $k_logs/NAME.log) while the script goes on; bg_join NAME waits for it, prints its output
+# and records it. Used for the VM, which keeps one core busy for its whole run and waits on
+# the network while its image builds, next to steps that use the other core.
+declare -A bg_pids=() bg_started=()
+bg_start() {
+  local name=$1
+  shift
+  skipped "$name" && return 0
+  mkdir -p "$k_logs"
+  rm -f "$k_logs/$name.status"
+  say "$name: in the background from here (+$((SECONDS - k_started))s), output in" \
+    "$k_logs/$name.log: $*"
+  set -m # its own process group, so that bg_stop can end all of it
+  (
+    trap - EXIT
+    start=$SECONDS status=0
+    "$@" >"$k_logs/$name.log" 2>&1 </dev/null || status=$?
+    printf '%s %s\n' "$status" "$((SECONDS - start))" >"$k_logs/$name.status"
+  ) &
+  set +m
+  bg_pids[$name]=$!
+  bg_started[$name]=$((SECONDS - k_started))
+}
+
+bg_join() {
+  local name=$1 status=1 took=0
+  [[ -n ${bg_pids[$name]:-} ]] || return 0
+  wait "${bg_pids[$name]}" || true
+  unset "bg_pids[$name]"
+  read -r status took <"$k_logs/$name.status" || true
+  say "$name (ran in the background from +${bg_started[$name]}s): output"
+  cat "$k_logs/$name.log"
+  record "$name" "$status" "$took" " (background from +${bg_started[$name]}s)"
+  return "$status"
+}
+
+# On an early exit: the background steps end with the script (and the VM with them).
+bg_stop() {
+  local name
+  for name in "${!bg_pids[@]}"; do
+    kill -- "-${bg_pids[$name]}" 2>/dev/null || true
+  done
+  [[ -z ${bg_pids[vm]:-}${bg_pids[vm-image]:-} ]] || rig/vm.sh down || true
 }
 
 print_summary() {
@@ -146,39 +210,65 @@ world_down() {
   fi
 }
 
+# niced CMD...: CMD at the lowest CPU priority, for a build next to the VM and the Docker
+# suites (a build only takes longer; they have deadlines and timing).
+niced() {
+  renice -n 19 -p "$BASHPID" >/dev/null
+  "$@"
+}
+
+on_exit() {
+  bg_stop
+  world_down
+}
+
 [[ $(id -u) -eq 0 ]] || { echo "test-all: run as root (apt, dockerd, cgroups)" >&2; exit 1; }
 
+trap on_exit EXIT
 must deps rig/install-deps.sh
+# The guest image: debootstrap waits on the network, the snapshot's boot takes one core for
+# about a minute; cached, it is done at once.
+[[ $k_skip == *" vm "* ]] || bg_start vm-image rig/vm.sh build
 step format format_check || true
 must release build "$k_release" -DCMAKE_BUILD_TYPE=Release
 step static static_hooks || true
 step unit ctest --test-dir "$k_release" -LE docker -j "$k_jobs" --output-on-failure \
   --timeout 300 || true
 
+if rig/world.sh status >/dev/null 2>&1; then
+  world_was_up=true
+fi
+world_ok=false
+if step world rig/world.sh up && step t2micro rig/t2micro.sh create &&
+  step images rig/build-images.sh "$k_release/tests/standin/standin"; then
+  world_ok=true
+  step smoke rig/smoke.sh "$k_release/tests/standin/standin" || true
+fi
+# The VM suite needs the static hooks, codedeploy-sim and the stand-in images (docker save).
+# It runs next to everything below: its one vCPU keeps one core busy for its whole run.
+if bg_join vm-image && [[ $world_ok == true ]]; then
+  # No Docker lock for its docker save (STAGEHAND_DOCKER_LOCK): this run owns Docker.
+  STAGEHAND_DOCKER_LOCK='' bg_start vm rig/vm-suite.sh "$k_release"
+elif ! skipped vm; then
+  summary+=("$(printf '%-14s %-8s' vm 'FAILED    (not run: no guest image or no stand-in images)')")
+  failed=1
+fi
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if step asan-build build "$k_asan" -DSTAGEHAND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; then
+bg_start asan-build niced build "$k_asan" -DSTAGEHAND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+if [[ $world_ok == true ]]; then
+  export STAGEHAND_DOCKER_TESTS=1
+  step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
+  step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
+  unset STAGEHAND_DOCKER_TESTS
+fi
+if bg_join asan-build; then
   step asan ctest --test-dir "$k_asan" -LE docker -j "$k_jobs" --output-on-failure \
     --timeout 600 || true
 fi
 step fuzz fuzz || true
-
-if rig/world.sh status >/dev/null 2>&1; then
-  world_was_up=true
-fi
-trap world_down EXIT
-if step world rig/world.sh up && step t2micro rig/t2micro.sh create &&
-  step images rig/build-images.sh "$k_release/tests/standin/standin"; then
-  step smoke rig/smoke.sh "$k_release/tests/standin/standin" || true
-  export STAGEHAND_DOCKER_TESTS=1
-  step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
-  step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
-  if [[ ${STAGEHAND_VM:-0} == 1 ]]; then
-    step vm rig/vm-suite.sh "$k_release" || true
-  else
-    summary+=("$(printf '%-14s %-8s' vm 'skipped (STAGEHAND_VM=1 runs it)')")
-  fi
-fi
+bg_join vm || true
 
 print_summary
 exit "$failed"

@@ -11,7 +11,7 @@ set -euo pipefail
 
 k_repo=$(cd "$(dirname "$0")/.." && pwd)
 readonly k_repo
-readonly k_share=${STAGEHAND_RIG_VAR:-/var/lib/stagehand-rig}/vm/deploy
+readonly k_share=${STAGEHAND_VM_VAR:-${STAGEHAND_RIG_VAR:-/var/lib/stagehand-rig}/vm}/deploy
 readonly k_deadline_s=${STAGEHAND_VM_DEADLINE:-1800}
 
 log() { printf 'vm deploy: %s\n' "$*"; }

@@ -3,16 +3,18 @@
 # reuses) the guest image, fills a 9p share with the stand-in images (docker save, under
 # the Docker flock), codedeploy-sim, the revisions with the static hooks and the guest
 # scripts (tests/vm), runs the VM through its three boots, then checks the results the
-# guest wrote: every case ok, figures printed.
+# guest wrote: every case ok, figures and where the time went printed.
 # Usage: rig/vm-suite.sh [BUILD_DIR]   (default build/release)
 # Env: STAGEHAND_VM_CASES="case ..." runs only those first-boot cases (development; without
 #      reboot_prepare no reboot), STAGEHAND_VM_DEADLINE (s, default 2400: three boots;
-#      about 15 min on a quiet 2-core host, 30-40 min at load 15).
+#      about 15 min on a quiet 2-core host, 30-40 min at load 15), STAGEHAND_DOCKER_LOCK
+#      (the Docker flock of a shared host, /tmp/stagehand-docker.lock; empty: none),
+#      STAGEHAND_VM_VAR and STAGEHAND_VM_COLD (rig/vm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly k_build=${1:-build/release}
-readonly k_share=${STAGEHAND_RIG_VAR:-/var/lib/stagehand-rig}/vm/suite
+readonly k_share=${STAGEHAND_VM_VAR:-${STAGEHAND_RIG_VAR:-/var/lib/stagehand-rig}/vm}/suite
 readonly k_deadline_s=${STAGEHAND_VM_DEADLINE:-2400}
 readonly k_registry=127.0.0.1:5000
 readonly k_services=(rabbitmq config-service eureka-server gateway-service zookeeper kafka
@@ -94,14 +96,18 @@ make_revisions() {
 }
 
 # The stand-in images from the host's Docker (rig/build-images.sh tagged them), saved under
-# the shared Docker lock; pulled from the local registry first when absent.
+# the shared Docker lock of a development host ($STAGEHAND_DOCKER_LOCK; empty: none, as
+# rig/test-all.sh runs it: the run owns Docker, and may itself run under that lock);
+# pulled from the local registry first when absent.
 save_images() {
-  local refs=() svc
+  local refs=() svc lock=()
   for svc in "${k_services[@]}"; do
     refs+=("$k_registry/randhand/$svc:1")
   done
+  [[ -z ${STAGEHAND_DOCKER_LOCK-/tmp/stagehand-docker.lock} ]] ||
+    lock=(flock "${STAGEHAND_DOCKER_LOCK-/tmp/stagehand-docker.lock}")
   # shellcheck disable=SC2016 # the inner script expands its own arguments
-  flock /tmp/stagehand-docker.lock bash -c '
+  "${lock[@]}" bash -c '
     for ref in "$@"; do
       docker image inspect "$ref" >/dev/null 2>&1 || docker pull -q "$ref" >/dev/null || exit 1
     done
@@ -148,17 +154,38 @@ check_results() {
   return "$failed"
 }
 
+# time_breakdown T0 T1 T2 T3: where the step's time went. T0 start, T1 image ready, T2 share
+# ready (QEMU starts), T3 QEMU gone; in between, the guest's marks (out/timeline.tsv: epoch,
+# phase, event), each line the seconds from the mark before.
+time_breakdown() {
+  local t0=$1 t1=$2 t2=$3 t3=$4
+  printf '\ntime breakdown (s):\n'
+  printf '  %5d  %s\n' $((t1 - t0)) "guest image and warm snapshot (built or cached)" \
+    $((t2 - t1)) "share: revisions, docker save of the stand-ins"
+  awk -F'\t' -v prev="$t2" -v prev_label="QEMU started" '
+    { printf "  %5d  %-14s %s  (from: %s)\n", $1 - prev, $2, $3, prev_label
+      prev = $1; prev_label = $2 " " $3 }
+    END { printf "  %5d  %-14s %s\n", '"$t3"' - prev, "", "to QEMU gone (power-off)" }
+  ' "$k_share/out/timeline.tsv" 2>/dev/null || true
+  printf '  %5d  total\n' $((t3 - t0))
+}
+
 main() {
   [[ $(id -u) -eq 0 ]] || die "must run as root"
-  local started=$SECONDS
+  local started=$SECONDS t0 t1 t2 t3
+  t0=$(date +%s)
   rig/vm.sh build
+  t1=$(date +%s)
   prepare_share
+  t2=$(date +%s)
   log "share ready in $((SECONDS - started))s: $k_share"
   local status=0
   rig/vm.sh run "$k_share" --deadline "$k_deadline_s" || status=$?
+  t3=$(date +%s)
   log "VM finished with status $status after $((SECONDS - started))s" \
     "(guest log: $k_share/out/console.log, cases: $k_share/out/cases/)"
   check_results || status=1
+  time_breakdown "$t0" "$t1" "$t2" "$t3"
   return "$status"
 }
 

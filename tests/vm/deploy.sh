@@ -11,7 +11,11 @@ source "$here/lib.sh"
 
 start_memory_sampler
 wait_for_docker 600 || { note "dockerd did not answer"; exit 1; }
-figure docker_ready_s "$(uptime_s)"
+if [[ -f /run/stagehand-restored ]]; then
+  figure restored_from_warm_snapshot yes # dockerd was ready when it was saved
+else
+  figure docker_ready_s "$(uptime_s)"
+fi
 figure available_mib_docker_idle "$(mem_available_mib)"
 if [[ -f $SHARE/images.tar ]]; then
   docker load -i "$SHARE/images.tar" >>"$OUT/console.log" 2>&1 || { note "docker load failed"; exit 1; }

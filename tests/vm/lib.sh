@@ -39,6 +39,13 @@ expect_not_contains() {
 }
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# mark EVENT: a line of out/timeline.tsv (host-comparable epoch, phase, event, uptime), from
+# which rig/vm-suite.sh prints where the VM's time went. The clock is the host's: set at a
+# restore (stagehand-vm-run), from the RTC at a boot.
+mark() {
+  printf '%s\t%s\t%s\t%s\n' "$(date +%s)" "${PHASE:-run}" "$1" "$(uptime_s)" >>"$OUT/timeline.tsv"
+}
 oom_kills() { awk '$1 == "oom_kill" {print $2}' /proc/vmstat; }
 mem_available_mib() { awk '$1 == "MemAvailable:" {print int($2 / 1024)}' /proc/meminfo; }
 
@@ -50,6 +57,7 @@ run_case() {
   mkdir -p "$CASE_DIR"
   : >"$CASE_DIR/failures"
   note "case $name: start"
+  mark "$name start"
   # A subshell: a case's variables cannot clobber ours, and its errors end only the case.
   ("case_$name") >>"$CASE_DIR/log" 2>&1 || case_status=$?
   ((case_status == 0)) || fail "case function returned $case_status"
@@ -58,6 +66,7 @@ run_case() {
   printf '%s\t%s\t%s\t%s\n' "$name" "$verdict" "$((SECONDS - start))" \
     "$(head -n1 "$CASE_DIR/failures")" >>"$OUT/results.tsv"
   note "case $name: $verdict in $((SECONDS - start))s"
+  mark "$name end"
   CASE_DIR=$OUT
 }
 
@@ -103,9 +112,10 @@ validate() {
   note "validate $tag: exit $HOOK_STATUS"
 }
 
-# project_containers PROJECT: "service id" of each of the compose project's containers.
+# project_containers PROJECT: "service id" (the full ID) of each of the compose project's
+# containers, one docker call (each costs the TCG vCPU 1-2 s).
 project_containers() {
-  docker ps -a --filter "label=com.docker.compose.project=$1" \
+  docker ps -a --no-trunc --filter "label=com.docker.compose.project=$1" \
     --format '{{.Label "com.docker.compose.service"}} {{.ID}}' | sort
 }
 

@@ -18,13 +18,23 @@ readonly k_first_cases=(example_bridge cgroup_v2 rerun_unchanged validate_killed
   oom_all_at_once reboot_prepare)
 
 phase=$(cat "$OUT/phase" 2>/dev/null || echo first)
+PHASE=$phase
 note "phase $phase: script started ${SECONDS}s in, $(uptime_s)s after boot"
+mark "script start"
 start_memory_sampler
 if ! wait_for_docker 600; then
   figure "${phase}_docker_ready_s" never
   exit 1
 fi
-figure "${phase}_docker_ready_s" "$(uptime_s)"
+mark "docker ready"
+if [[ -f /run/stagehand-restored ]]; then
+  # The first boot restored the warm snapshot: dockerd answered that many seconds after the
+  # snapshot's own boot (rig/vm.sh build); here it answers at once.
+  figure snapshot_docker_ready_s "$(cat /run/stagehand-snapshot-ready-s)"
+  figure "${phase}_restored" yes
+else
+  figure "${phase}_docker_ready_s" "$(uptime_s)"
+fi
 figure "${phase}_available_mib_docker_idle" "$(mem_available_mib)"
 
 case $phase in
@@ -32,6 +42,7 @@ case $phase in
     start=$SECONDS
     docker load -i "$SHARE/images.tar" >/dev/null || { note "docker load failed"; exit 1; }
     figure image_load_s $((SECONDS - start))
+    mark "images loaded"
     cases=("${k_first_cases[@]}")
     [[ -f $SHARE/only ]] && mapfile -t cases <"$SHARE/only"
     for name in "${cases[@]}"; do
@@ -53,4 +64,5 @@ case $phase in
     ;;
 esac
 stop_memory_sampler
+mark "phase end"
 sync

@@ -13,7 +13,8 @@ else()
   set(_lib_names_proc2 proc2)
   set(_lib_names_cares cares)
 endif()
-# Boost is header-only here (Asio and Beast for the Docker Engine API and the probes' HTTP).
+# Boost is header-only here: Beast's HTTP parser for the Docker Engine API and the probes (the
+# sockets wait in os::wait_any; Asio contributes only its buffer types).
 # Boost.Filesystem is not used: std::filesystem, already in libstdc++, does every path job,
 # and Boost's path/operations objects would add ~67 KiB to each hook (README, Building).
 find_package(Boost 1.74 REQUIRED)

@@ -4,24 +4,21 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "core/boot/boot_record.hpp"
 #include "core/load/units.hpp"
 #include "core/report/svg.hpp"
 #include "os/docker/cli_compose.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/fs/atomic_file.hpp"
 #include "os/memory/factory.hpp"
-#include "os/memory/oom_counters.hpp"
-#include "os/memory/readers.hpp"
-#include "os/net/resolver.hpp"
 #include "os/process/posix_runner.hpp"
-#include "os/sys/proctable.hpp"
+#include "runtime/boot_state.hpp"
+#include "runtime/gated_start.hpp"
 #include "runtime/plan_print.hpp"
 #include "runtime/revisions_state.hpp"
 #include "runtime/run_state.hpp"
-#include "steps/probe/probe_runner.hpp"
 #include "steps/pull/pull.hpp"
 #include "steps/start/start_report.hpp"
-#include "steps/start/start_sequence.hpp"
 
 namespace stagehand::runtime {
 
@@ -123,7 +120,16 @@ void plan_after_install(HookEnv& env) {
                                        selection_of(env.options));
     auto json = plan_header(env, "after-install");
     json.update(start_plan_json(plan, env.inputs.config.pull));
+    // Which memory figures the gate will read, and why (auto picks a cgroup only when it
+    // limits stagehand below MemTotal): the first thing to check when a service waits for
+    // memory that the host seems to have.
+    auto source = os::detect_memory_source(env.inputs.config.startup.memory_source);
+    if (!source) {
+        throw HostCheckError("cannot choose the memory source: " + source.error().message);
+    }
+    json["startup"]["memory_source"] = source->reason;
     print_plan(env, json);
+    warn_boot_policies(env.inputs.compose, env.log);
 }
 
 HookOutcome run_after_install(HookEnv& env) {
@@ -152,6 +158,7 @@ HookOutcome run_after_install(HookEnv& env) {
                          (plan.concurrency == core::k_concurrency_auto
                               ? "auto (max " + std::to_string(plan.max_concurrency) + ")"
                               : std::to_string(plan.concurrency)));
+    warn_boot_policies(env.inputs.compose, env.log);
     if (auto resume = check_resume(env, **docker); !resume.empty()) {
         return fail_before_start(env, "checking --from", resume);
     }
@@ -175,57 +182,19 @@ HookOutcome run_after_install(HookEnv& env) {
         return outcome;
     }
 
-    auto source = os::detect_memory_source(inputs.config.startup.memory_source);
-    if (!source) {
-        return fail_with(source.error().message);
+    auto started = run_gated_start(env, plan, context, **docker, outcome);
+    if (!started) {
+        return fail_with(started.error().message);
     }
-    auto memory = os::make_memory_reader(*source);
-    auto cpu = os::make_cpu_reader(*source);
-    os::CgroupContainerMemory container_memory;
-    os::Proc2ProcessTable processes;
-    os::HostResolver resolver;
-    std::vector<std::string> service_names;
-    for (const auto& service : inputs.compose.services) {
-        service_names.push_back(service.name);
-    }
-    steps::ProbeRunner probes(env.clock, **docker, runner, resolver, inputs.project, service_names);
-    steps::StartHost host{
-        **docker,
-        **compose,
-        *memory,
-        container_memory,
-        *cpu,
-        processes,
-        [&](const core::ServicePlan& service, const std::vector<os::ContainerState>& containers,
-            std::string& error) {
-            auto attempt =
-                probes.attempt(service.name, *service.ready, &containers, env.deadline, env.cancel);
-            error = attempt.error;
-            return attempt.passed;
-        }};
-    os::KernelOomCounters oom_counters;
-    host.oom_counters = &oom_counters;
-    const auto start_began = env.clock.now();
-    const auto result = steps::run_start(plan, inputs.project, context, host);
-
-    outcome.report["start"] = steps::start_report_json(result);
-    outcome.report["start"]["deadline_ms"] =
-        std::chrono::duration_cast<core::Millis>(env.deadline - start_began).count();
-    outcome.summary = steps::start_table(result);
-    for (const auto& line : result.diagnosis) {
-        outcome.summary.push_back(line);
-    }
-    outcome.verdict = steps::start_verdict(result);
+    const auto& result = *started;
     if (result.ok) {
         record_success(env, context, outcome.report);
+        record_boot(env, result);
         if (auto saved = write_profiles(inputs.config.state_dir, inputs.project,
                                         steps::learned_profiles(result), env.log);
             !saved) {
             env.log.warn("", "could not save learned profiles: " + saved.error().message);
         }
-    } else {
-        outcome.code =
-            result.interrupted ? exit_code_for(env.cancel.reason()) : ExitCode::step_failed;
     }
     write_report_svg(env, outcome);
     return outcome;

@@ -151,9 +151,7 @@ HookOutcome run_before_install(HookEnv& env) {
         return result;
     }
     const int code = outcome.status.error().code;
-    result.code = code == ECANCELED   ? exit_code_for(env.cancel.reason())
-                  : code == ETIMEDOUT ? ExitCode::deadline
-                                      : ExitCode::step_failed;
+    result.code = exit_code_for(ending_of_error(code), env.cancel.reason());
     // A step SIGTERM cut short (e.g. `compose stop`) fails with "cancelled": name the signal.
     const bool interrupted = code == ECANCELED || env.cancel.fired();
     result.verdict = "FAILED: before-install: " +

@@ -33,6 +33,13 @@ std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
+void set_boot_mode(Options& options, Options::BootMode mode) {
+    if (options.boot != Options::BootMode::none && options.boot != mode) {
+        throw UsageError("--boot, --boot-stop and --install-boot-unit cannot be combined");
+    }
+    options.boot = mode;
+}
+
 const std::vector<OptionSpec>& option_table() {
     static const std::vector<OptionSpec> table = {
         {"--bundle", "", "DIR", "bundle root (default: found from the executable's path)", nullptr,
@@ -55,6 +62,18 @@ const std::vector<OptionSpec>& option_table() {
          [](Options& o, const std::string& v) { o.from = v; }},
         {"--svg", "", "FILE", "also render the deployment report as an SVG timeline",
          &HookOptions::svg, [](Options& o, const std::string& v) { o.svg = v; }},
+        {"--boot", "", "", "start the last deployed stack through the gate (the boot unit)",
+         &HookOptions::boot,
+         [](Options& o, const std::string&) { set_boot_mode(o, Options::BootMode::boot); }},
+        {"--boot-stop", "", "", "stop the recorded stacks in reverse start order (at shutdown)",
+         &HookOptions::boot,
+         [](Options& o, const std::string&) { set_boot_mode(o, Options::BootMode::boot_stop); }},
+        {"--install-boot-unit", "", "",
+         "copy this executable to /usr/local/lib/stagehand, install and enable the boot unit",
+         &HookOptions::boot,
+         [](Options& o, const std::string&) { set_boot_mode(o, Options::BootMode::install_unit); }},
+        {"--state-dir", "", "DIR", "boot modes: state_dir (default /var/lib/stagehand)",
+         &HookOptions::boot, [](Options& o, const std::string& v) { o.state_dir = v; }},
         {"--log-format", "", "text|json", "output format (default text)", nullptr,
          [](Options& o, const std::string& v) {
              if (v == "text") {
@@ -118,6 +137,14 @@ Options parse_options(const std::vector<std::string>& args, const HookOptions& a
     }
     if (options.from && !options.only.empty()) {
         throw UsageError("--from and --only cannot be combined");
+    }
+    if (options.boot != Options::BootMode::none && (options.from || !options.only.empty())) {
+        throw UsageError(
+            "--only and --from cannot be combined with a boot mode (it acts on "
+            "the whole recorded stack)");
+    }
+    if (options.state_dir && options.boot == Options::BootMode::none) {
+        throw UsageError("--state-dir is for --boot, --boot-stop and --install-boot-unit");
     }
     return options;
 }

@@ -24,6 +24,9 @@ struct Options {
     bool help = false;
     bool version = false;
     std::optional<std::string> svg;  // after-install: also render the report as SVG here
+    // after-install's boot modes (SPEC section 11): at most one of them.
+    enum class BootMode { none, boot, boot_stop, install_unit } boot = BootMode::none;
+    std::optional<std::string> state_dir;  // the boot modes: state_dir (default /var/lib/stagehand)
 };
 
 // Bad usage: printed to stderr with the usage line, exit 2.
@@ -37,6 +40,7 @@ struct HookOptions {
     bool only = false;  // --only (after-install, validate-service)
     bool from = false;  // --from (after-install)
     bool svg = false;   // --svg (after-install)
+    bool boot = false;  // --boot, --boot-stop, --install-boot-unit, --state-dir (after-install)
 };
 
 Options parse_options(const std::vector<std::string>& args, const HookOptions& accepted);

@@ -71,10 +71,10 @@ Parsed parse(int argc, char** argv, const HookDefinition& definition) {
     }
     if (parsed.options.help) {
         print_to(1, usage(definition.program, definition.accepted));
-        parsed.exit_now = 0;
+        parsed.exit_now = to_int(ExitCode::success);
     } else if (parsed.options.version) {
         print_to(1, version_line(definition.program));
-        parsed.exit_now = 0;
+        parsed.exit_now = to_int(ExitCode::success);
     }
     return parsed;
 }
@@ -116,7 +116,7 @@ HookOutcome run_body(const HookDefinition& definition, HookEnv& env) {
 // it made was cut short and reported "cancelled". Exit with the interruption's code and say
 // so first in the verdict (issue 13: such runs ended with exit 1 and a wrong cause).
 void cancellation_wins(HookOutcome& outcome, os::CancelReason reason) {
-    const ExitCode code = exit_code_for(reason);
+    const ExitCode code = exit_code_for(Ending::interrupted, reason);
     if (outcome.code == ExitCode::step_failed) {
         const std::string text = interruption_text(reason);
         if (outcome.verdict.find(text) == std::string::npos) {
@@ -146,10 +146,9 @@ int run_locked(const HookDefinition& definition, HookEnv& env) {
         std::min(env.deadline, env.clock.now() + env.inputs.config.lock_timeout);
     auto lock = state.lock(lock_deadline, env.cancel, log);
     if (!lock) {
-        const bool cancelled = env.cancel.fired();
-        const ExitCode code = cancelled ? exit_code_for(env.cancel.reason()) : ExitCode::locked;
         log.verdict("FAILED: " + lock.error().message);
-        return to_int(code);
+        return to_int(env.cancel.fired() ? exit_code_for(Ending::interrupted, env.cancel.reason())
+                                         : ExitCode::locked);
     }
     state.tidy(log);
     HookOutcome outcome = run_body(definition, env);
@@ -187,20 +186,6 @@ void open_log_file(Logger& log, const Inputs& inputs, const std::string& deploym
 }
 
 }  // namespace
-
-ExitCode exit_code_for(os::CancelReason reason) {
-    switch (reason) {
-        case os::CancelReason::sigint:
-            return ExitCode::sigint;
-        case os::CancelReason::sigterm:
-            return ExitCode::sigterm;
-        case os::CancelReason::deadline:
-            return ExitCode::deadline;
-        case os::CancelReason::none:
-            break;
-    }
-    return ExitCode::step_failed;
-}
 
 void report_docker_waits(os::EngineDocker& docker, util::Log& log) {
     const std::string socket = docker.socket_path();
@@ -254,8 +239,10 @@ std::string interruption_text(os::CancelReason reason) {
 }
 
 HookOutcome interrupted_outcome(os::CancelReason reason, const std::string& doing) {
-    return HookOutcome{
-        exit_code_for(reason), {}, "FAILED: " + interruption_text(reason) + " while " + doing, {}};
+    return HookOutcome{exit_code_for(Ending::interrupted, reason),
+                       {},
+                       "FAILED: " + interruption_text(reason) + " while " + doing,
+                       {}};
 }
 
 int run_hook(int argc, char** argv, const HookDefinition& definition) {
@@ -265,6 +252,9 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
         return *parsed.exit_now;
     }
     const Options& options = parsed.options;
+    if (options.boot != Options::BootMode::none && definition.boot_mode) {
+        return definition.boot_mode(options, definition.program);
+    }
     Logger log(logger_options_for(options));
     Inputs inputs;
     try {
@@ -298,7 +288,7 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
         }
         if (options.dry_run) {
             definition.dry_run(env);
-            return 0;
+            return to_int(ExitCode::success);
         }
     } catch (const core::InputError& error) {
         return input_failure(definition, error);

@@ -70,12 +70,12 @@ struct HookDefinition {
     // not even the log file or the lock; throws core::InputError (exit 2), or HostCheckError
     // (exit 1) when the host could not be examined. May be empty.
     std::function<void(HookEnv&)> preflight = nullptr;
+    // after-install's boot modes (--boot, --boot-stop, --install-boot-unit): they read no
+    // bundle, so they run instead of everything above, right after the options are parsed.
+    std::function<int(const Options&, const std::string& program)> boot_mode = nullptr;
 };
 
 int run_hook(int argc, char** argv, const HookDefinition& definition);
-
-// The outcome for an interrupted or expired run (SIGTERM, SIGINT, deadline).
-ExitCode exit_code_for(os::CancelReason reason);
 
 // Progress while a Docker call waits on a silent daemon ("waiting for the Docker daemon at
 // /var/run/docker.sock to answer GET /containers/json (6s)"), throttled like every wait: a

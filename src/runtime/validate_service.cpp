@@ -112,13 +112,11 @@ HookOutcome run_validate_service(HookEnv& env) {
         lines.pop_back();
     }
     result.summary = lines;
-    if (outcome.cancelled) {
-        result.code = exit_code_for(env.cancel.reason());
-    } else if (outcome.deadline_passed) {
-        result.code = ExitCode::deadline;
-    } else if (!outcome.passed) {
-        result.code = ExitCode::step_failed;
-    }
+    const Ending ending = outcome.cancelled         ? Ending::interrupted
+                          : outcome.deadline_passed ? Ending::timed_out
+                          : outcome.passed          ? Ending::succeeded
+                                                    : Ending::failed;
+    result.code = exit_code_for(ending, env.cancel.reason());
     if (!outcome.cancelled) {
         mark_validation(env, outcome.passed && !outcome.deadline_passed);
     }

@@ -26,11 +26,4 @@ class Log {
     void error(std::string_view service, std::string_view m) { event(Level::error, service, m); }
 };
 
-// Collects events in memory (tests, and the summary builder).
-class NullLog final : public Log {
-  public:
-    void event(Level, std::string_view, std::string_view) override {}
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-};
-
 }  // namespace stagehand::util

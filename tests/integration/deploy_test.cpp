@@ -77,6 +77,8 @@ TEST_P(DeployTest, FirstDeploymentRunsTheThreeHooksAndStartsEveryService) {
         EXPECT_GT(service.value("peak_bytes", 0), 0) << service.dump();
     }
     EXPECT_FALSE(start["memory_samples"].empty());
+    // Which memory figures the gate read, and why, is in the log.
+    EXPECT_NE(log_file(id).find("memory source: "), std::string::npos);
     const auto profiles =
         nlohmann::json::parse(read_text(m_dir / "state" / "profiles.json"), nullptr, false);
     ASSERT_TRUE(profiles.is_object());

@@ -56,6 +56,7 @@ expected=(
   "-rw-r--r-- root/root ./usr/share/doc/stagehand/INSTALL.md"
   "-rw-r--r-- root/root ./usr/share/stagehand/appspec.yml"
   "-rw-r--r-- root/root ./usr/share/stagehand/stagehand.schema.json"
+  "-rw-r--r-- root/root ./usr/lib/systemd/system/stagehand-boot.service"
 )
 for line in "${expected[@]}"; do
   check "package holds ${line##* } (${line%% *})" grep -qxF -- "$line" "$tmp/contents"
@@ -74,7 +75,9 @@ else
   root=$tmp/root
   mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
   touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
-  dpkg_args=(--root="$root" --log=/dev/null)
+  # The maintainer scripts run outside the root with DPKG_ROOT set (the scratch root has no
+  # shell to chroot into); postinst and postrm honour it.
+  dpkg_args=(--root="$root" --log=/dev/null --force-script-chrootless)
 fi
 quiet() {  # quiet COMMAND...: its output only when it fails
   "$@" > "$tmp/quiet.log" 2>&1 || { cat "$tmp/quiet.log" >&2; return 1; }
@@ -92,6 +95,13 @@ for page in man1/before-install.1 man1/after-install.1 man1/validate-service.1 \
   MANWIDTH=80 man -l "$root/usr/share/man/$page.gz" > "$tmp/page" 2>/dev/null || true
   check "man page $page renders" grep -q "SEE ALSO" "$tmp/page"
 done
+# The gated boot's unit is enabled as `systemctl enable` would (SPEC section 11).
+check "stagehand-boot.service enabled (multi-user.target.wants link)" test \
+  "$(readlink "$root/etc/systemd/system/multi-user.target.wants/stagehand-boot.service")" = \
+  /usr/lib/systemd/system/stagehand-boot.service
+check "the unit runs the installed after-install --boot" \
+  grep -qx 'ExecStart=/usr/lib/stagehand/after-install --boot --deadline 25m' \
+  "$root/usr/lib/systemd/system/stagehand-boot.service"
 # The installed bundle maker finds the installed executables and template by itself.
 app=$tmp/app
 mkdir "$app"
@@ -117,6 +127,8 @@ while IFS= read -r path; do
 done < "$tmp/files"
 check "no installed file left:${left:- none}" test -z "$left"
 check "/usr/lib/stagehand removed" test ! -e "$root/usr/lib/stagehand"
+check "the unit's wants link removed" \
+  test ! -L "$root/etc/systemd/system/multi-user.target.wants/stagehand-boot.service"
 if [ -n "$root" ]; then
   check "scratch root holds only dpkg's database" \
     test -z "$(find "$root" -mindepth 1 \( -type f -o -type l \) -not -path "$root/var/lib/dpkg/*")"

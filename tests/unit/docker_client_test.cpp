@@ -8,15 +8,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "docker_test_support.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/docker/engine_events.hpp"
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -141,6 +142,54 @@ TEST(DockerEngineClient, WaitObserverHearsOfASilentDaemon) {
     EXPECT_GT(heard[1].second, heard[0].second);
 }
 
+// A daemon so stuck that its accept queue is full: a non-blocking connect gets EAGAIN, which
+// is not "in progress" (nothing to wait on), so the client tries again until the answer
+// timeout names the daemon -- or Cancel ends the try at once.
+TEST(DockerEngineClient, FullAcceptQueueIsAnUnansweredDaemon) {
+    SilentSocket daemon;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    daemon.path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+    std::vector<int> queued;  // fill the backlog of 4 (plus what Linux adds) with our own
+    for (int i = 0; i < 64; ++i) {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        queued.push_back(fd);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            ASSERT_EQ(errno, EAGAIN);
+            break;
+        }
+    }
+    ASSERT_LT(queued.size(), 64u) << "the accept queue never filled";
+
+    EngineDocker docker(daemon.path, nullptr, 400ms);
+    const Cancel idle;
+    auto start = std::chrono::steady_clock::now();
+    auto pinged = docker.ping(in(5s), idle);
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(pinged.ok());
+    EXPECT_EQ(pinged.error().code, k_daemon_unresponsive) << pinged.error().message;
+    EXPECT_TRUE(contains(pinged.error().message, "did not answer for 400ms (GET /_ping)"))
+        << pinged.error().message;
+    EXPECT_GE(took, 400ms);
+    EXPECT_LT(took, 3s);
+
+    const Cancel cancel;
+    std::thread firer([&] {
+        std::this_thread::sleep_for(100ms);
+        cancel.fire(CancelReason::sigterm);
+    });
+    start = std::chrono::steady_clock::now();
+    pinged = docker.ping(in(5s), cancel);
+    took = std::chrono::steady_clock::now() - start;
+    firer.join();
+    ASSERT_FALSE(pinged.ok());
+    EXPECT_EQ(pinged.error().code, ECANCELED) << pinged.error().message;
+    EXPECT_LT(took, 350ms);
+    for (const int fd : queued) {
+        ::close(fd);
+    }
+}
+
 // A pull is exempt: the daemon says nothing while a slow registry answers it, so only the
 // run's deadline (or the pull step's own timeout) bounds it.
 TEST(DockerEngineClient, PullOutwaitsTheAnswerTimeout) {
@@ -194,10 +243,7 @@ class ScriptedDaemon {
 };
 
 std::string fixture(const std::string& name) {
-    std::ifstream in_file(std::string(STAGEHAND_FIXTURES) + "/docker/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in_file.rdbuf();
-    return ss.str();
+    return testing::fixture("docker/" + name);
 }
 
 // Collects events until the stream ends (or 10 s pass), waiting on its fd.

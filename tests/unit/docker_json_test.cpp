@@ -3,22 +3,18 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 
 #include "os/docker/engine_json.hpp"
 #include "os/docker/image_ref.hpp"
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/docker/" + name, std::ios::binary);
-    EXPECT_TRUE(in.good()) << name;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return testing::fixture("docker/" + name);
 }
 
 TEST(DockerJsonInspect, RunningHealthyContainer) {

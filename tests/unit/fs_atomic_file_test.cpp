@@ -10,10 +10,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "os/fs/faulty_filesystem.hpp"
+#include "support/faulty_filesystem.hpp"
 
 namespace stagehand::os {
 namespace {
+
+using testing::FaultyFileSystem;
+using testing::FsOp;
 
 namespace stdfs = std::filesystem;
 

@@ -1,7 +1,6 @@
 // State files read back (os/fs/state_file.hpp; issue 13 item 9): missing is fine, damaged is
 // moved aside as <name>.damaged with a warning naming it, unreadable is an error.
 #include "os/fs/state_file.hpp"
-#include "warn_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,14 +9,18 @@
 #include <fstream>
 #include <sstream>
 
-#include "os/fs/faulty_filesystem.hpp"
+#include "support/faulty_filesystem.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::os {
 namespace {
 
+using testing::FaultyFileSystem;
+using testing::FsOp;
+
 namespace stdfs = std::filesystem;
 
-using test::WarnLog;
+using testing::RecordingLog;
 
 // A parser that wants "n=<digits>".
 util::Result<int> parse_n(std::string_view text) {
@@ -57,7 +60,7 @@ class FsStateFile : public ::testing::Test {
     std::string m_dir;
     std::string m_path;
     PosixFileSystem m_fs;
-    WarnLog m_log;
+    RecordingLog m_log;
 };
 
 TEST_F(FsStateFile, MissingIsAbsentAndGoodIsParsed) {
@@ -68,7 +71,7 @@ TEST_F(FsStateFile, MissingIsAbsentAndGoodIsParsed) {
     auto good = read_state(m_fs);
     ASSERT_TRUE(good) << good.error().message;
     EXPECT_EQ(**good, 42);
-    EXPECT_TRUE(m_log.warnings.empty());
+    EXPECT_TRUE(m_log.warnings().empty());
 }
 
 TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
@@ -77,7 +80,7 @@ TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
                                                    "ELF\0\xff\xfe",
                                                    7)}) {
         SCOPED_TRACE(::testing::PrintToString(content));
-        m_log.warnings.clear();
+        m_log.clear();
         write(content);
         write_older_damaged();
         auto read = read_state(m_fs);
@@ -85,9 +88,10 @@ TEST_F(FsStateFile, DamagedIsMovedAsideWithAWarningNamingIt) {
         EXPECT_FALSE(read->has_value());
         EXPECT_FALSE(stdfs::exists(m_path));
         EXPECT_EQ(FsStateFile::read(m_path + ".damaged"), content);  // the older one replaced
-        ASSERT_EQ(m_log.warnings.size(), 1u);
-        EXPECT_EQ(m_log.warnings[0], m_path + " is damaged (expected n=<digits>); moved aside to " +
-                                         m_path + ".damaged, starting afresh");
+        ASSERT_EQ(m_log.warnings().size(), 1u);
+        EXPECT_EQ(m_log.warnings()[0], m_path +
+                                           " is damaged (expected n=<digits>); moved aside to " +
+                                           m_path + ".damaged, starting afresh");
     }
 }
 
@@ -98,8 +102,8 @@ TEST_F(FsStateFile, DryRunOnlyWarns) {
     EXPECT_FALSE(read->has_value());
     EXPECT_EQ(FsStateFile::read(m_path), "junk");
     EXPECT_FALSE(stdfs::exists(m_path + ".damaged"));
-    ASSERT_EQ(m_log.warnings.size(), 1u);
-    EXPECT_NE(m_log.warnings[0].find(m_path + " is damaged"), std::string::npos);
+    ASSERT_EQ(m_log.warnings().size(), 1u);
+    EXPECT_NE(m_log.warnings()[0].find(m_path + " is damaged"), std::string::npos);
 }
 
 TEST_F(FsStateFile, UnreadableOrNotMovableIsAnError) {

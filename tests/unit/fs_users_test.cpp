@@ -2,17 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/stage/" + name, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testing::fixture("stage/" + name);
 }
 
 TEST(FsUsers, ParsesPasswdSkippingHostileLines) {

@@ -1,7 +1,5 @@
 // The CPU and listening-socket parsers (os/memory/cpu_parsers, socket_parsers) on fixtures
 // captured from real hosts (tests/fixtures/proc/stat, tests/fixtures/net) and hostile input.
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -10,15 +8,12 @@
 #include "os/memory/cpu_parsers.hpp"
 #include "os/memory/parsers.hpp"
 #include "os/memory/socket_parsers.hpp"
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
 
-std::string fixture(const std::string& relative) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/" + relative);
-    EXPECT_TRUE(in.good()) << relative;
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::fixture;
 
 struct StatCase {
     std::string file;

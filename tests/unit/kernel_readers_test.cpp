@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "os/memory/factory.hpp"
 #include "os/memory/readers.hpp"
 #include "os/sys/unique_fd.hpp"
+#include "support/fixtures.hpp"
 #include "temp_tree.hpp"
 
 namespace stagehand::os {
@@ -33,11 +32,7 @@ std::string tree(const std::string& name) {
     return std::string(STAGEHAND_FIXTURES) + "/memory/trees/" + name;
 }
 
-std::string fixture(const std::string& relative) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/" + relative);
-    EXPECT_TRUE(in.good()) << relative;
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::fixture;
 
 std::uint64_t ns_per_tick() {
     return 1'000'000'000ULL / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));

@@ -1,5 +1,6 @@
 #include "core/load/appspec_loader.hpp"
 #include "runtime/input_files.hpp"
+#include "support/bad_input.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,23 +10,10 @@ namespace {
 const std::string k_fixtures = std::string(STAGEHAND_FIXTURES) + "/load";
 
 Diagnostic appspec_error(const std::string& text) {
-    try {
-        load_appspec_text(text, "appspec.yml");
-    } catch (const InputError& e) {
-        return e.diagnostic();
-    }
-    ADD_FAILURE() << "loaded without error:\n" << text;
-    return {};
+    return testing::diagnostic_of([&] { load_appspec_text(text, "appspec.yml"); }, text);
 }
 
-struct BadRow {
-    const char* name;
-    const char* yaml;
-    int line;
-    int column;
-    const char* key;
-    const char* message_part;
-};
+using BadRow = testing::BadInputRow;
 
 const BadRow k_bad[] = {
     {"yaml syntax", "version: 0.0\nos: [linux\n", 2, 0, "", "invalid YAML"},
@@ -78,13 +66,7 @@ TEST(LoadAppspec, RejectsEachClassOfBadInput) {
     for (const auto& row : k_bad) {
         SCOPED_TRACE(row.name);
         Diagnostic d = appspec_error(row.yaml);
-        EXPECT_EQ(d.at.file, "appspec.yml");
-        EXPECT_EQ(d.at.line, row.line);
-        if (row.column != 0) {
-            EXPECT_EQ(d.at.column, row.column);
-        }
-        EXPECT_EQ(d.key, row.key);
-        EXPECT_NE(d.message.find(row.message_part), std::string::npos) << d.message;
+        testing::expect_diagnostic(d, row, "appspec.yml");
     }
 }
 

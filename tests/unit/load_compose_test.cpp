@@ -1,6 +1,7 @@
 #include "core/load/compose_loader.hpp"
 #include "core/load/compose_ports.hpp"
 #include "runtime/input_files.hpp"
+#include "support/bad_input.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,23 +13,11 @@ namespace {
 const std::string k_fixtures = std::string(STAGEHAND_FIXTURES) + "/load";
 
 Diagnostic compose_error(const std::string& text) {
-    try {
-        load_compose_text(text, "/srv/docker-compose.yml");
-    } catch (const InputError& e) {
-        return e.diagnostic();
-    }
-    ADD_FAILURE() << "loaded without error:\n" << text;
-    return {};
+    return testing::diagnostic_of([&] { load_compose_text(text, "/srv/docker-compose.yml"); },
+                                  text);
 }
 
-struct BadRow {
-    const char* name;
-    const char* yaml;
-    int line;
-    int column;  // 0: not checked
-    const char* key;
-    const char* message_part;
-};
+using BadRow = testing::BadInputRow;
 
 const BadRow k_bad[] = {
     {"yaml syntax", "services:\n  web: {image: x\n", 2, 0, "", "invalid YAML"},
@@ -101,13 +90,7 @@ TEST(LoadCompose, RejectsEachClassOfBadInput) {
     for (const auto& row : k_bad) {
         SCOPED_TRACE(row.name);
         Diagnostic d = compose_error(row.yaml);
-        EXPECT_EQ(d.at.file, "/srv/docker-compose.yml");
-        EXPECT_EQ(d.at.line, row.line);
-        if (row.column != 0) {
-            EXPECT_EQ(d.at.column, row.column);
-        }
-        EXPECT_EQ(d.key, row.key);
-        EXPECT_NE(d.message.find(row.message_part), std::string::npos) << d.message;
+        testing::expect_diagnostic(d, row, "/srv/docker-compose.yml");
     }
 }
 

@@ -2,12 +2,12 @@
 // tests/fixtures/memory) and on hostile input.
 #include "os/memory/parsers.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -15,11 +15,7 @@ namespace {
 using core::Bytes;
 using core::k_kib;
 
-std::string fixture(const std::string& relative) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/" + relative);
-    EXPECT_TRUE(in.good()) << relative;
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::fixture;
 
 struct MeminfoCase {
     std::string file;

@@ -185,7 +185,8 @@ TEST(DetectMemorySource, ChoosesPerHost) {
         {"debian12-firecracker", auto_source(), std::nullopt, "has no limit below MemTotal"},
         {"t2micro-v2", auto_source(),
          CgroupLocation{CgroupVersion::v2, "/sys/fs/cgroup/stagehand-t2micro/runner"},
-         "limit 1024 MiB < MemTotal 24105 MiB"},
+         // MemTotal 24684084 kB is 24105.55 MiB: rounded like every other MiB in messages.
+         "limit 1024 MiB < MemTotal 24106 MiB"},
         {"t2micro-v1", auto_source(),
          CgroupLocation{CgroupVersion::v1, "/sys/fs/cgroup/memory/stagehand-t2micro"},
          "limit 1024 MiB"},

@@ -1,21 +1,16 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "os/net/address.hpp"
 #include "os/net/hosts.hpp"
+#include "support/fixtures.hpp"
 
 namespace stagehand::os {
 namespace {
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/net/" + name, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    EXPECT_TRUE(in.good() || in.eof()) << name;
-    return text.str();
+    return testing::fixture("net/" + name);
 }
 
 std::vector<std::string> texts(const std::vector<IpAddress>& addresses) {

@@ -1,8 +1,6 @@
 // The OOM-kill classification (SPEC section 5): the kernel's counters parsed from fixtures,
 // read around a container's death from before/after fixture trees (tests/fixtures/memory/oom)
 // for each kind, the rule's edge cases on plain values, and the words the verdicts use.
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,17 +10,15 @@
 #include "os/memory/oom_counters.hpp"
 #include "os/memory/oom_parsers.hpp"
 #include "steps/oom/oom_watch.hpp"
+#include "support/fixtures.hpp"
+#include "support/null_log.hpp"
 
 namespace stagehand {
 namespace {
 
 using core::OomKind;
 
-std::string fixture(const std::string& relative) {
-    std::ifstream in(std::string(STAGEHAND_FIXTURES) + "/" + relative);
-    EXPECT_TRUE(in.good()) << relative;
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::fixture;
 
 TEST(OomParsers, VmstatOomKillFromARealHost) {
     auto kills = os::parse_vmstat_oom_kill(fixture("proc/vmstat/debian12-firecracker-6.18.txt"));
@@ -226,7 +222,7 @@ os::ContainerState container(bool running, int exit_code, const std::string& fin
 
 TEST(OomWatch, ReadsWhileRunningAndClassifiesEachDeathOnce) {
     testing::FakeOomCounters kernel;
-    util::NullLog log;
+    testing::NullLog log;
     steps::OomWatch watch(&kernel, log);
     watch.tick(core::Millis(0), 400 * core::k_mib);
     EXPECT_EQ(watch.observe(container(true, 0, ""), core::Millis(0)).kind, OomKind::none);
@@ -246,7 +242,7 @@ TEST(OomWatch, ReadsWhileRunningAndClassifiesEachDeathOnce) {
 
 TEST(OomWatch, ContainerDeadAtFirstSightIsJudgedOnTheHostsCount) {
     testing::FakeOomCounters kernel;
-    util::NullLog log;
+    testing::NullLog log;
     steps::OomWatch watch(&kernel, log);
     watch.tick(core::Millis(0), std::nullopt);
     kernel.oom_kill();

@@ -16,8 +16,8 @@
 
 #include "os/process/posix_runner.hpp"
 
-#include "fake_docker.hpp"
 #include "net_test_server.hpp"
+#include "support/fake_docker.hpp"
 
 namespace stagehand::steps {
 namespace {

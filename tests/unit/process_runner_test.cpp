@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -230,19 +231,30 @@ TEST(ProcessRunner, GroupIgnoringTermIsKilledAfterGrace) {
     EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
 }
 
-TEST(ProcessRunner, CancelEndsTheRun) {
-    TempDir dir;
-    const std::string marker = dir.path() + "/started";
-    PosixProcessRunner runner;
+// Fires a Cancel (SIGTERM) from another thread once the child has created `marker()`: the
+// cancel then comes during the runner's wait, not before the spawn.
+class CancelOnceStarted {
+  public:
+    CancelOnceStarted()
+        : m_firer([this] {
+              wait_until([&] { return std::filesystem::exists(marker()); }, 10s);
+              cancel.fire(CancelReason::sigterm);
+          }) {}
+    ~CancelOnceStarted() { m_firer.join(); }
+    std::string marker() const { return m_dir.path() + "/started"; }
     Cancel cancel;
-    std::thread firer([&] {
-        wait_until([&] { return std::filesystem::exists(marker); }, 10s);
-        cancel.fire(CancelReason::sigterm);
-    });
-    ProcessSpec spec = cmd({"sh", "-c", "echo $$; touch \"$0\"; sleep 30", marker});
+
+  private:
+    TempDir m_dir;
+    std::thread m_firer;
+};
+
+TEST(ProcessRunner, CancelEndsTheRun) {
+    PosixProcessRunner runner;
+    CancelOnceStarted firing;
+    ProcessSpec spec = cmd({"sh", "-c", "echo $$; touch \"$0\"; sleep 30", firing.marker()});
     const auto start = Clock::now();
-    auto result = runner.run(spec, Clock::now() + 20s, cancel);
-    firer.join();
+    auto result = runner.run(spec, Clock::now() + 20s, firing.cancel);
     ASSERT_TRUE(result.ok());
     EXPECT_TRUE(result->cancelled);
     EXPECT_FALSE(result->timed_out);
@@ -251,6 +263,34 @@ TEST(ProcessRunner, CancelEndsTheRun) {
     const auto pids = pids_in(result->out);
     ASSERT_EQ(pids.size(), 1U);
     EXPECT_TRUE(wait_until([&] { return !group_alive(pids[0]); }, 5s));
+}
+
+// CPU time this thread has used.
+std::chrono::nanoseconds thread_cpu() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// After Cancel fires the group gets SIGTERM and its grace period: the runner sleeps through
+// it (the wait ignores the Cancel that has already fired, rather than spinning on it), keeps
+// reading the pipes, and takes the exit status the child chose.
+TEST(ProcessRunner, CancelledChildKeepsItsGraceAndItsLastWords) {
+    PosixProcessRunner runner;
+    CancelOnceStarted firing;
+    ProcessSpec spec =
+        cmd({"sh", "-c", "trap 'sleep 0.4; echo bye; exit 7' TERM; touch \"$0\"; sleep 30 & wait",
+             firing.marker()});
+    const auto cpu_before = thread_cpu();
+    auto result = runner.run(spec, Clock::now() + 20s, firing.cancel);
+    const auto cpu_used = thread_cpu() - cpu_before;
+    ASSERT_TRUE(result.ok());
+    EXPECT_TRUE(result->cancelled);
+    EXPECT_EQ(result->exit_code, 7);
+    EXPECT_EQ(result->signal, 0);
+    EXPECT_EQ(result->out, "bye\n");
+    // Waiting ~0.4 s of grace costs a few wake-ups, not a busy loop.
+    EXPECT_LT(cpu_used, 100ms);
 }
 
 // A child waiting on something that died (compose on a frozen daemon) is ended when the

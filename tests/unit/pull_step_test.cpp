@@ -10,25 +10,28 @@
 #include <set>
 
 #include "steps/pull/pull.hpp"
+#include "support/fake_clock.hpp"
+#include "support/fake_docker.hpp"
+#include "support/no_runner.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::steps {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Images present locally, and per image a queue of pull answers (an empty queue: success).
-// Optionally advances a FakeClock by `pull_takes` per pull, or blocks pulls until released.
-class PullDocker final : public os::Docker {
+// Paces the pulls of a FakeDocker: advances a FakeClock by `pull_takes` per pull (a pull
+// that ends past its deadline times out, as the Engine client's would), or holds every pull
+// until release(), counting how many run at once.
+class PullPacer {
   public:
-    std::set<std::string> present;
-    std::map<std::string, std::deque<util::Error>> failures;
-    os::FakeClock* clock = nullptr;
+    testing::FakeClock* clock = nullptr;
     std::chrono::milliseconds pull_takes{0};
-    bool block = false;
 
-    std::vector<std::string> calls() {
-        std::lock_guard lock(m_mutex);
-        return m_calls;
+    explicit PullPacer(testing::FakeDocker& docker, bool block = false) : m_block(block) {
+        docker.before_pull = [this](const std::string&, os::MonoTime deadline) {
+            return pace(deadline);
+        };
     }
     int max_in_flight() {
         std::lock_guard lock(m_mutex);
@@ -41,27 +44,16 @@ class PullDocker final : public os::Docker {
     }
     void release() {
         std::lock_guard lock(m_mutex);
-        block = false;
+        m_block = false;
         m_changed.notify_all();
     }
 
-    util::Result<bool> image_present(const std::string& image, os::MonoTime,
-                                     const os::Cancel&) override {
-        record("present " + image);
-        return present.count(image) > 0;
-    }
-    util::Result<std::string> image_digest(const std::string& image, os::MonoTime,
-                                           const os::Cancel&) override {
-        record("digest " + image);
-        return "sha256:local-" + image;
-    }
-    util::Result<os::PullResult> pull(const std::string& image, os::MonoTime deadline,
-                                      const os::Cancel&) override {
+  private:
+    util::Status pace(os::MonoTime deadline) {
         std::unique_lock lock(m_mutex);
-        m_calls.push_back("pull " + image);
         m_max_in_flight = std::max(m_max_in_flight, ++m_in_flight);
         m_changed.notify_all();
-        m_changed.wait(lock, [&] { return !block; });
+        m_changed.wait(lock, [&] { return !m_block; });
         --m_in_flight;
         if (clock != nullptr) {
             clock->advance(pull_takes);
@@ -69,93 +61,27 @@ class PullDocker final : public os::Docker {
                 return util::Error{"Docker daemon at /x: timed out", ETIMEDOUT};
             }
         }
-        auto& queue = failures[image];
-        if (!queue.empty()) {
-            util::Error error = queue.front();
-            queue.pop_front();
-            return error;
-        }
-        return os::PullResult{image, "sha256:pulled-" + image, ""};
-    }
-
-    // Not used by the pull step.
-    util::Status ping(os::MonoTime, const os::Cancel&) override { return {}; }
-    util::Result<std::vector<os::ContainerState>> project_containers(const std::string&,
-                                                                     os::MonoTime,
-                                                                     const os::Cancel&) override {
-        return std::vector<os::ContainerState>{};
-    }
-    util::Result<os::ContainerState> inspect(const std::string&, os::MonoTime,
-                                             const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Result<std::vector<std::string>> logs_tail(const std::string&, int, os::MonoTime,
-                                                     const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Result<std::string> logs_since_start(const std::string&, os::MonoTime,
-                                               const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
-        os::MonoTime, const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Status remove_image(const std::string&, os::MonoTime, const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&) override {
-        return util::Error{"unused"};
-    }
-
-  private:
-    void record(std::string call) {
-        std::lock_guard lock(m_mutex);
-        m_calls.push_back(std::move(call));
+        return {};
     }
 
     std::mutex m_mutex;
     std::condition_variable m_changed;
-    std::vector<std::string> m_calls;
+    bool m_block = false;
     int m_in_flight = 0;
     int m_max_in_flight = 0;
 };
 
-class RecordingLog final : public util::Log {
-  public:
-    void event(util::Level level, std::string_view service, std::string_view message) override {
-        std::lock_guard lock(m_mutex);
-        lines.push_back(std::string(level == util::Level::info    ? "info"
-                                    : level == util::Level::warn  ? "warn"
-                                    : level == util::Level::error ? "error"
-                                                                  : "debug") +
-                        " [" + std::string(service) + "] " + std::string(message));
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> lines;
-
-  private:
-    std::mutex m_mutex;
-};
-
-class NullRunner final : public os::ProcessRunner {
-  public:
-    util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                         const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-};
-
 struct Rig {
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
-    RecordingLog log;
-    NullRunner runner;
-    PullDocker docker;
+    testing::RecordingLog log;
+    testing::NoRunner runner;
+    testing::FakeDocker docker;
+    PullPacer pacer{docker};
     core::PullConfig config;
     os::MonoTime deadline = clock.now() + 1h;
 
-    Rig() { docker.clock = &clock; }
+    Rig() { pacer.clock = &clock; }
     PullOutcome run(const std::vector<PullImage>& images) {
         Context ctx{clock, cancel, deadline, log, runner, &docker, nullptr};
         return run_pull(images, config, ctx);
@@ -170,7 +96,7 @@ const std::vector<PullImage> k_images = {
 
 TEST(PullStep, AlwaysPullsEveryImageOnceAndLogs) {
     Rig rig;
-    rig.docker.pull_takes = 1200ms;
+    rig.pacer.pull_takes = 1200ms;
     const auto outcome = rig.run(k_images);
     ASSERT_TRUE(outcome.ok) << outcome.failure;
     ASSERT_EQ(outcome.images.size(), 2u);
@@ -184,8 +110,8 @@ TEST(PullStep, AlwaysPullsEveryImageOnceAndLogs) {
     }
     EXPECT_EQ(rig.docker.calls(),
               (std::vector<std::string>{"pull reg:5000/zk:1", "pull reg:5000/kafka:1"}));
-    EXPECT_EQ(rig.log.lines[0], "info [zookeeper] pulling reg:5000/zk:1");
-    EXPECT_EQ(rig.log.lines[1],
+    EXPECT_EQ(rig.log.lines()[0], "info [zookeeper] pulling reg:5000/zk:1");
+    EXPECT_EQ(rig.log.lines()[1],
               "info [zookeeper] pulled reg:5000/zk:1 in 1.2s, digest sha256:pulled-reg:5000/zk:1");
     const auto json = pull_report_json(outcome);
     EXPECT_EQ(json["images"][1]["status"], "pulled");
@@ -195,16 +121,16 @@ TEST(PullStep, AlwaysPullsEveryImageOnceAndLogs) {
 TEST(PullStep, MissingPullsOnlyAbsentImages) {
     Rig rig;
     rig.config.policy = core::PullPolicy::missing;
-    rig.docker.present = {"reg:5000/zk:1"};
+    rig.docker.set_present({"reg:5000/zk:1"});
     const auto outcome = rig.run(k_images);
     ASSERT_TRUE(outcome.ok) << outcome.failure;
     EXPECT_EQ(outcome.images[0].status, PullStatus::present);
     EXPECT_EQ(outcome.images[0].digest, "sha256:local-reg:5000/zk:1");
     EXPECT_EQ(outcome.images[0].attempts, 0);
     EXPECT_EQ(outcome.images[1].status, PullStatus::pulled);
-    EXPECT_EQ(rig.docker.calls(),
-              (std::vector<std::string>{"present reg:5000/zk:1", "digest reg:5000/zk:1",
-                                        "present reg:5000/kafka:1", "pull reg:5000/kafka:1"}));
+    EXPECT_EQ(rig.docker.calls(), (std::vector<std::string>{
+                                      "image_present reg:5000/zk:1", "image_digest reg:5000/zk:1",
+                                      "image_present reg:5000/kafka:1", "pull reg:5000/kafka:1"}));
 }
 
 TEST(PullStep, NeverNamesEveryMissingImageAndPullsNothing) {
@@ -218,7 +144,7 @@ TEST(PullStep, NeverNamesEveryMissingImageAndPullsNothing) {
     for (const auto& call : rig.docker.calls()) {
         EXPECT_NE(call.rfind("pull ", 0), 0u) << call;
     }
-    rig.docker.present = {"reg:5000/zk:1", "reg:5000/kafka:1"};
+    rig.docker.set_present({"reg:5000/zk:1", "reg:5000/kafka:1"});
     EXPECT_TRUE(rig.run(k_images).ok);
 }
 
@@ -228,7 +154,7 @@ TEST(PullStep, RetriesTransientErrorsWithExponentialBackoff) {
     const util::Error refused{
         "failed to pull reg:5000/zk:1: Get \"http://reg:5000/v2/\": connect: connection refused",
         EIO};
-    rig.docker.failures["reg:5000/zk:1"] = {refused, refused, refused};
+    rig.docker.fail_pulls("reg:5000/zk:1", {refused, refused, refused});
     const auto start = rig.clock.now();
     const auto outcome = rig.run({{"zookeeper", "reg:5000/zk:1"}});
     ASSERT_TRUE(outcome.ok) << outcome.failure;
@@ -236,7 +162,7 @@ TEST(PullStep, RetriesTransientErrorsWithExponentialBackoff) {
     EXPECT_EQ(rig.clock.now() - start, 1s + 2s + 4s);  // 1 s, 2 s, 4 s between attempts
     EXPECT_DOUBLE_EQ(outcome.images[0].seconds, 7.0);
     int warnings = 0;
-    for (const auto& line : rig.log.lines) {
+    for (const auto& line : rig.log.lines()) {
         warnings += line.rfind("warn", 0) == 0 ? 1 : 0;
     }
     EXPECT_EQ(warnings, 3);
@@ -246,7 +172,7 @@ TEST(PullStep, GivesUpAfterRetriesWithTheRegistrysMessage) {
     Rig rig;
     rig.config.retries = 2;
     const util::Error refused{"failed to pull reg:5000/zk:1: connection refused", EIO};
-    rig.docker.failures["reg:5000/zk:1"] = {refused, refused, refused, refused};
+    rig.docker.fail_pulls("reg:5000/zk:1", {refused, refused, refused, refused});
     const auto outcome = rig.run(k_images);
     EXPECT_FALSE(outcome.ok);
     EXPECT_EQ(outcome.images[0].attempts, 3);
@@ -268,7 +194,7 @@ TEST(PullStep, FinalErrorsAreNotRetried) {
     };
     for (const auto& error : finals) {
         Rig rig;
-        rig.docker.failures["r:1"] = {error};
+        rig.docker.fail_pulls("r:1", {error});
         const auto start = rig.clock.now();
         const auto outcome = rig.run({{"svc", "r:1"}});
         EXPECT_FALSE(outcome.ok);
@@ -294,9 +220,9 @@ TEST(PullStep, PerImageTimeoutCoversAllAttempts) {
     Rig rig;
     rig.config.timeout = 10s;
     rig.config.retries = 10;
-    rig.docker.pull_takes = 4s;
+    rig.pacer.pull_takes = 4s;
     const util::Error reset{"failed to pull r:1: connection reset by peer", EIO};
-    rig.docker.failures["r:1"] = std::deque<util::Error>(20, reset);
+    rig.docker.fail_pulls("r:1", std::deque<util::Error>(20, reset));
     const auto start = rig.clock.now();
     const auto outcome = rig.run({{"svc", "r:1"}});
     EXPECT_FALSE(outcome.ok);
@@ -309,7 +235,7 @@ TEST(PullStep, PerImageTimeoutCoversAllAttempts) {
 TEST(PullStep, PerImageTimeoutNamesTheSetting) {
     Rig rig;
     rig.config.timeout = 10s;
-    rig.docker.pull_takes = 11s;
+    rig.pacer.pull_takes = 11s;
     const auto outcome = rig.run({{"svc", "r:1"}});
     EXPECT_FALSE(outcome.ok);
     EXPECT_EQ(outcome.images[0].attempts, 1);
@@ -321,7 +247,7 @@ TEST(PullStep, PerImageTimeoutNamesTheSetting) {
 TEST(PullStep, RunDeadlineStopsAPull) {
     Rig rig;
     rig.deadline = rig.clock.now() + 5s;
-    rig.docker.pull_takes = 6s;
+    rig.pacer.pull_takes = 6s;
     const auto outcome = rig.run({{"svc", "r:1"}});
     EXPECT_FALSE(outcome.ok);
     EXPECT_EQ(outcome.images[0].attempts, 1);
@@ -349,10 +275,10 @@ TEST(PullStep, ParallelLimitIsHonoured) {
     // Real threads: a SystemClock (the FakeClock is for one thread).
     os::SystemClock clock;
     os::Cancel cancel;
-    RecordingLog log;
-    NullRunner runner;
-    PullDocker docker;
-    docker.block = true;
+    testing::RecordingLog log;
+    testing::NoRunner runner;
+    testing::FakeDocker docker;
+    PullPacer pacer(docker, true);
     core::PullConfig config;
     config.parallel = 2;
     std::vector<PullImage> images;
@@ -362,11 +288,11 @@ TEST(PullStep, ParallelLimitIsHonoured) {
     Context ctx{clock, cancel, clock.now() + 1min, log, runner, &docker, nullptr};
     PullOutcome outcome;
     std::thread step([&] { outcome = run_pull(images, config, ctx); });
-    EXPECT_TRUE(docker.wait_in_flight(2));
-    docker.release();
+    EXPECT_TRUE(pacer.wait_in_flight(2));
+    pacer.release();
     step.join();
     ASSERT_TRUE(outcome.ok) << outcome.failure;
-    EXPECT_EQ(docker.max_in_flight(), 2);
+    EXPECT_EQ(pacer.max_in_flight(), 2);
     EXPECT_EQ(docker.calls().size(), 5u);
     for (const auto& image : outcome.images) {
         EXPECT_EQ(image.status, PullStatus::pulled);

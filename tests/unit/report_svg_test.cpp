@@ -376,6 +376,19 @@ TEST(ReportSvg, AcceptsTheHookPartAndTheStartObject) {
     }
 }
 
+// A boot's report (after-install --boot) keeps its start timeline under hooks.boot.
+TEST(ReportSvg, DrawsABootReportTitledAsABoot) {
+    json report = randhand_report();
+    report["hooks"]["boot"] = report["hooks"]["after-install"];
+    report["hooks"]["boot"]["hook"] = "boot";
+    report["hooks"].erase("after-install");
+    const std::string svg = render_report_svg(report);
+    EXPECT_EQ(xml_problem(svg), "");
+    EXPECT_NE(svg.find(">chat-service</text>"), std::string::npos);
+    EXPECT_NE(svg.find(">boot \u00b7 randhand"), std::string::npos);
+    EXPECT_EQ(svg.find(">after-install \u00b7"), std::string::npos);
+}
+
 TEST(ReportSvg, HostileNamesAndReasonsAreEscaped) {
     json report = randhand_report();
     const std::vector<std::string> hostile = {"<script>alert(1)</script>",

@@ -9,6 +9,7 @@
 #include "core/revisions/revisions.hpp"
 #include "docker_test_support.hpp"
 #include "runtime/revisions_state.hpp"
+#include "support/null_log.hpp"
 
 namespace stagehand::core {
 namespace {
@@ -100,7 +101,7 @@ TEST(RevisionsRecord, ADamagedRecordIsMovedAsideAndReadAsEmpty) {
     TempDir dir;
     const fs::path path = dir.path / "revisions.json";
     write(path, "{\"version\":1,\"projects\":{\"p\":[{\"fingerp");
-    util::NullLog log;
+    testing::NullLog log;
     const auto record = runtime::read_revisions(dir.path.string(), log);
     EXPECT_TRUE(record.projects.empty());
     EXPECT_FALSE(fs::exists(path));

@@ -3,7 +3,6 @@
 // and the run goes on; nothing throws (issue 13 item 9: `{"proj":[1,2,3]}` in profiles.json
 // failed every deploy with json type_error.305 once all services were ready).
 #include "runtime/run_state.hpp"
-#include "warn_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,12 +11,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/recording_log.hpp"
+
 namespace stagehand::runtime {
 namespace {
 
 namespace stdfs = std::filesystem;
 
-using test::WarnLog;
+using testing::RecordingLog;
 
 std::string read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -55,7 +56,7 @@ class RuntimeState : public ::testing::Test {
     std::string profiles_path() const { return m_state + "/profiles.json"; }
 
     std::string m_state;
-    WarnLog m_log;
+    RecordingLog m_log;
 };
 
 TEST_F(RuntimeState, ProfilesRoundTripPerProject) {
@@ -67,21 +68,21 @@ TEST_F(RuntimeState, ProfilesRoundTripPerProject) {
     EXPECT_EQ(back.at("web").peak, 64 * core::k_mib);
     EXPECT_EQ(back.at("web").time_to_ready, core::Millis(1500));
     EXPECT_EQ(read_profiles(m_state, "other", m_log).size(), 1u);
-    EXPECT_TRUE(m_log.warnings.empty());
+    EXPECT_TRUE(m_log.warnings().empty());
 }
 
 TEST_F(RuntimeState, DamagedProfilesAreMovedAsideAndReplaced) {
     for (const auto& [name, content] : k_damaged_profiles) {
         SCOPED_TRACE(name);
-        m_log.warnings.clear();
+        m_log.clear();
         write(profiles_path(), content);
         core::Profiles read_back;
         EXPECT_NO_THROW(read_back = read_profiles(m_state, "proj", m_log));
         EXPECT_TRUE(read_back.empty());
         EXPECT_EQ(read(profiles_path() + ".damaged"), content);
-        ASSERT_EQ(m_log.warnings.size(), 1u);
-        EXPECT_EQ(m_log.warnings[0].rfind(profiles_path() + " is damaged (", 0), 0u)
-            << m_log.warnings[0];
+        ASSERT_EQ(m_log.warnings().size(), 1u);
+        EXPECT_EQ(m_log.warnings()[0].rfind(profiles_path() + " is damaged (", 0), 0u)
+            << m_log.warnings()[0];
         // The save after a successful start: a fresh file, no exception.
         write(profiles_path(), content);
         util::Status saved;
@@ -97,7 +98,7 @@ TEST_F(RuntimeState, DryRunLeavesDamagedProfilesInPlace) {
     EXPECT_TRUE(read_profiles(m_state, "proj", m_log, os::OnDamage::leave_in_place).empty());
     EXPECT_EQ(read(profiles_path()), "{\"proj\":[1,2,3]}");
     EXPECT_FALSE(stdfs::exists(profiles_path() + ".damaged"));
-    EXPECT_EQ(m_log.warnings.size(), 1u);
+    EXPECT_EQ(m_log.warnings().size(), 1u);
 }
 
 TEST_F(RuntimeState, DamagedReportIsMovedAsideAndRewritten) {
@@ -108,7 +109,7 @@ TEST_F(RuntimeState, DamagedReportIsMovedAsideAndRewritten) {
           std::string("{\"hooks\": \"x\"}"), std::string("[]"),
           std::string("\x1f\x8b\x08\0\xff\xfe", 6)}) {
         SCOPED_TRACE(::testing::PrintToString(content));
-        m_log.warnings.clear();
+        m_log.clear();
         write(state.report_path(), content);
         util::Status written;
         EXPECT_NO_THROW(written =
@@ -116,7 +117,7 @@ TEST_F(RuntimeState, DamagedReportIsMovedAsideAndRewritten) {
                                                "/b", std::chrono::system_clock::now(), m_log));
         ASSERT_TRUE(written) << written.error().message;
         EXPECT_EQ(read(state.report_path() + ".damaged"), content);
-        EXPECT_EQ(m_log.warnings.size(), 1u);
+        EXPECT_EQ(m_log.warnings().size(), 1u);
         const auto report = nlohmann::json::parse(read(state.report_path()));
         EXPECT_EQ(report["hooks"]["after-install"]["outcome"], "succeeded");
     }
@@ -149,7 +150,7 @@ TEST_F(RuntimeState, TidyRemovesTempFilesOfAKilledRun) {
     EXPECT_FALSE(stdfs::exists(in_state));
     EXPECT_FALSE(stdfs::exists(in_reports));
     EXPECT_TRUE(stdfs::exists(look_alike));
-    EXPECT_TRUE(m_log.warnings.empty());
+    EXPECT_TRUE(m_log.warnings().empty());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 // Test harness for the staging step: a temp tree (bundle, state_dir, destinations), fakes
-// for Docker and compose that record what they were asked, and a snapshot of a folder tree
-// to prove that "nothing was touched". Shared by stage_step_test and stage_install_test.
+// for Docker (tests/support) and compose that record what they were asked, and a snapshot of a
+// folder tree to prove that "nothing was touched". Shared by stage_step_test and
+// stage_install_test.
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -17,77 +18,17 @@
 #include "os/fs/filesystem.hpp"
 #include "steps/context.hpp"
 #include "steps/stage/stage_step.hpp"
+#include "support/fake_docker.hpp"
+#include "support/no_runner.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::steps::testing {
 
 namespace stdfs = std::filesystem;
 
-class RecordingLog final : public util::Log {
-  public:
-    void event(util::Level, std::string_view, std::string_view message) override {
-        lines.emplace_back(message);
-    }
-    void progress(std::string_view, std::string_view, std::string_view) override {}
-    std::vector<std::string> lines;
-};
-
-class NoRunner final : public os::ProcessRunner {
-  public:
-    util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                         const os::Cancel&) override {
-        return util::Error{"no processes in this test", ENOSYS};
-    }
-};
-
-class FakeDocker final : public os::Docker {
-  public:
-    using Deadline = os::MonoTime;
-    util::Status ping(Deadline, const os::Cancel&) override { return {}; }
-    util::Result<std::vector<os::ContainerState>> project_containers(const std::string& project,
-                                                                     Deadline,
-                                                                     const os::Cancel&) override {
-        asked_projects.push_back(project);
-        return containers;
-    }
-    util::Result<os::ContainerState> inspect(const std::string&, Deadline,
-                                             const os::Cancel&) override {
-        return util::Error{"not used", ENOSYS};
-    }
-    util::Result<std::vector<std::string>> logs_tail(const std::string&, int, Deadline,
-                                                     const os::Cancel&) override {
-        return std::vector<std::string>{};
-    }
-    util::Result<std::string> logs_since_start(const std::string&, Deadline,
-                                               const os::Cancel&) override {
-        return std::string();
-    }
-    util::Result<bool> image_present(const std::string&, Deadline, const os::Cancel&) override {
-        return true;
-    }
-    util::Result<os::PullResult> pull(const std::string&, Deadline, const os::Cancel&) override {
-        return util::Error{"not used", ENOSYS};
-    }
-    util::Result<std::string> image_digest(const std::string&, Deadline,
-                                           const os::Cancel&) override {
-        return std::string();
-    }
-    util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
-        Deadline, const os::Cancel&) override {
-        return images;
-    }
-    util::Status remove_image(const std::string& ref, Deadline, const os::Cancel&) override {
-        removed.push_back(ref);
-        return {};
-    }
-    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&) override {
-        return util::Error{"not used", ENOSYS};
-    }
-
-    std::vector<os::ContainerState> containers;
-    std::vector<std::pair<std::string, std::string>> images;
-    std::vector<std::string> removed;
-    std::vector<std::string> asked_projects;
-};
+using stagehand::testing::FakeDocker;
+using stagehand::testing::NoRunner;
+using stagehand::testing::RecordingLog;
 
 class FakeCompose final : public os::Compose {
   public:

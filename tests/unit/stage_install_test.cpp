@@ -2,9 +2,9 @@
 // failure at every filesystem call (and a real full disk) leaving each destination with its
 // old or its new content and no temp file behind.
 
-#include "os/fs/faulty_filesystem.hpp"
 #include "stage_harness.hpp"
 #include "steps/stage/installer.hpp"
+#include "support/faulty_filesystem.hpp"
 #include "util/sha256.hpp"
 
 namespace stagehand::steps::testing {
@@ -127,9 +127,9 @@ TEST_F(StageInstallTest, RollbackRestoresExactlyTheOldFiles) {
     auto in = three_files();
     const auto before = snapshot(dest);
     os::PosixFileSystem real;
-    os::FaultyFileSystem faulty(real);
+    stagehand::testing::FaultyFileSystem faulty(real);
     // Fail the manifest write (the last rename): both installed files must be put back.
-    faulty.fail_nth(os::FsOp::rename, 4, EIO);
+    faulty.fail_nth(stagehand::testing::FsOp::rename, 4, EIO);
     const auto out = stage(in, faulty);
     ASSERT_TRUE(faulty.fault_fired());
     ASSERT_FALSE(out.status);
@@ -179,9 +179,9 @@ TEST_F(StageInstallTest, FailureAtEveryFilesystemCallLeavesOldOrNewAndNoTemp) {
     {
         auto in = three_files();
         os::PosixFileSystem real;
-        os::FaultyFileSystem counting(real);
+        stagehand::testing::FaultyFileSystem counting(real);
         ASSERT_TRUE(stage(in, counting).status);
-        total = counting.calls(os::FsOp::any);
+        total = counting.calls(stagehand::testing::FsOp::any);
     }
     ASSERT_GT(total, 20);
     RecordProperty("filesystem_calls", total);
@@ -194,8 +194,8 @@ TEST_F(StageInstallTest, FailureAtEveryFilesystemCallLeavesOldOrNewAndNoTemp) {
         SetUp();
         auto in = three_files();
         os::PosixFileSystem real;
-        os::FaultyFileSystem faulty(real);
-        faulty.fail_nth(os::FsOp::any, n, n % 2 == 0 ? EIO : ENOSPC);
+        stagehand::testing::FaultyFileSystem faulty(real);
+        faulty.fail_nth(stagehand::testing::FsOp::any, n, n % 2 == 0 ? EIO : ENOSPC);
         const auto out = stage(in, faulty);
         SCOPED_TRACE("failing call " + std::to_string(n) + " of " + std::to_string(total));
         ASSERT_TRUE(faulty.fault_fired());
@@ -326,8 +326,8 @@ TEST_F(StageCrashTest, ATempFileThatCannotBeRemovedIsAWarningNotAFailure) {
     write_text(bundle + "/app.yml", "v1");
     const std::string left = leave_temp_file(dest);
     os::PosixFileSystem real;
-    os::FaultyFileSystem faulty(real);
-    faulty.fail_nth(os::FsOp::unlink, 1, EPERM);
+    stagehand::testing::FaultyFileSystem faulty(real);
+    faulty.fail_nth(stagehand::testing::FsOp::unlink, 1, EPERM);
     const auto out = stage(in, faulty);
     ASSERT_TRUE(faulty.fault_fired());
     ASSERT_TRUE(out.status) << out.status.error().message;

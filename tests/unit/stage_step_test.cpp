@@ -224,16 +224,17 @@ TEST_F(StageStepTest, CleanEmptiesFoldersWithoutFollowingLinks) {
 }
 
 TEST_F(StageStepTest, StopsOnlyThisProjectsRunningServicesInReverseStartOrder) {
-    docker.containers = {container("db", true, "postgres:16", "sha256:p"),
-                         container("web", true, "shop/web:1", "sha256:w"),
-                         container("api", false, "shop/api:1", "sha256:a"),
-                         container("retired", true, "shop/retired:1", "sha256:r")};
+    docker.set_containers({container("db", true, "postgres:16", "sha256:p"),
+                           container("web", true, "shop/web:1", "sha256:w"),
+                           container("api", false, "shop/api:1", "sha256:a"),
+                           container("retired", true, "shop/retired:1", "sha256:r")});
     auto in = inputs();
     in.stage.stop = true;
     in.stop_timeout_seconds = 20;
     const auto out = stage(in);
     ASSERT_TRUE(out.status) << out.status.error().message;
-    EXPECT_EQ(docker.asked_projects, std::vector<std::string>{"shop"});
+    EXPECT_EQ(docker.calls("project_containers"),
+              std::vector<std::string>{"project_containers shop"});
     EXPECT_EQ(compose.stopped,
               (std::vector<std::vector<std::string>>{{"web"}, {"db"}}));  // api was not running
     EXPECT_EQ(compose.timeouts, (std::vector<int>{20, 20}));
@@ -245,7 +246,7 @@ TEST_F(StageStepTest, AFailedStopStopsBeforeTouchingFiles) {
     write_text(bundle + "/app.yml", "new");
     write_text(dest + "/app.yml", "old");
     write_text(dest + "/clean/x", "x");
-    docker.containers = {container("api", true, "shop/api:1", "sha256:a")};
+    docker.set_containers({container("api", true, "shop/api:1", "sha256:a")});
     compose.fail_stop = true;
     auto in = inputs();
     in.stage.stop = true;
@@ -278,24 +279,24 @@ TEST_F(StageStepTest, PruneRemovesOnlyUnusedImagesNoDeploymentNames) {
     in.deployment_id = "d-2";
     in.images = {"shop/api:2"};
     ASSERT_TRUE(stage(in).status);  // d-2 names api:2, d-1 is the last good
-    docker.removed.clear();
-    docker.containers = {container("api", false, "shop/api:2", "sha256:a2"),
-                         container("worker", false, "shop/worker:7", "sha256:w7")};
-    docker.images = {{"shop/api:1", "sha256:a1"},
-                     {"shop/api:2", "sha256:a2"},
-                     {"shop/api:3", "sha256:a3"},
-                     {"shop/worker:7", "sha256:w7"},
-                     {"other/project:1", "sha256:o1"}};
+    docker.clear_calls();
+    docker.set_containers({container("api", false, "shop/api:2", "sha256:a2"),
+                           container("worker", false, "shop/worker:7", "sha256:w7")});
+    docker.set_images({{"shop/api:1", "sha256:a1"},
+                       {"shop/api:2", "sha256:a2"},
+                       {"shop/api:3", "sha256:a3"},
+                       {"shop/worker:7", "sha256:w7"},
+                       {"other/project:1", "sha256:o1"}});
     in.deployment_id = "d-3";
     in.images = {"shop/api:3"};
     auto out = stage(in);
     ASSERT_TRUE(out.status);
     // api:1 belonged to d-1, which is now neither current (d-3) nor last good (d-2).
-    EXPECT_EQ(docker.removed, std::vector<std::string>{"shop/api:1"});
+    EXPECT_EQ(docker.calls("remove_image"), std::vector<std::string>{"remove_image shop/api:1"});
     in.deployment_id = "d-3";  // a re-run of d-3 keeps d-2's images
-    docker.removed.clear();
+    docker.clear_calls();
     ASSERT_TRUE(stage(in).status);
-    EXPECT_EQ(docker.removed, std::vector<std::string>{"shop/api:1"});
+    EXPECT_EQ(docker.calls("remove_image"), std::vector<std::string>{"remove_image shop/api:1"});
 }
 
 TEST_F(StageStepTest, DryRunDescribesThePlanAndChangesNothing) {

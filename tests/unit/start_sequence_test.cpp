@@ -139,7 +139,7 @@ TEST(StartSequence, TimeoutNamesTheLastProbeErrorAndCountsAttempts) {
                                        return line.find("zookeeper: ready probe, ") == 0 &&
                                               line.find("last: not ready") != std::string::npos;
                                    });
-    EXPECT_TRUE(named) << testing::PrintToString(r.result.diagnosis);
+    EXPECT_TRUE(named) << ::testing::PrintToString(r.result.diagnosis);
     EXPECT_EQ(start_report_json(r.result)["services"][4]["probe_error"], "not ready");
 }
 

@@ -18,6 +18,9 @@
 #include "steps/probe/probe_runner.hpp"
 #include "steps/start/start_report.hpp"
 #include "steps/start/start_sequence.hpp"
+#include "support/fake_clock.hpp"
+#include "support/no_runner.hpp"
+#include "support/null_log.hpp"
 
 namespace stagehand::steps::sim {
 
@@ -45,7 +48,7 @@ class SimHost final : public os::Docker,
                       public os::ProcessTable,
                       public os::OomCounterReader {
   public:
-    SimHost(os::FakeClock& clock, std::map<std::string, SimService> services)
+    SimHost(testing::FakeClock& clock, std::map<std::string, SimService> services)
         : m_clock(clock), m_services(std::move(services)) {}
 
     core::Bytes limit = 1024 * k_mib;
@@ -394,7 +397,7 @@ class SimHost final : public os::Docker,
     }
 
   private:
-    os::FakeClock& m_clock;
+    testing::FakeClock& m_clock;
     Millis m_cpu_busy{0};
     std::map<std::string, SimService> m_services;
     std::map<std::string, Running> m_running;
@@ -458,9 +461,9 @@ inline std::vector<std::pair<std::string, std::vector<std::string>>> reference_o
 }
 
 struct SimRun {
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
-    util::NullLog log;
+    testing::NullLog log;
     StartResult result;
     int probe_calls = 0;
     int probes_with_running_container = 0;  // the snapshot a probe got held its container
@@ -468,12 +471,7 @@ struct SimRun {
 };
 
 inline void run(SimRun& r, SimHost& host, const core::StartPlan& plan) {
-    struct NoRunner final : os::ProcessRunner {
-        util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                             const os::Cancel&) override {
-            return util::Error{"unused"};
-        }
-    } runner;
+    testing::NoRunner runner;
     struct SimCpu final : os::CpuReader {
         explicit SimCpu(SimHost& h) : host(h) {}
         util::Result<os::CpuSample> read() override { return host.read_cpu(); }

@@ -84,6 +84,21 @@ TEST(SysWait, FiredCancelWinsOverAReadyFd) {
     EXPECT_EQ(waited.error().code, ECANCELED);
 }
 
+// Without a Cancel the wait lasts to its deadline, and still wakes for a ready fd: the
+// process runner waits out a cancelled child's grace period like this.
+TEST(SysWait, WithoutCancelOnlyTheDeadlineOrAnFdEndsTheWait) {
+    SocketPair pair;
+    const auto start = std::chrono::steady_clock::now();
+    const auto slept = wait_any({}, in(milliseconds(50)));
+    ASSERT_FALSE(slept);
+    EXPECT_EQ(slept.error().code, ETIMEDOUT);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+    ASSERT_EQ(::write(pair.b.get(), "x", 1), 1);
+    pollfd fd{pair.a.get(), POLLIN, 0};
+    ASSERT_TRUE(wait_any(std::span<pollfd>(&fd, 1), in(milliseconds(5000))));
+    EXPECT_NE(fd.revents & POLLIN, 0);
+}
+
 TEST(SysWait, SystemClockSleepsToTheDeadlineOrTheCancel) {
     SystemClock clock;
     Cancel cancel;

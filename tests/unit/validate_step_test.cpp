@@ -11,9 +11,12 @@
 #include <mutex>
 #include <thread>
 
-#include "fake_docker.hpp"
 #include "fake_oom_counters.hpp"
 #include "steps/validate/validate.hpp"
+#include "support/fake_clock.hpp"
+#include "support/fake_docker.hpp"
+#include "support/no_runner.hpp"
+#include "support/recording_log.hpp"
 #include "util/sanitize.hpp"
 
 namespace stagehand::steps {
@@ -22,47 +25,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::FakeDocker;
+using testing::NoRunner;
+using testing::RecordingLog;
 using testing::running_container;
-
-struct Event {
-    util::Level level;
-    std::string service;
-    std::string message;
-};
-
-class RecordingLog final : public util::Log {
-  public:
-    void event(util::Level level, std::string_view service, std::string_view message) override {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        events.push_back({level, std::string(service), std::string(message)});
-    }
-    void progress(std::string_view, std::string_view service, std::string_view message) override {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        progress_lines.push_back(std::string(service) + ": " + std::string(message));
-    }
-    bool has(util::Level level, const std::string& part) const {
-        return std::any_of(events.begin(), events.end(), [&](const Event& e) {
-            return e.level == level && e.message.find(part) != std::string::npos;
-        });
-    }
-    bool has_progress(const std::string& part) const {
-        return std::any_of(progress_lines.begin(), progress_lines.end(),
-                           [&](const std::string& p) { return p.find(part) != std::string::npos; });
-    }
-    std::vector<Event> events;
-    std::vector<std::string> progress_lines;
-
-  private:
-    std::mutex m_mutex;
-};
-
-class NoRunner final : public os::ProcessRunner {
-  public:
-    util::Result<os::ProcessOutcome> run(const os::ProcessSpec&, os::MonoTime,
-                                         const os::Cancel&) override {
-        return util::Error{"unused"};
-    }
-};
 
 // Answers attempts with a script: (service, probe, seconds since start) -> result.
 class ScriptedProber final : public Prober {
@@ -145,7 +110,7 @@ class ValidateTest : public ::testing::Test {
         throw std::runtime_error("no check for " + service);
     }
 
-    os::FakeClock clock;
+    testing::FakeClock clock;
     os::Cancel cancel;
     os::MonoTime deadline = clock.now() + std::chrono::hours(1);
     RecordingLog log;

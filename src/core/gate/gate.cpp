@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/model/container.hpp"
+
 namespace stagehand::core {
 
 const char* to_string(ReasonKind kind) {
@@ -55,15 +57,16 @@ std::optional<std::string> crash_of(const ServicePlan& plan, const ServiceState&
     if (state.phase == Phase::pending) {
         return std::nullopt;
     }
-    if (state.oom_killed()) {
-        return describe_exit(plan.name, state.oom, state.exit_code);
-    }
-    if (state.restarting) {
-        return plan.name + " is restarting after exiting with code " +
-               std::to_string(state.exit_code);
-    }
-    if (state.exited && !(plan.one_shot && state.exit_code == 0)) {
-        return describe_exit(plan.name, state.oom, state.exit_code);
+    const ContainerFacts facts{state.restarting, state.exited, false, state.exit_code, state.oom};
+    switch (crash_kind(facts, plan.one_shot ? CleanExit::completes : CleanExit::crash)) {
+        case CrashKind::none:
+            return std::nullopt;
+        case CrashKind::restarting:
+            return plan.name + " is restarting after exiting with code " +
+                   std::to_string(state.exit_code);
+        case CrashKind::oom_killed:
+        case CrashKind::exited:
+            return describe_exit(plan.name, state.oom, state.exit_code);
     }
     return std::nullopt;
 }

@@ -9,6 +9,7 @@
 
 #include "core/gate/snapshot.hpp"
 #include "core/plan/plan.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::core {
 
@@ -82,8 +83,8 @@ std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot);
 // The decision for this instant. Call advance() first.
 Decision decide(const StartPlan& plan, const Snapshot& snapshot);
 
-// "412 MiB" style, for messages.
-std::string format_mib(Bytes bytes);
-std::string format_seconds(Millis duration);
+// The gate's messages (and the steps that quote them) use the one formatter of util.
+using util::format_mib;
+using util::format_seconds;
 
 }  // namespace stagehand::core

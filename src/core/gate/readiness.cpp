@@ -1,7 +1,6 @@
 // When a starting service stops starting (SPEC section 5): its probe, its healthcheck, or
 // readiness inferred from the kernel's facts, and the transitions advance() reports.
 #include <algorithm>
-#include <cstdio>
 
 #include "core/gate/gate.hpp"
 
@@ -21,16 +20,6 @@ const char* to_string(Phase phase) {
             return "gave up";
     }
     return "?";
-}
-
-std::string format_mib(Bytes bytes) {
-    return std::to_string((bytes + k_mib / 2) / k_mib) + " MiB";
-}
-
-std::string format_seconds(Millis duration) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1fs", static_cast<double>(duration.count()) / 1000.0);
-    return text;
 }
 
 bool memory_settled(const ServiceState& state, Millis now, Millis settle) {

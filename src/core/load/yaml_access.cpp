@@ -8,6 +8,7 @@
 
 #include "core/load/suggest.hpp"
 #include "core/load/units.hpp"
+#include "util/text.hpp"
 
 namespace stagehand::core::yaml {
 namespace {
@@ -17,14 +18,6 @@ constexpr int k_max_merge_depth = 32;
 // no real file comes near this many entries in one map.
 constexpr std::size_t k_max_map_entries = 20000;
 constexpr std::size_t k_max_shown = 60;
-
-std::string join(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) {
-        out += (out.empty() ? "" : ", ") + n;
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -75,7 +68,7 @@ std::string one_of(const std::vector<std::string>& names) {
     for (const auto& n : names) {
         shown.push_back(n.find(' ') == std::string::npos ? n : "\"" + n + "\"");
     }
-    return "one of " + join(shown);
+    return "one of " + util::join(shown, ", ");
 }
 
 Field::Field(const Source& source, YAML::Node node, std::string key, SourceMark at)
@@ -241,9 +234,10 @@ MapReader::MapReader(const Field& map, const std::vector<std::string>& known) : 
     for (const auto& entry : m_entries) {
         if (std::find(known.begin(), known.end(), entry.name) == known.end()) {
             std::string hint = did_you_mean(entry.name, known);
-            m_self.source().fail(entry.key_mark, entry.value.key(),
-                                 "unknown key `" + entry.name + "`" +
-                                     (hint.empty() ? "; valid keys: " + join(known) : hint));
+            m_self.source().fail(
+                entry.key_mark, entry.value.key(),
+                "unknown key `" + entry.name + "`" +
+                    (hint.empty() ? "; valid keys: " + util::join(known, ", ") : hint));
         }
     }
 }

@@ -50,10 +50,13 @@ bool looks_like_start(const json& value) {
     return value.is_object() && field(value, "services").is_array();
 }
 
-// The after-install part: hooks.after-install in a whole report, else the object itself.
+// The after-install part: hooks.after-install in a whole report (hooks.boot in a boot's,
+// after-install --boot: the same start timeline), else the object itself.
 const json& hook_part(const json& report) {
-    const json& hook = field(field(report, "hooks"), "after-install");
-    return hook.is_object() ? hook : report;
+    const json& hooks = field(report, "hooks");
+    const json& hook = field(hooks, "after-install");
+    const json& boot = field(hooks, "boot");
+    return hook.is_object() ? hook : boot.is_object() ? boot : report;
 }
 
 ServiceView read_service(const json& entry) {
@@ -113,7 +116,7 @@ void read_start(const json& start, ReportView& view) {
 }
 
 std::string title_of(const json& report, const json& hook) {
-    std::string title = "after-install";
+    std::string title = text(hook, "hook") == "boot" ? "boot" : "after-install";
     for (const std::string& part : {text(report, "project"), text(report, "deployment_id")}) {
         if (!part.empty()) {
             title += " \u00b7 " + part;

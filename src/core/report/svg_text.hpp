@@ -25,6 +25,8 @@ std::string fit_text(std::string_view text, double max_px, double font_px);
 std::string fixed(double value, int decimals);
 
 // The report's units, one decimal for seconds and none for MiB: "12.3 s", "512 MiB".
+// Not util::format_seconds / format_mib: the report draws doubles read back from its JSON
+// (NaN and -0 guarded by fixed()) and sets a space before the unit, as a figure label.
 std::string seconds_text(double ms);
 std::string mib_text(double bytes);
 

@@ -5,22 +5,12 @@
 
 #include "core/load/units.hpp"
 #include "core/stage/safety.hpp"
+#include "util/text.hpp"
 
 namespace stagehand::core {
 namespace {
 
 constexpr std::size_t k_sha_prefix = 12;
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-    std::string out;
-    for (const auto& item : items) {
-        if (!out.empty()) {
-            out += sep;
-        }
-        out += item;
-    }
-    return out;
-}
 
 std::string describe_file(const FilePlan& f) {
     const std::string meta = format_mode(f.target.mode) + " " + f.owner + ":" + f.group + ", " +
@@ -77,7 +67,7 @@ std::vector<std::string> describe_plan(const StagePlan& plan) {
         lines.push_back("stop the running containers of compose project " + plan.project +
                         ", gracefully, in reverse start order: " +
                         (plan.stop_candidates.empty() ? std::string("(no services)")
-                                                      : join(plan.stop_candidates, ", ")));
+                                                      : util::join(plan.stop_candidates, ", ")));
     }
     for (const auto& c : plan.clean) {
         lines.push_back(c.exists ? "clean " + c.folder + ": remove everything inside it"
@@ -94,7 +84,7 @@ std::vector<std::string> describe_plan(const StagePlan& plan) {
     if (plan.prune_images) {
         lines.push_back(
             "prune images of project " + plan.project + " that no container uses, keeping " +
-            (plan.images.empty() ? std::string("(none named)") : join(plan.images, ", ")) +
+            (plan.images.empty() ? std::string("(none named)") : util::join(plan.images, ", ")) +
             " and the last good deployment's images");
     }
     if (lines.empty()) {

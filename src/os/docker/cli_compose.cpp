@@ -1,4 +1,5 @@
 #include "os/docker/cli_compose.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,15 +18,6 @@ constexpr std::chrono::seconds k_probe_timeout{60};
 // Read timed out"), which a loaded 1 GiB host exceeds while a JVM starts; our own deadline
 // bounds the whole run anyway.
 constexpr const char* k_v1_http_timeout = "300";
-
-std::string join(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) {
-        out += out.empty() ? "" : " ";
-        out += w;
-    }
-    return out;
-}
 
 // ECANCELED / ETIMEDOUT for a child that Cancel or the deadline ended (callers map them to
 // 130/143 and 124 without reading the text), 0 for one that failed by itself.
@@ -48,13 +40,13 @@ util::Status probe(const std::vector<std::string>& command, ProcessRunner& runne
     }
     if (!outcome->success()) {
         std::string why = last_lines(outcome->err, 3);
-        return util::Error{
-            "`" + join(spec.argv) + "` " + outcome->describe() + (why.empty() ? "" : ": " + why),
-            error_code_of(*outcome)};
+        return util::Error{"`" + util::join(spec.argv, " ") + "` " + outcome->describe() +
+                               (why.empty() ? "" : ": " + why),
+                           error_code_of(*outcome)};
     }
     flavour.command = command;
     if (!parse_compose_version(outcome->out, flavour)) {
-        return util::Error{"`" + join(spec.argv) +
+        return util::Error{"`" + util::join(spec.argv, " ") +
                            "` printed no version we understand: " + last_lines(outcome->out, 1)};
     }
     return {};
@@ -131,7 +123,7 @@ CliCompose::CliCompose(ComposeFlavour flavour, std::string project, std::string 
       m_runner(runner) {}
 
 std::string CliCompose::describe() const {
-    return join(m_flavour.command) + " " + m_flavour.version;
+    return util::join(m_flavour.command, " ") + " " + m_flavour.version;
 }
 
 std::vector<std::string> CliCompose::argv(const std::vector<std::string>& args) const {
@@ -152,7 +144,7 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (m_flavour.major < 2) {
         spec.env.emplace_back("COMPOSE_HTTP_TIMEOUT", k_v1_http_timeout);
     }
-    const std::string what = join(m_flavour.command) + " " + join(args);
+    const std::string what = util::join(m_flavour.command, " ") + " " + util::join(args, " ");
     std::optional<util::Error> stopped_by;
     if (m_watchdog) {
         spec.watchdog = [&](std::chrono::milliseconds running) {

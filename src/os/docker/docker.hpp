@@ -117,6 +117,18 @@ class Docker {
                                    MonoTime /*deadline*/, const Cancel& /*cancel*/) {
         return util::Error{"tag_image is not available for " + source + " -> " + target, ENOSYS};
     }
+    // Starts an existing (created or stopped) container; one already running is no error.
+    virtual util::Status start_container(const std::string& container_id, MonoTime /*deadline*/,
+                                         const Cancel& /*cancel*/) {
+        return util::Error{"start_container is not available for " + container_id, ENOSYS};
+    }
+    // Stops a container (SIGTERM, then SIGKILL after its own stop timeout: compose sets it
+    // from stop_grace_period). Docker marks it stopped by hand, so `unless-stopped` does not
+    // start it at the daemon's next start. One already stopped is no error.
+    virtual util::Status stop_container(const std::string& container_id, MonoTime /*deadline*/,
+                                        const Cancel& /*cancel*/) {
+        return util::Error{"stop_container is not available for " + container_id, ENOSYS};
+    }
     // Every local image as (reference, id): one pair per repo:tag; an untagged image by its
     // repo@digest, or ("", id).
     virtual util::Result<std::vector<std::pair<std::string, std::string>>> list_images(

@@ -1,31 +1,29 @@
 #include "os/docker/engine_client.hpp"
 
-#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#include <array>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <cerrno>
 #include <cstdint>
-#include <exception>
-#include <limits>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "core/load/units.hpp"  // format_duration
+#include "os/docker/engine_wire.hpp"
+#include "os/net/tcp.hpp"  // send_all
+#include "os/sys/unique_fd.hpp"
+#include "os/sys/wait.hpp"
 
 namespace stagehand::os {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using boost::system::error_code;
-using Socket = asio::local::stream_protocol::socket;
+using boost::beast::error_code;
 
 namespace {
 
@@ -34,21 +32,12 @@ constexpr std::size_t k_read_chunk = 16 * 1024;
 
 // How often a request waiting on the daemon tells the WaitObserver.
 constexpr std::chrono::milliseconds k_observe_every{1000};
+// A unix socket whose accept queue is full refuses a non-blocking connect with EAGAIN (it is
+// not "in progress", so there is nothing to wait on): we try again this often.
+constexpr std::chrono::milliseconds k_connect_retry{10};
 
-// How one blocking step ended.
-struct OpResult {
-    error_code ec;
-    bool timed_out = false;   // the caller's deadline passed
-    bool unanswered = false;  // the daemon was silent for the whole answer timeout
-    bool cancelled = false;
-    bool failed() const { return timed_out || unanswered || cancelled || ec; }
-};
-
-// "10s", "400ms"
-std::string format_wait(std::chrono::milliseconds wait) {
-    return wait.count() % 1000 == 0 ? std::to_string(wait.count() / 1000) + "s"
-                                    : std::to_string(wait.count()) + "ms";
-}
+// How a wait on the daemon ended, when it did not end with the socket ready.
+enum class Stall { timed_out, unanswered, cancelled };
 
 // "GET /containers/json": the request without its query (filters are long and say little).
 std::string describe_request(const EngineRequest& request) {
@@ -56,279 +45,298 @@ std::string describe_request(const EngineRequest& request) {
 }
 
 // The fix an operator needs for the usual connect failures.
-std::string connect_hint(const error_code& ec) {
-    if (ec == asio::error::access_denied) {
+std::string connect_hint(int err) {
+    if (err == EACCES) {
         return " (run as root or as a member of the docker group)";
     }
     return " (is dockerd running? start it with `systemctl start docker`; set "
            "DOCKER_HOST=unix://PATH if it listens on another socket)";
 }
 
-class AsioConnection final : public EngineConnection {
+// One request on its own unix-socket connection. Every wait goes through os::wait_any, under
+// the caller's deadline, Cancel and the answer timeout (the daemon silent that long).
+class SocketConnection final : public EngineConnection {
   public:
     // `observer` may be null; it must outlive the connection.
-    AsioConnection(std::string socket_path, std::chrono::milliseconds answer_timeout,
-                   const WaitObserver* observer)
-        : m_socket(m_ioc),
-          m_socket_path(std::move(socket_path)),
+    SocketConnection(std::string socket_path, std::chrono::milliseconds answer_timeout,
+                     const WaitObserver* observer)
+        : m_socket_path(std::move(socket_path)),
           m_answer_timeout(answer_timeout),
-          m_observer(observer) {
-        // Pull progress and events are unbounded streams; EngineClient caps what it keeps.
-        // Not boost::none: Beast 1.74 compares the Content-Length against the empty optional
-        // and then fails every sized body with "body limit exceeded".
-        m_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    }
+          m_observer(observer) {}
 
     util::Status open(const EngineRequest& request, MonoTime deadline, const Cancel& cancel);
     util::Status read_body(const BodySink& sink, MonoTime deadline, const Cancel& cancel);
 
-    int status() const override { return static_cast<int>(m_parser.get().result_int()); }
-    int fd() const override { return m_fd; }
+    int status() const override { return m_parser.status; }
+    int fd() const override { return m_fd.get(); }
     ReadState read_available(const std::function<void(std::string_view)>& sink) override;
     std::string error() const override { return m_error; }
 
   private:
-    template <class Start>
-    OpResult run(Start&& start, MonoTime deadline, const Cancel& cancel);
-    util::Error fail(std::string_view what, const OpResult& result) const;
-    // Points the parser's body at `buf` for the next read.
-    void offer(std::array<char, k_read_chunk>& buf) {
-        m_parser.get().body().data = buf.data();
-        m_parser.get().body().size = buf.size();
-        m_parser.get().body().more = true;
+    util::Status connect(MonoTime deadline, const Cancel& cancel);
+    // Waits until the socket is readable, telling the observer each second; a Stall when the
+    // deadline, the answer timeout (counted from `quiet_since`) or Cancel came first.
+    std::optional<Stall> await_readable(MonoTime quiet_since, MonoTime deadline,
+                                        const Cancel& cancel) const;
+    // The end of a wait that began at `quiet_since`, and whether it is the answer timeout.
+    std::pair<MonoTime, bool> wait_end(MonoTime quiet_since, MonoTime deadline) const;
+    util::Error fail(std::string_view what, Stall stall) const;
+    util::Error fail(std::string_view what, const error_code& ec) const {
+        return util::Error{
+            "Docker daemon at " + m_socket_path + ": " + std::string(what) + ": " + ec.message(),
+            ec.value()};
     }
-    std::size_t taken(const std::array<char, k_read_chunk>& buf) const {
-        return buf.size() - m_parser.get().body().size;
-    }
+    // Reads what the socket holds (without blocking) and feeds it to the parser. Returns
+    // would_block when nothing more is there now; an error (or EOF) ends the message.
+    error_code receive(bool& would_block);
+    // Hands the bytes in m_pending to the parser, as far as it takes them.
+    error_code feed();
 
-    asio::io_context m_ioc;
-    Socket m_socket;
-    boost::beast::flat_buffer m_buffer;
-    http::response_parser<http::buffer_body> m_parser;
+    UniqueFd m_fd;
+    EngineResponseParser m_parser;
+    std::string m_pending;         // received, not yet taken by the parser (an incomplete head)
+    std::uint64_t m_received = 0;  // bytes received so far
     std::string m_socket_path;
     std::chrono::milliseconds m_answer_timeout;
     const WaitObserver* m_observer;
     std::string m_what;      // "GET /_ping", for messages
     bool m_patient = false;  // EngineRequest::patient
     std::string m_error;
-    int m_fd = -1;  // the socket's, once connected
     bool m_finished = false;
 };
 
-// Runs one asynchronous operation to completion, the deadline, the answer timeout or Cancel,
-// whichever comes first. On timeout or cancel the socket is closed, which aborts the
-// operation: the connection is then unusable, which is what the caller wants.
-template <class Start>
-OpResult AsioConnection::run(Start&& start, MonoTime deadline, const Cancel& cancel) {
-    OpResult result;
-    if (cancel.fired()) {
-        result.cancelled = true;
-        return result;
-    }
-    // The descriptor object owns (and closes) its fd, so it watches a duplicate of Cancel's.
-    const int watch_fd = ::fcntl(cancel.fd(), F_DUPFD_CLOEXEC, 0);
-    if (watch_fd < 0) {
-        result.ec = error_code(errno, boost::system::system_category());
-        return result;
-    }
-    m_ioc.restart();
-    const MonoTime began = std::chrono::steady_clock::now();
-    const MonoTime silent_until = began + m_answer_timeout;
+std::pair<MonoTime, bool> SocketConnection::wait_end(MonoTime quiet_since,
+                                                     MonoTime deadline) const {
+    const MonoTime silent_until = quiet_since + m_answer_timeout;
     const bool bounded = !m_patient && silent_until < deadline;
-    asio::steady_timer timer(m_ioc, bounded ? silent_until : deadline);
-    asio::steady_timer tick(m_ioc);
-    asio::posix::stream_descriptor watch(m_ioc, watch_fd);
-    bool done = false;
-    auto abort = [&](bool& flag) {
-        if (!done) {
-            flag = true;
-            error_code ignored;
-            m_socket.close(ignored);
-        }
-    };
-    timer.async_wait([&](const error_code& ec) {
-        if (!ec) {
-            abort(bounded ? result.unanswered : result.timed_out);
-        }
-    });
-    // Progress while the daemon is silent (SPEC section 2: a wait says what it waits for).
-    std::function<void()> arm_tick = [&] {
-        tick.expires_after(k_observe_every);
-        tick.async_wait([&](const error_code& ec) {
-            if (!ec && !done) {
-                (*m_observer)(m_what, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now() - began));
-                arm_tick();
-            }
-        });
-    };
-    if (m_observer != nullptr && *m_observer) {
-        arm_tick();
-    }
-    watch.async_wait(asio::posix::descriptor_base::wait_read, [&](const error_code& ec) {
-        if (!ec) {
-            abort(result.cancelled);
-        }
-    });
-    start([&](const error_code& ec) {
-        result.ec = ec;
-        done = true;
-        timer.cancel();
-        tick.cancel();
-        watch.cancel();
-    });
-    m_ioc.run();
-    return result;
+    return {bounded ? silent_until : deadline, bounded};
 }
 
-util::Error AsioConnection::fail(std::string_view what, const OpResult& result) const {
-    std::string message = "Docker daemon at " + m_socket_path + ": " + std::string(what) + ": ";
-    if (result.cancelled) {
-        return util::Error{message + "cancelled", ECANCELED};
+std::optional<Stall> SocketConnection::await_readable(MonoTime quiet_since, MonoTime deadline,
+                                                      const Cancel& cancel) const {
+    const auto [end, bounded] = wait_end(quiet_since, deadline);
+    const bool observed = m_observer != nullptr && *m_observer;
+    for (;;) {
+        const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - quiet_since);
+        const MonoTime tick = quiet_since + (silent / k_observe_every + 1) * k_observe_every;
+        pollfd entry{m_fd.get(), POLLIN, 0};
+        const auto waited =
+            wait_any(std::span<pollfd>(&entry, 1), observed ? std::min(end, tick) : end, cancel);
+        if (waited) {
+            return std::nullopt;
+        }
+        if (waited.error().code == ECANCELED) {
+            return Stall::cancelled;
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+            return bounded ? Stall::unanswered : Stall::timed_out;
+        }
+        // The tick: progress while the daemon is silent. (A failing poll(2), which takes only
+        // valid fds here, goes round again and is still bounded by `end`.)
+        if (waited.error().code == ETIMEDOUT) {
+            (*m_observer)(m_what, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - quiet_since));
+        }
     }
-    if (result.unanswered) {
-        return util::Error{"Docker daemon at " + m_socket_path + " did not answer for " +
-                               format_wait(m_answer_timeout) + " (" + m_what + ")",
-                           k_daemon_unresponsive};
-    }
-    if (result.timed_out) {
-        return util::Error{message + "timed out (the daemon did not answer in time)", ETIMEDOUT};
-    }
-    return util::Error{message + result.ec.message(), result.ec.value()};
 }
 
-util::Status AsioConnection::open(const EngineRequest& request, MonoTime deadline,
-                                  const Cancel& cancel) {
-    m_what = describe_request(request);
-    m_patient = request.patient;
-    const asio::local::stream_protocol::endpoint endpoint(m_socket_path);
-    OpResult result = run(
-        [&](auto complete) {
-            m_socket.async_connect(endpoint, [complete](const error_code& ec) { complete(ec); });
-        },
-        deadline, cancel);
-    if (result.failed()) {
-        if (result.ec && !result.timed_out && !result.unanswered && !result.cancelled) {
-            return util::Error{"Docker daemon is not reachable at " + m_socket_path + ": " +
-                                   result.ec.message() + connect_hint(result.ec),
-                               result.ec.value()};
-        }
-        return fail("connect", result);
+util::Error SocketConnection::fail(std::string_view what, Stall stall) const {
+    const std::string message =
+        "Docker daemon at " + m_socket_path + ": " + std::string(what) + ": ";
+    switch (stall) {
+        case Stall::cancelled:
+            return util::Error{message + "cancelled", ECANCELED};
+        case Stall::unanswered:
+            return util::Error{"Docker daemon at " + m_socket_path + " did not answer for " +
+                                   core::format_duration(m_answer_timeout) + " (" + m_what + ")",
+                               k_daemon_unresponsive};
+        case Stall::timed_out:
+            break;
     }
-    m_fd = m_socket.native_handle();
-    http::request<http::empty_body> req{http::string_to_verb(request.method), request.target, 11};
-    req.set(http::field::host, "docker");  // Docker ignores it, HTTP/1.1 requires it
-    req.set(http::field::user_agent, "stagehand");
-    for (const auto& [name, value] : request.headers) {
-        req.set(name, value);
-    }
-    req.keep_alive(false);
-    req.prepare_payload();
-    result = run(
-        [&](auto complete) {
-            http::async_write(m_socket, req,
-                              [complete](const error_code& ec, std::size_t) { complete(ec); });
-        },
-        deadline, cancel);
-    if (result.failed()) {
-        return fail("sending " + request.method + " " + request.target, result);
-    }
-    result = run(
-        [&](auto complete) {
-            http::async_read_header(
-                m_socket, m_buffer, m_parser,
-                [complete](const error_code& ec, std::size_t) { complete(ec); });
-        },
-        deadline, cancel);
-    if (result.failed()) {
-        return fail("reading the answer to " + request.method + " " + request.target, result);
-    }
-    return {};
+    return util::Error{message + "timed out (the daemon did not answer in time)", ETIMEDOUT};
 }
 
-util::Status AsioConnection::read_body(const BodySink& sink, MonoTime deadline,
-                                       const Cancel& cancel) {
-    std::array<char, k_read_chunk> buf{};
-    while (!m_parser.is_done()) {
-        offer(buf);
-        OpResult result = run(
-            [&](auto complete) {
-                http::async_read_some(
-                    m_socket, m_buffer, m_parser,
-                    [complete](const error_code& ec, std::size_t) { complete(ec); });
-            },
-            deadline, cancel);
-        if (result.ec == http::error::need_buffer) {
-            result.ec = {};
-        }
-        const std::size_t got = taken(buf);
-        if (got > 0 && !sink(std::string_view(buf.data(), got))) {
+util::Status SocketConnection::connect(MonoTime deadline, const Cancel& cancel) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (m_socket_path.size() >= sizeof address.sun_path) {
+        return util::Error{"Docker daemon socket path is too long: " + m_socket_path, ENAMETOOLONG};
+    }
+    std::memcpy(address.sun_path, m_socket_path.data(), m_socket_path.size());
+    m_fd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!m_fd.valid()) {
+        return util::errno_error("Docker daemon at " + m_socket_path + ": socket", errno);
+    }
+    const auto [end, bounded] = wait_end(std::chrono::steady_clock::now(), deadline);
+    for (;;) {
+        if (::connect(m_fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) ==
+            0) {
             return {};
         }
-        if (result.failed()) {
-            return fail("reading the response body", result);
+        const int err = errno;
+        if (err != EAGAIN && err != EINTR) {
+            return util::Error{"Docker daemon is not reachable at " + m_socket_path + ": " +
+                                   std::strerror(err) + connect_hint(err),
+                               err};
+        }
+        const auto retry = std::min(end, std::chrono::steady_clock::now() + k_connect_retry);
+        if (const auto slept = wait_any({}, retry, cancel);
+            !slept && slept.error().code == ECANCELED) {
+            return fail("connect", Stall::cancelled);
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+            return fail("connect", bounded ? Stall::unanswered : Stall::timed_out);
+        }
+    }
+}
+
+util::Status SocketConnection::open(const EngineRequest& request, MonoTime deadline,
+                                    const Cancel& cancel) {
+    m_what = describe_request(request);
+    m_patient = request.patient;
+    if (cancel.fired()) {
+        return fail("connect", Stall::cancelled);
+    }
+    if (auto connected = connect(deadline, cancel); !connected) {
+        return connected;
+    }
+    // The request is a few hundred bytes: a socket buffer takes it whole unless the daemon
+    // stopped reading, which the answer timeout covers.
+    const auto [send_end, bounded] = wait_end(std::chrono::steady_clock::now(), deadline);
+    const std::string sending = "sending " + request.method + " " + request.target;
+    if (auto sent = send_all(m_fd.get(), engine_request_text(request), send_end, cancel); !sent) {
+        if (sent.error().code == ECANCELED || sent.error().code == ETIMEDOUT) {
+            return fail(sending, sent.error().code == ECANCELED ? Stall::cancelled
+                                 : bounded                      ? Stall::unanswered
+                                                                : Stall::timed_out);
+        }
+        return util::Error{
+            "Docker daemon at " + m_socket_path + ": " + sending + ": " + sent.error().message,
+            sent.error().code};
+    }
+    const std::string reading = "reading the answer to " + request.method + " " + request.target;
+    MonoTime quiet_since = std::chrono::steady_clock::now();
+    while (!m_parser.is_header_done()) {
+        if (const auto stall = await_readable(quiet_since, deadline, cancel)) {
+            return fail(reading, *stall);
+        }
+        const std::uint64_t before = m_received;
+        bool would_block = false;
+        if (const error_code ec = receive(would_block); ec) {
+            return fail(reading, ec);
+        }
+        if (m_received != before) {  // the daemon spoke: its silence starts anew
+            quiet_since = std::chrono::steady_clock::now();
         }
     }
     return {};
 }
 
-EngineConnection::ReadState AsioConnection::read_available(
-    const std::function<void(std::string_view)>& sink) {
-    std::array<char, k_read_chunk> buf{};
-    if (!m_finished && !m_socket.non_blocking()) {
-        error_code ec;
-        m_socket.non_blocking(true, ec);  // else Asio's synchronous read would block
+util::Status SocketConnection::read_body(const BodySink& sink, MonoTime deadline,
+                                         const Cancel& cancel) {
+    m_parser.sink = &sink;
+    if (const error_code ec = feed(); ec && !m_parser.stopped) {  // body bytes after the head
+        return fail("reading the response body", ec);
     }
-    while (!m_finished) {
-        offer(buf);
+    MonoTime quiet_since = std::chrono::steady_clock::now();
+    while (!m_parser.is_done() && !m_parser.stopped) {
+        if (const auto stall = await_readable(quiet_since, deadline, cancel)) {
+            return fail("reading the response body", *stall);
+        }
+        const std::uint64_t before = m_received;
+        bool would_block = false;
+        if (const error_code ec = receive(would_block); ec && !m_parser.stopped) {
+            return fail("reading the response body", ec);
+        }
+        if (m_received != before) {
+            quiet_since = std::chrono::steady_clock::now();
+        }
+    }
+    return {};
+}
+
+error_code SocketConnection::feed() {
+    // Without a sink the body stays in m_pending until read_body() or read_available().
+    while (!m_pending.empty() && !m_parser.is_done() &&
+           !(m_parser.sink == nullptr && m_parser.is_header_done())) {
         error_code ec;
-        http::read_some(m_socket, m_buffer, m_parser, ec);
-        const std::size_t got = taken(buf);
-        if (got > 0) {
-            sink(std::string_view(buf.data(), got));
+        const std::size_t used =
+            m_parser.put(boost::asio::const_buffer(m_pending.data(), m_pending.size()), ec);
+        m_pending.erase(0, used);
+        if (ec == http::error::need_more) {
+            return {};
         }
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            return ReadState::would_block;
+        if (ec) {
+            return ec;
         }
-        if (ec && ec != http::error::need_buffer) {
+        if (used == 0) {
+            return {};
+        }
+    }
+    return {};
+}
+
+error_code SocketConnection::receive(bool& would_block) {
+    char buf[k_read_chunk];
+    for (;;) {
+        const ssize_t n = ::recv(m_fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            would_block = true;
+            return {};
+        }
+        if (n < 0) {
+            return error_code(errno, boost::system::system_category());
+        }
+        if (n == 0) {
+            // Beast's read_some at EOF: "end of stream" before any byte, else the parser
+            // judges (a body that runs to the close ends there; anything else is partial).
+            if (!m_parser.got_some() && m_pending.empty()) {
+                return http::error::end_of_stream;
+            }
+            error_code ec = feed();
+            if (!ec && !m_parser.is_done()) {
+                m_parser.put_eof(ec);
+            }
+            return ec ? ec : (m_parser.is_done() ? error_code{} : http::error::partial_message);
+        }
+        m_received += static_cast<std::uint64_t>(n);
+        m_pending.append(buf, static_cast<std::size_t>(n));
+        if (error_code ec = feed(); ec || m_parser.is_done() || m_parser.is_header_done()) {
+            return ec;
+        }
+    }
+}
+
+EngineConnection::ReadState SocketConnection::read_available(
+    const std::function<void(std::string_view)>& sink) {
+    const BodySink all = [&](std::string_view piece) {
+        sink(piece);
+        return true;
+    };
+    m_parser.sink = &all;
+    if (const error_code ec = feed(); ec) {  // what came with the head
+        m_error = "Docker daemon at " + m_socket_path + ": event stream: " + ec.message();
+        m_finished = true;
+    }
+    while (!m_finished && !m_parser.is_done()) {
+        bool would_block = false;
+        const error_code ec = receive(would_block);
+        if (ec) {
             m_error = "Docker daemon at " + m_socket_path + ": event stream: " + ec.message();
             m_finished = true;
         } else if (m_parser.is_done()) {
             m_finished = true;
+        } else if (would_block) {
+            break;
         }
     }
-    return ReadState::finished;
-}
-
-std::string encode(std::string_view value, std::string_view keep) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(value.size());
-    for (const char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                           (u >= '0' && u <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
-                           keep.find(c) != std::string_view::npos;
-        if (plain) {
-            out += c;
-        } else {
-            out += '%';
-            out += k_hex[u >> 4];
-            out += k_hex[u & 0xF];
-        }
-    }
-    return out;
-}
-
-// Asio reports resource exhaustion (no fd for epoll or a socket) by throwing; callers of
-// EngineClient get a Result like for any other failure.
-template <class Fn>
-auto guarded(const std::string& socket_path, Fn&& fn) -> decltype(fn()) {
-    try {
-        return fn();
-    } catch (const std::exception& e) {
-        return util::Error{"Docker daemon at " + socket_path + ": " + e.what(), EIO};
-    }
+    m_parser.sink = nullptr;
+    m_finished = m_finished || m_parser.is_done();
+    return m_finished ? ReadState::finished : ReadState::would_block;
 }
 
 }  // namespace
@@ -347,50 +355,38 @@ util::Result<std::string> docker_socket_path(const char* docker_host) {
                        "unix socket (unset DOCKER_HOST or set it to unix:///PATH)"};
 }
 
-std::string url_encode(std::string_view value) {
-    return encode(value, "");
-}
-
-std::string url_encode_path(std::string_view value) {
-    return encode(value, "/:@");
-}
-
 util::Result<std::unique_ptr<EngineConnection>> EngineClient::open(const EngineRequest& request,
                                                                    MonoTime deadline,
                                                                    const Cancel& cancel) const {
-    return guarded(m_socket_path, [&]() -> util::Result<std::unique_ptr<EngineConnection>> {
-        auto connection =
-            std::make_unique<AsioConnection>(m_socket_path, m_answer_timeout, &m_observer);
-        if (auto status = connection->open(request, deadline, cancel); !status) {
-            return status.error();
-        }
-        return std::unique_ptr<EngineConnection>(std::move(connection));
-    });
+    auto connection =
+        std::make_unique<SocketConnection>(m_socket_path, m_answer_timeout, &m_observer);
+    if (auto status = connection->open(request, deadline, cancel); !status) {
+        return status.error();
+    }
+    return std::unique_ptr<EngineConnection>(std::move(connection));
 }
 
 util::Result<EngineResponse> EngineClient::stream(const EngineRequest& request,
                                                   const BodySink& sink, MonoTime deadline,
                                                   const Cancel& cancel) const {
-    return guarded(m_socket_path, [&]() -> util::Result<EngineResponse> {
-        AsioConnection connection(m_socket_path, m_answer_timeout, &m_observer);
-        if (auto status = connection.open(request, deadline, cancel); !status) {
-            return status.error();
-        }
-        EngineResponse response;
-        response.status = connection.status();
-        const bool success = response.status >= 200 && response.status < 300;
-        constexpr std::size_t k_error_body_max = 64 * 1024;
-        const BodySink keep_error = [&](std::string_view piece) {
-            response.body.append(piece.substr(0, k_error_body_max - response.body.size()));
-            response.truncated = response.truncated || response.body.size() >= k_error_body_max;
-            return !response.truncated;
-        };
-        if (auto status = connection.read_body(success ? sink : keep_error, deadline, cancel);
-            !status) {
-            return status.error();
-        }
-        return response;
-    });
+    SocketConnection connection(m_socket_path, m_answer_timeout, &m_observer);
+    if (auto status = connection.open(request, deadline, cancel); !status) {
+        return status.error();
+    }
+    EngineResponse response;
+    response.status = connection.status();
+    const bool success = response.status >= 200 && response.status < 300;
+    constexpr std::size_t k_error_body_max = 64 * 1024;
+    const BodySink keep_error = [&](std::string_view piece) {
+        response.body.append(piece.substr(0, k_error_body_max - response.body.size()));
+        response.truncated = response.truncated || response.body.size() >= k_error_body_max;
+        return !response.truncated;
+    };
+    if (auto status = connection.read_body(success ? sink : keep_error, deadline, cancel);
+        !status) {
+        return status.error();
+    }
+    return response;
 }
 
 util::Result<EngineResponse> EngineClient::request(const EngineRequest& request, MonoTime deadline,

@@ -1,10 +1,11 @@
 #pragma once
-// HTTP/1.1 to the Docker Engine API over its unix socket (Boost.Beast on Asio). One connection
-// per request: a unix-socket connect costs microseconds, and it keeps every request independent
-// of the others (parallel pulls run one client per thread). Every blocking step runs under the
-// caller's absolute deadline and Cancel: a daemon that stops answering yields an error, never a
-// hang. No Docker CLI process is spawned: on a one-vCPU host a `docker inspect` per poll costs
-// far more CPU than a request on the socket.
+// HTTP/1.1 to the Docker Engine API over its unix socket (Boost.Beast's parser; every wait
+// through os::wait_any, like the probes' sockets). One connection per request: a unix-socket
+// connect costs microseconds, and it keeps every request independent of the others (parallel pulls
+// run one client per thread). Every blocking step runs under the caller's absolute deadline and
+// Cancel: a daemon that stops answering yields an error, never a hang. No Docker CLI process is
+// spawned: on a one-vCPU host a `docker inspect` per poll costs far more CPU than a request on the
+// socket.
 
 #include <cerrno>
 #include <chrono>

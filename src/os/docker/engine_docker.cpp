@@ -317,6 +317,35 @@ util::Result<PullResult> EngineDocker::pull(const std::string& image, MonoTime d
     return result;
 }
 
+util::Status EngineDocker::container_action(const std::string& container_id,
+                                            const std::string& action, MonoTime deadline,
+                                            const Cancel& cancel) {
+    // Patient: the daemon answers a stop only once the container is down (up to its stop
+    // timeout), and a start on a busy 1-vCPU host at boot takes seconds (runc, networking).
+    auto response = m_client.request(
+        EngineRequest{
+            "POST", "/containers/" + url_encode_path(container_id) + "/" + action, {}, true},
+        deadline, cancel);
+    if (!response) {
+        return response.error();
+    }
+    // 304 Not Modified: already in that state.
+    if (response->status != 204 && response->status != 304 && response->status != 200) {
+        return http_error("failed to " + action + " container " + container_id, *response);
+    }
+    return {};
+}
+
+util::Status EngineDocker::start_container(const std::string& container_id, MonoTime deadline,
+                                           const Cancel& cancel) {
+    return container_action(container_id, "start", deadline, cancel);
+}
+
+util::Status EngineDocker::stop_container(const std::string& container_id, MonoTime deadline,
+                                          const Cancel& cancel) {
+    return container_action(container_id, "stop", deadline, cancel);
+}
+
 util::Result<std::vector<std::pair<std::string, std::string>>> EngineDocker::list_images(
     MonoTime deadline, const Cancel& cancel) {
     auto response = get("/images/json", deadline, cancel);

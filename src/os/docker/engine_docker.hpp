@@ -61,6 +61,11 @@ class EngineDocker final : public Docker {
     // POST /images/{source}/tag?repo=..&tag=..
     util::Status tag_image(const std::string& source, const std::string& target, MonoTime deadline,
                            const Cancel& cancel) override;
+    // POST /containers/{id}/start (304: already running) and /stop (304: already stopped).
+    util::Status start_container(const std::string& container_id, MonoTime deadline,
+                                 const Cancel& cancel) override;
+    util::Status stop_container(const std::string& container_id, MonoTime deadline,
+                                const Cancel& cancel) override;
     // Every local image as (reference, id): one pair per tag; untagged images by digest
     // reference, or ("", id).
     util::Result<std::vector<std::pair<std::string, std::string>>> list_images(
@@ -76,6 +81,8 @@ class EngineDocker final : public Docker {
   private:
     util::Result<EngineResponse> get(const std::string& target, MonoTime deadline,
                                      const Cancel& cancel, std::size_t max_body = 8u << 20);
+    util::Status container_action(const std::string& container_id, const std::string& action,
+                                  MonoTime deadline, const Cancel& cancel);
     util::Result<std::string> container_logs(const std::string& container_id,
                                              const std::string& query, MonoTime deadline,
                                              const Cancel& cancel);

@@ -1,8 +1,8 @@
 #pragma once
 // The filesystem as staging sees it (ninja's DiskInterface): every operation that reads or
 // changes the host goes through this seam, so tests can fail any single call
-// (FaultyFileSystem) and check that a half-finished install never leaves a mixed file.
-// Error messages name the path and the cause; `Error::code` holds errno.
+// (tests/support/faulty_filesystem.hpp) and check that a half-finished install never leaves a mixed
+// file. Error messages name the path and the cause; `Error::code` holds errno.
 
 #include <sys/types.h>
 

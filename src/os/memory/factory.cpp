@@ -4,14 +4,12 @@
 
 #include "os/memory/cgroup_files.hpp"
 #include "os/sys/read_file.hpp"
+#include "util/text.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::os {
 
 namespace {
-
-std::string mib(core::Bytes bytes) {
-    return std::to_string(bytes / core::k_mib) + " MiB";
-}
 
 MemorySourceChoice use_meminfo(const std::string& why) {
     return MemorySourceChoice{std::nullopt, "meminfo (" + why + ")"};
@@ -42,18 +40,11 @@ util::Result<MemorySourceChoice> detect_auto(const std::string& root) {
     }
     if (*binding && (*binding)->limit < host->total) {
         return MemorySourceChoice{*location, describe(*location) + " (stagehand's cgroup: limit " +
-                                                 mib((*binding)->limit) + " < MemTotal " +
-                                                 mib(host->total) + ")"};
+                                                 util::format_mib((*binding)->limit) +
+                                                 " < MemTotal " + util::format_mib(host->total) +
+                                                 ")"};
     }
     return use_meminfo(describe(*location) + " has no limit below MemTotal");
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) {
-        out += (out.empty() ? "" : ", ") + item;
-    }
-    return out;
 }
 
 // Which cgroup version `dir` is, judged by its files; nullopt if it is no memory cgroup.
@@ -91,7 +82,7 @@ util::Result<std::string> resolve_folder(const std::string& folder, const std::s
     if (tried.empty()) {
         return util::Error{"this host has no memory cgroup hierarchy"};
     }
-    return util::Error{"no such folder under " + join(tried)};
+    return util::Error{"no such folder under " + util::join(tried, ", ")};
 }
 
 util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
@@ -125,15 +116,15 @@ util::Result<MemorySourceChoice> detect_explicit(const std::string& folder,
                                ? " (is the memory controller enabled in the parent's "
                                  "cgroup.subtree_control?)"
                                : "";
-        return util::Error{label + ": missing " + join(missing) + hint};
+        return util::Error{label + ": missing " + util::join(missing, ", ") + hint};
     }
     auto binding = tightest_limit(dir, *version, root);  // reject unreadable files now
     if (!binding) {
         return util::Error{label + ": " + binding.error().message};
     }
     const CgroupLocation location{*version, *absolute};
-    const std::string limit =
-        *binding ? "limit " + mib((*binding)->limit) : "no limit: the host's figures apply";
+    const std::string limit = *binding ? "limit " + util::format_mib((*binding)->limit)
+                                       : "no limit: the host's figures apply";
     return MemorySourceChoice{location, describe(location) + " (memory_source, " + limit + ")"};
 }
 

@@ -1,7 +1,6 @@
 #include "os/process/child.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -291,17 +290,17 @@ util::Result<SpawnedChild> spawn_child(const std::string& executable, const Proc
 }
 
 int end_group(ChildGroup& child, std::chrono::milliseconds grace,
-              const std::function<void(int timeout_ms)>& wait_step) {
+              const std::function<void(MonoTime until)>& wait_step) {
     child.signal_group(SIGTERM);
     const MonoTime grace_end = std::chrono::steady_clock::now() + grace;
-    int tick_ms = 1;
+    std::chrono::milliseconds tick{1};
     while (!child.has_exited()) {
-        const int left = millis_until(grace_end, tick_ms);
-        if (left <= 0) {
+        const MonoTime now = std::chrono::steady_clock::now();
+        if (now >= grace_end) {
             break;
         }
-        wait_step(left);
-        tick_ms = std::min(tick_ms * 2, 50);
+        wait_step(std::min(grace_end, now + tick));
+        tick = std::min(tick * 2, std::chrono::milliseconds{50});
     }
     // Always: members of the group may ignore TERM or outlive the leader. The leader is not
     // reaped yet, so the group id cannot have been reused.
@@ -315,15 +314,6 @@ int reap_and_end_group(ChildGroup& child) {
     // the group id reserved until reap(), so the signal reaches only its own group.
     child.signal_group(SIGKILL);
     return child.reap();
-}
-
-int millis_until(MonoTime until, int cap_ms) {
-    const auto now = std::chrono::steady_clock::now();
-    if (until <= now) {
-        return 0;
-    }
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
-    return static_cast<int>(std::min<long long>(left, cap_ms));
 }
 
 void apply_wait_status(int status, ProcessOutcome& outcome) {

@@ -1,6 +1,6 @@
 #pragma once
 // Internal to src/os/process: spawning one child in its own process group with its output on
-// pipes, and ending that group. PosixProcessRunner and the line stream are built on it.
+// pipes, and ending that group. PosixProcessRunner is built on it.
 
 #include <sys/types.h>
 
@@ -63,18 +63,15 @@ util::Result<SpawnedChild> spawn_child(const std::string& executable, const Proc
 
 // Ends the group: SIGTERM, up to `grace` for the leader to exit, then SIGKILL to the whole
 // group (members that ignored TERM, or outlived the leader), then reaps the leader.
-// `wait_step(timeout_ms)` is called while waiting, so callers keep draining the pipes.
-// Returns the leader's wait status.
+// `wait_step(until)` is called while waiting and returns by `until` at the latest (callers
+// drain the pipes in it). Returns the leader's wait status.
 int end_group(ChildGroup& child, std::chrono::milliseconds grace,
-              const std::function<void(int timeout_ms)>& wait_step);
+              const std::function<void(MonoTime until)>& wait_step);
 
 // For a leader that has exited: SIGKILLs what is left of its group (a probe script's
 // `sleep 300 &`, which would otherwise outlive the hook), then reaps the leader. Returns its
 // wait status.
 int reap_and_end_group(ChildGroup& child);
-
-// Milliseconds from now until `until`, rounded up, clamped to [0, cap_ms].
-int millis_until(MonoTime until, int cap_ms);
 
 // Fills exit_code / signal from a wait status.
 void apply_wait_status(int status, ProcessOutcome& outcome);

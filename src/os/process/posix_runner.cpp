@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <span>
 
 #include "os/process/child.hpp"
 #include "os/process/tail_buffer.hpp"
+#include "os/sys/wait.hpp"
 
 namespace stagehand::os {
 
@@ -16,7 +18,9 @@ namespace {
 
 // How often we look for an exited leader while its pipes are still open. No pidfd (Linux
 // 5.3+; Amazon Linux 2 runs 4.14) and SIGCHLD is process-wide, so we look now and then.
-constexpr int k_exit_check_ms = 100;
+constexpr std::chrono::milliseconds k_exit_check{100};
+// Once its pipes have closed the leader is exiting: we look after 1, 2, 4 ... up to this.
+constexpr std::chrono::milliseconds k_exiting_check_max{50};
 // A grandchild that outlives the leader may hold the pipes open forever: after the leader
 // exits we keep reading this long, then stop listening.
 constexpr std::chrono::milliseconds k_drain_after_exit{100};
@@ -31,25 +35,27 @@ class Capture {
 
     bool open() const { return m_out.fd.valid() || m_err.fd.valid(); }
 
-    // Waits up to `timeout_ms` for output on either pipe or for `wake_fd` (-1: none) to
-    // become readable, and reads what is there. Returns true when `wake_fd` is readable.
-    bool pump(int timeout_ms, int wake_fd) {
-        pollfd fds[3];
-        nfds_t count = 0;
+    // Waits until output arrives on either pipe, `until` passes or `cancel` (null: none)
+    // fires, and reads what is there. False once `cancel` has fired.
+    bool pump(MonoTime until, const Cancel* cancel) {
+        pollfd fds[2];
+        std::size_t count = 0;
         for (Stream* s : {&m_out, &m_err}) {
             if (s->fd.valid()) {
                 fds[count++] = pollfd{s->fd.get(), POLLIN, 0};
             }
         }
-        if (wake_fd >= 0) {
-            fds[count++] = pollfd{wake_fd, POLLIN, 0};
+        const std::span<pollfd> pipes(fds, count);
+        const util::Status woke =
+            cancel != nullptr ? wait_any(pipes, until, *cancel) : wait_any(pipes, until);
+        if (!woke && woke.error().code == ECANCELED) {
+            return false;
         }
-        if (::poll(fds, count, timeout_ms) <= 0) {
-            return false;  // timeout or EINTR: the caller's loop re-checks its deadline
-        }
+        // Output, or `until` passed (or poll failed): the caller's loop re-checks the child
+        // and its deadline; a read on an empty pipe costs one EAGAIN.
         drain(m_out);
         drain(m_err);
-        return wake_fd >= 0 && fds[count - 1].revents != 0;
+        return true;
     }
 
     void finish(ProcessOutcome& outcome) {
@@ -107,24 +113,25 @@ class Watchdog {
     MonoTime m_next = m_began + k_watchdog_every;
 };
 
-// Poll timeout for one round of the wait loop.
-int round_timeout(bool pipes_open, bool exited, MonoTime deadline,
-                  std::optional<MonoTime> drain_until, int& tick_ms) {
-    int cap = k_exit_check_ms;
+// When the wait loop looks at the leader again (capped by the caller's deadline).
+MonoTime next_look(bool pipes_open, bool exited, MonoTime now, std::optional<MonoTime> drain_until,
+                   std::chrono::milliseconds& tick) {
     if (exited && drain_until) {
-        cap = millis_until(*drain_until, k_exit_check_ms);
-    } else if (!pipes_open) {
-        // Pipes closed: the leader is exiting right now, so look again soon.
-        cap = tick_ms;
-        tick_ms = std::min(tick_ms * 2, 50);
+        return std::min(*drain_until, now + k_exit_check);
     }
-    return std::max(millis_until(deadline, cap), 0);
+    if (!pipes_open) {
+        // Pipes closed: the leader is exiting right now, so look again soon.
+        const MonoTime at = now + tick;
+        tick = std::min(tick * 2, k_exiting_check_max);
+        return at;
+    }
+    return now + k_exit_check;
 }
 
 Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline, const Cancel& cancel,
                       Watchdog& watchdog, std::string& stopped) {
     std::optional<MonoTime> drain_until;
-    int tick_ms = 1;
+    std::chrono::milliseconds tick{1};
     for (;;) {
         if (cancel.fired()) {
             return Ending::cancelled;
@@ -151,8 +158,8 @@ Ending wait_for_child(ChildGroup& child, Capture& capture, MonoTime deadline, co
                 return Ending::stopped;
             }
         }
-        const int timeout = round_timeout(capture.open(), exited, deadline, drain_until, tick_ms);
-        if (capture.pump(timeout, cancel.fd())) {
+        const MonoTime until = next_look(capture.open(), exited, now, drain_until, tick);
+        if (!capture.pump(std::min(until, deadline), &cancel)) {
             return Ending::cancelled;
         }
     }
@@ -190,9 +197,10 @@ util::Result<ProcessOutcome> PosixProcessRunner::run(const ProcessSpec& spec, Mo
     } else {
         outcome.timed_out = ending == Ending::deadline;
         outcome.cancelled = ending == Ending::cancelled;
-        status = end_group(child, m_grace, [&](int ms) { capture.pump(ms, -1); });
+        // Cancel has fired or the deadline passed: the grace period is waited out regardless.
+        status = end_group(child, m_grace, [&](MonoTime until) { capture.pump(until, nullptr); });
     }
-    capture.pump(0, -1);  // what the group wrote just before it ended
+    capture.pump(std::chrono::steady_clock::now(), nullptr);  // what the group wrote last
     apply_wait_status(status, outcome);
     capture.finish(outcome);
     return outcome;

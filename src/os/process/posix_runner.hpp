@@ -26,9 +26,6 @@ class PosixProcessRunner final : public ProcessRunner {
     // cancelled without starting anything.
     util::Result<ProcessOutcome> run(const ProcessSpec& spec, MonoTime deadline,
                                      const Cancel& cancel) override;
-    // The child runs until its stdout ends or the stream is destroyed (which ends the group).
-    // Once stdout has ended, finished() gives the child `grace` to exit, then ends its group.
-    // Lines longer than spec.max_output are cut there; stderr keeps its tail for outcome().
 
   private:
     std::chrono::milliseconds m_grace;

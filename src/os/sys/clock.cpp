@@ -27,19 +27,4 @@ bool SystemClock::wait_readable(int fd, MonoTime until, const Cancel& cancel) {
     return static_cast<bool>(wait_any(std::span<pollfd>(&entry, 1), until, cancel));
 }
 
-bool FakeClock::wait_readable(int /*fd*/, MonoTime until, const Cancel& cancel) {
-    sleep_until(until, cancel);
-    return false;
-}
-
-bool FakeClock::sleep_until(MonoTime until, const Cancel& cancel) {
-    if (cancel.fired()) {
-        return false;
-    }
-    if (until > m_now) {
-        m_now = until;
-    }
-    return true;
-}
-
 }  // namespace stagehand::os

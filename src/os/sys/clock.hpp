@@ -1,6 +1,7 @@
 #pragma once
-// Time, behind an interface so tests drive a fake clock. Every wait in stagehand takes an
-// absolute deadline on the monotonic clock (skalibs' rule): durations are never re-added.
+// Time, behind an interface so tests drive a fake clock (tests/support/fake_clock.hpp).
+// Every wait in stagehand takes an absolute deadline on the monotonic clock (skalibs' rule):
+// durations are never re-added.
 
 #include <chrono>
 #include <memory>
@@ -29,24 +30,6 @@ class SystemClock final : public Clock {
     WallTime wall_now() const override;
     bool sleep_until(MonoTime until, const Cancel& cancel) override;
     bool wait_readable(int fd, MonoTime until, const Cancel& cancel) override;
-};
-
-// A clock the test advances; sleep_until jumps the time forward instantly.
-class FakeClock final : public Clock {
-  public:
-    explicit FakeClock(MonoTime start = MonoTime{} + std::chrono::hours(1)) : m_now(start) {}
-    MonoTime now() const override { return m_now; }
-    WallTime wall_now() const override {
-        return WallTime{} + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                m_now.time_since_epoch());
-    }
-    bool sleep_until(MonoTime until, const Cancel& cancel) override;
-    // Never sees the fd readable: jumps to `until` (tests feed events between calls).
-    bool wait_readable(int fd, MonoTime until, const Cancel& cancel) override;
-    void advance(std::chrono::milliseconds by) { m_now += by; }
-
-  private:
-    MonoTime m_now;
 };
 
 }  // namespace stagehand::os

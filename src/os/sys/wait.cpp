@@ -17,14 +17,13 @@ int poll_timeout_ms(MonoTime deadline) {
     return static_cast<int>(std::clamp<long long>(left.count() + 1, 0, 60'000));
 }
 
-}  // namespace
-
-util::Status wait_any(std::span<pollfd> fds, MonoTime deadline, const Cancel& cancel) {
+// The one loop; `cancel` may be null.
+util::Status wait_until(std::span<pollfd> fds, MonoTime deadline, const Cancel* cancel) {
     // The cancel fd goes last, in a copy: callers keep their own array small and fixed.
     std::vector<pollfd> all(fds.begin(), fds.end());
-    all.push_back(pollfd{cancel.fd(), POLLIN, 0});
+    all.push_back(pollfd{cancel != nullptr ? cancel->fd() : -1, POLLIN, 0});
     for (;;) {
-        if (cancel.fired()) {
+        if (cancel != nullptr && cancel->fired()) {
             return util::Error{"cancelled", ECANCELED};
         }
         if (std::chrono::steady_clock::now() >= deadline) {
@@ -47,6 +46,16 @@ util::Status wait_any(std::span<pollfd> fds, MonoTime deadline, const Cancel& ca
             return {};
         }
     }
+}
+
+}  // namespace
+
+util::Status wait_any(std::span<pollfd> fds, MonoTime deadline, const Cancel& cancel) {
+    return wait_until(fds, deadline, &cancel);
+}
+
+util::Status wait_any(std::span<pollfd> fds, MonoTime deadline) {
+    return wait_until(fds, deadline, nullptr);
 }
 
 util::Status wait_fd(int fd, short events, MonoTime deadline, const Cancel& cancel) {

@@ -1,7 +1,8 @@
 #pragma once
 // The one wait of stagehand (skalibs' iopause): poll a set of fds next to the run's Cancel
 // against an absolute deadline on the monotonic clock. The EINTR loop and the deadline
-// arithmetic live here only; the clock, TCP, the resolver and HTTP wait through it.
+// arithmetic live here only; the clock, TCP, the resolver, HTTP, the process runner and the
+// Docker Engine client wait through it.
 
 #include <poll.h>
 
@@ -19,6 +20,11 @@ namespace stagehand::os {
 // `fds` may be empty (a cancellable sleep); negative fds are ignored, as poll(2) does.
 // `deadline` is on std::chrono::steady_clock. A cancel already fired wins over ready fds.
 util::Status wait_any(std::span<pollfd> fds, MonoTime deadline, const Cancel& cancel);
+
+// wait_any without a Cancel: for a wait that must last to its deadline although Cancel has
+// fired (ending a cancelled child's group: its grace period, while its pipes drain). Never
+// fails with "cancelled".
+util::Status wait_any(std::span<pollfd> fds, MonoTime deadline);
 
 // wait_any for one fd and `events` (POLLIN / POLLOUT).
 util::Status wait_fd(int fd, short events, MonoTime deadline, const Cancel& cancel);

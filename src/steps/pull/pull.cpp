@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <mutex>
 #include <thread>
+
+#include "util/text.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::steps {
 
@@ -13,23 +15,8 @@ namespace {
 constexpr std::chrono::milliseconds k_backoff_first{1000};
 constexpr std::chrono::milliseconds k_backoff_cap{30'000};
 
-std::string seconds_text(double seconds) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
-    return buf;
-}
-
-std::string join(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) {
-        out += out.empty() ? "" : ", ";
-        out += w;
-    }
-    return out;
-}
-
 std::string services_of(const ImagePull& item) {
-    return (item.services.size() == 1 ? "service " : "services ") + join(item.services);
+    return (item.services.size() == 1 ? "service " : "services ") + util::join(item.services, ", ");
 }
 
 // Images in order of first appearance, each with the services that use it.
@@ -114,7 +101,7 @@ bool PullRun::check_local(std::vector<ImagePull>& images, std::vector<ImagePull*
     if (!missing.empty()) {
         failure = "pull.policy is never and " +
                   std::string(missing.size() == 1 ? "this image is" : "these images are") +
-                  " not present locally: " + join(missing);
+                  " not present locally: " + util::join(missing, ", ");
         return false;
     }
     return true;
@@ -163,7 +150,8 @@ void PullRun::pull_one(ImagePull& item) {
             item.digest = pulled->digest;
             item.seconds = since(start);
             log(util::Level::info, item,
-                "pulled " + item.image + " in " + seconds_text(item.seconds) +
+                "pulled " + item.image + " in " +
+                    util::format_seconds(std::chrono::duration<double>(item.seconds)) +
                     (item.digest.empty() ? " (no repo digest)" : ", digest " + item.digest));
             return;
         }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/load/units.hpp"
+#include "core/validate/validate_decision.hpp"
 #include "steps/oom/oom_watch.hpp"
 #include "steps/validate/validate_text.hpp"
 #include "util/sanitize.hpp"
@@ -15,7 +16,6 @@ namespace stagehand::steps {
 
 namespace {
 
-constexpr core::Millis k_backoff_cap{5000};      // longest pause between failed attempts
 constexpr core::Millis k_docker_timeout{10000};  // one container listing
 constexpr core::Millis k_diagnosis_timeout{5000};
 constexpr int k_log_lines = 10;
@@ -25,25 +25,19 @@ struct CheckState {
     const ValidateCheck* check = nullptr;
     CheckOutcome outcome;
     bool done = false;
-    std::optional<os::MonoTime> held_since;
-    os::MonoTime next_due;
-    int failures = 0;          // consecutive failed attempts, for the backoff
-    std::string container_id;  // baseline: a new id means the container was recreated
-    int restart_count = 0;
+    core::CheckWindow window;  // advanced only by core::judge_check
 };
 
-// interval, 2x, 4x, ... capped at max(interval, k_backoff_cap).
-core::Millis backoff(core::Millis interval, int failures) {
-    const core::Millis cap = std::max(interval, k_backoff_cap);
-    core::Millis delay = interval;
-    for (int i = 1; i < failures && delay < cap; ++i) {
-        delay *= 2;
-    }
-    return std::min(delay, cap);
-}
-
-bool crashed(const os::ContainerState& c) {
-    return c.restarting || c.status == "dead" || (c.status == "exited" && c.exit_code != 0);
+// Docker's state in the terms core judges a crash in (the same reading as the start loop's
+// container watch: "created" is not yet started, "dead" failed to stop or be removed).
+core::ContainerSeen seen(const os::ContainerState& c, const core::OomVerdict& oom) {
+    core::ContainerFacts facts;
+    facts.restarting = c.restarting;
+    facts.exited = !c.running && !c.restarting && c.status != "created";
+    facts.dead = c.status == "dead";
+    facts.exit_code = c.exit_code;
+    facts.oom = oom;
+    return {c.id, c.restart_count, facts};
 }
 
 class Validator {
@@ -54,6 +48,7 @@ class Validator {
           m_plan(plan),
           m_prober(prober),
           m_start(ctx.clock.now()),
+          m_timing{plan.timeout, plan.interval, plan.stable},
           m_oom(oom_counters, ctx.log) {
         m_end = std::min(m_start + plan.timeout, ctx.deadline);
         for (const auto& check : plan.checks) {
@@ -63,7 +58,6 @@ class Validator {
             state.outcome.description = core::describe(check.probe);
             state.outcome.kind = check.probe.kind;
             state.outcome.default_check = check.default_check;
-            state.next_due = m_start;
             m_states.push_back(std::move(state));
         }
     }
@@ -75,7 +69,9 @@ class Validator {
         for (;;) {
             const os::MonoTime now = m_ctx.clock.now();
             round(now);
-            if (pending() == 0 || m_failed_at_once) {
+            const core::RunVerdict verdict = core::judge_run(
+                pending(), m_failed_at_once, elapsed(now), m_timing, elapsed(m_ctx.deadline));
+            if (verdict == core::RunVerdict::settled) {
                 finish_pending(CheckFailure::aborted, now);
                 break;
             }
@@ -83,8 +79,8 @@ class Validator {
                 stop_on_cancel(now);
                 break;
             }
-            if (now >= m_end) {
-                const bool deadline = m_end < m_start + m_plan.timeout;
+            if (verdict != core::RunVerdict::going) {
+                const bool deadline = verdict == core::RunVerdict::deadline;
                 finish_pending(deadline ? CheckFailure::deadline : CheckFailure::timed_out, now);
                 (deadline ? m_outcome.deadline_passed : m_outcome.timed_out) = true;
                 break;
@@ -107,7 +103,7 @@ class Validator {
         os::MonoTime next = os::MonoTime::max();
         for (const auto& s : m_states) {
             if (!s.done) {
-                next = std::min(next, s.next_due);
+                next = std::min(next, m_start + s.window.next_due);
             }
         }
         return next;
@@ -135,7 +131,7 @@ class Validator {
         }
         std::vector<CheckState*> due;
         for (auto& s : m_states) {
-            if (!s.done && s.next_due <= now) {
+            if (!s.done && s.window.next_due <= elapsed(now)) {
                 due.push_back(&s);
             }
         }
@@ -184,28 +180,29 @@ class Validator {
         // OOM killer's (core/oom); Docker's OOMKilled flag alone is not trusted (it is set on
         // v1 bystanders that keep running, and missing for system-wide kills).
         s.outcome.oom = m_oom.observe(*c, elapsed(now));
-        const bool oom_killed = core::is_oom_kill(s.outcome.oom.kind);
-        if (oom_killed || crashed(*c)) {
-            fail_at_once(s, oom_killed ? CheckFailure::oom_killed : CheckFailure::crashed,
+        const core::ContainerSeen container = seen(*c, s.outcome.oom);
+        const core::CheckVerdict verdict =
+            core::judge_check(s.window, m_timing, elapsed(now), &container, std::nullopt);
+        if (verdict.kind == core::CheckVerdictKind::crashed ||
+            verdict.kind == core::CheckVerdictKind::oom_killed) {
+            fail_at_once(s,
+                         verdict.kind == core::CheckVerdictKind::oom_killed
+                             ? CheckFailure::oom_killed
+                             : CheckFailure::crashed,
                          s.outcome.oom.kind == core::OomKind::none
                              ? "container " + describe_state(*c)
                              : core::describe_exit("container", s.outcome.oom, c->exit_code),
                          now);
             return;
         }
-        const bool recreated = !s.container_id.empty() && c->id != s.container_id;
-        const bool restarted =
-            !recreated && !s.container_id.empty() && c->restart_count > s.restart_count;
-        if (recreated || restarted) {
-            m_ctx.log.warn(
-                s.check->service,
-                s.outcome.description + ": container " +
-                    (recreated ? "was recreated" : "restarted (" + describe_state(*c) + ")") +
-                    "; the " + core::format_duration(m_plan.stable) + " window starts over");
-            s.held_since.reset();
+        if (verdict.reset != core::WindowReset::none) {
+            m_ctx.log.warn(s.check->service, s.outcome.description + ": container " +
+                                                 (verdict.reset == core::WindowReset::recreated
+                                                      ? "was recreated"
+                                                      : "restarted (" + describe_state(*c) + ")") +
+                                                 "; the " + core::format_duration(m_plan.stable) +
+                                                 " window starts over");
         }
-        s.container_id = c->id;
-        s.restart_count = c->restart_count;
     }
 
     void fail_at_once(CheckState& s, CheckFailure failure, std::string error, os::MonoTime now) {
@@ -223,37 +220,29 @@ class Validator {
         if (s.done) {
             return;  // failed at once in this round's container watch
         }
-        ++s.outcome.attempts;
-        if (result.passed) {
-            s.failures = 0;
-            s.outcome.error.clear();
-            if (!s.held_since) {
-                s.held_since = now;
+        const core::CheckVerdict verdict =
+            core::judge_check(s.window, m_timing, elapsed(now), nullptr, result.passed);
+        s.outcome.attempts = s.window.attempts;
+        s.outcome.held =
+            verdict.kind == core::CheckVerdictKind::failing ? core::Millis{0} : verdict.held;
+        if (verdict.kind == core::CheckVerdictKind::failing) {
+            if (verdict.held > core::Millis{0}) {
+                m_ctx.log.warn(s.check->service, s.outcome.description + " failed after holding " +
+                                                     short_duration(verdict.held) + ": " +
+                                                     result.error);
             }
-            s.outcome.held = held(s, now);
-            if (s.outcome.held >= m_plan.stable) {
-                s.done = true;
-                s.outcome.passed = true;
-                s.outcome.elapsed = elapsed(now);
-                m_ctx.log.info(s.check->service, s.outcome.description + " held " +
-                                                     core::format_duration(m_plan.stable) +
-                                                     ": passed after " +
-                                                     short_duration(s.outcome.elapsed));
-                return;
-            }
-            s.next_due = std::min(now + m_plan.interval, *s.held_since + m_plan.stable);
+            s.outcome.error = result.error;
             return;
         }
-        if (s.held_since && now > *s.held_since) {
-            m_ctx.log.warn(s.check->service, s.outcome.description + " failed after holding " +
-                                                 short_duration(held(s, now)) + ": " +
-                                                 result.error);
+        s.outcome.error.clear();
+        if (verdict.kind == core::CheckVerdictKind::passed) {
+            s.done = true;
+            s.outcome.passed = true;
+            s.outcome.elapsed = elapsed(now);
+            m_ctx.log.info(s.check->service,
+                           s.outcome.description + " held " + core::format_duration(m_plan.stable) +
+                               ": passed after " + short_duration(s.outcome.elapsed));
         }
-        s.held_since.reset();
-        s.outcome.held = core::Millis{0};
-        s.outcome.error = result.error;
-        ++s.failures;
-        s.next_due = now + backoff(m_plan.interval, s.failures);
     }
 
     void report_progress(os::MonoTime now) {
@@ -263,15 +252,13 @@ class Validator {
                 continue;
             }
             std::string message = s.outcome.description;
-            if (s.held_since) {
+            if (s.window.held_since) {
                 message += " held " + short_duration(held(s, now)) + " of " +
                            core::format_duration(m_plan.stable);
             } else if (s.outcome.attempts > 0) {
-                message +=
-                    ": " + s.outcome.error + " (attempt " + std::to_string(s.outcome.attempts) +
-                    ", next in " +
-                    short_duration(std::chrono::duration_cast<core::Millis>(s.next_due - now)) +
-                    ")";
+                message += ": " + s.outcome.error + " (attempt " +
+                           std::to_string(s.outcome.attempts) + ", next in " +
+                           short_duration(s.window.next_due - elapsed(now)) + ")";
             } else {
                 message += ": waiting for the first attempt";
             }
@@ -293,7 +280,7 @@ class Validator {
             s.done = true;
             s.outcome.failure = failure;
             s.outcome.elapsed = elapsed(now);
-            s.outcome.held = s.held_since ? held(s, now) : core::Millis{0};
+            s.outcome.held = s.window.held_since ? held(s, now) : core::Millis{0};
             if (s.outcome.error.empty()) {
                 s.outcome.error = s.outcome.attempts == 0
                                       ? "not attempted"
@@ -352,7 +339,7 @@ class Validator {
     }
 
     core::Millis held(const CheckState& s, os::MonoTime now) const {
-        return std::chrono::duration_cast<core::Millis>(now - *s.held_since);
+        return elapsed(now) - *s.window.held_since;
     }
     core::Millis elapsed(os::MonoTime now) const {
         return std::chrono::duration_cast<core::Millis>(now - m_start);
@@ -362,6 +349,7 @@ class Validator {
     const ValidatePlan& m_plan;
     Prober& m_prober;
     os::MonoTime m_start;
+    core::ValidateTiming m_timing;
     os::MonoTime m_end;
     std::vector<CheckState> m_states;
     bool m_failed_at_once = false;

@@ -7,6 +7,7 @@
 #include "steps/validate/validate.hpp"
 #include "steps/validate/validate_text.hpp"
 #include "util/sanitize.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::steps {
 
@@ -131,9 +132,8 @@ std::size_t size_of(const std::vector<std::string>& lines) {
 std::string short_duration(core::Millis duration) {
     const long long ms = std::max<long long>(duration.count(), 0);
     if (ms < 60'000) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%lld.%llds", ms / 1000, (ms % 1000) / 100);
-        return text;
+        // Cut to tenths, not rounded: 59.95 s must not read "60.0s" (a minute says "1m0s").
+        return util::format_seconds(core::Millis{ms / 100 * 100});
     }
     return core::format_duration(core::Millis{ms / 1000 * 1000});
 }

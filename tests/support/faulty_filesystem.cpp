@@ -1,8 +1,8 @@
-#include "os/fs/faulty_filesystem.hpp"
+#include "support/faulty_filesystem.hpp"
 
 #include <cstring>
 
-namespace stagehand::os {
+namespace stagehand::testing {
 
 const char* fs_op_name(FsOp op) {
     static constexpr std::array<const char*, k_fs_op_count> k_names = {
@@ -78,21 +78,21 @@ util::Result<std::string> FaultyFileSystem::read_file(const std::string& path) {
     return m_inner.read_file(path);
 }
 
-util::Result<FileInfo> FaultyFileSystem::stat(const std::string& path) {
+util::Result<os::FileInfo> FaultyFileSystem::stat(const std::string& path) {
     if (util::Error e; should_fail(FsOp::stat, path, e)) {
         return e;
     }
     return m_inner.stat(path);
 }
 
-util::Result<FileInfo> FaultyFileSystem::lstat(const std::string& path) {
+util::Result<os::FileInfo> FaultyFileSystem::lstat(const std::string& path) {
     if (util::Error e; should_fail(FsOp::lstat, path, e)) {
         return e;
     }
     return m_inner.lstat(path);
 }
 
-util::Result<TempFile> FaultyFileSystem::create_temp(const std::string& dir, unsigned mode) {
+util::Result<os::TempFile> FaultyFileSystem::create_temp(const std::string& dir, unsigned mode) {
     if (util::Error e; should_fail(FsOp::create_temp, dir, e)) {
         return e;
     }
@@ -176,4 +176,4 @@ util::Status FaultyFileSystem::fsync_dir(const std::string& dir) {
     return m_inner.fsync_dir(dir);
 }
 
-}  // namespace stagehand::os
+}  // namespace stagehand::testing

@@ -10,7 +10,7 @@
 
 #include "os/fs/filesystem.hpp"
 
-namespace stagehand::os {
+namespace stagehand::testing {
 
 enum class FsOp : std::size_t {
     read_file,
@@ -37,9 +37,9 @@ const char* fs_op_name(FsOp op);
 // True for the operations that change the host (create_temp, write_all, ..., fsync_dir).
 bool fs_op_mutates(FsOp op);
 
-class FaultyFileSystem final : public FileSystem {
+class FaultyFileSystem final : public os::FileSystem {
   public:
-    explicit FaultyFileSystem(FileSystem& inner) : m_inner(inner) {}
+    explicit FaultyFileSystem(os::FileSystem& inner) : m_inner(inner) {}
 
     // Fails the `nth` (1-based, counted from now on) call of `op` with `err`. Only one fault
     // is armed at a time; it fires once. `only_mutating` with FsOp::any counts only the
@@ -52,9 +52,9 @@ class FaultyFileSystem final : public FileSystem {
     bool fault_fired() const { return m_fired; }
 
     util::Result<std::string> read_file(const std::string& path) override;
-    util::Result<FileInfo> stat(const std::string& path) override;
-    util::Result<FileInfo> lstat(const std::string& path) override;
-    util::Result<TempFile> create_temp(const std::string& dir, unsigned mode) override;
+    util::Result<os::FileInfo> stat(const std::string& path) override;
+    util::Result<os::FileInfo> lstat(const std::string& path) override;
+    util::Result<os::TempFile> create_temp(const std::string& dir, unsigned mode) override;
     util::Status write_all(int fd, std::string_view data) override;
     util::Status fsync(int fd) override;
     util::Status fchown(int fd, uid_t uid, gid_t gid) override;
@@ -71,7 +71,7 @@ class FaultyFileSystem final : public FileSystem {
     // Counts the call; returns the injected error when this call is the armed one.
     bool should_fail(FsOp op, const std::string& what, util::Error& out);
 
-    FileSystem& m_inner;
+    os::FileSystem& m_inner;
     std::array<int, k_fs_op_count> m_calls{};
     int m_mutating_calls = 0;
     FsOp m_fault_op = FsOp::any;
@@ -81,4 +81,4 @@ class FaultyFileSystem final : public FileSystem {
     bool m_fired = false;
 };
 
-}  // namespace stagehand::os
+}  // namespace stagehand::testing

@@ -1,0 +1,13 @@
+#pragma once
+// Small text helpers shared by every layer (pure).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stagehand::util {
+
+// The items with `separator` between each two: ({"a", "b"}, ", ") -> "a, b"; "" for none.
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+}  // namespace stagehand::util

@@ -67,6 +67,17 @@ cgroup_weight_file() {
 }
 cgroup_weight_max() { if cgroup_is_v2; then echo 10000; else echo 262144; fi; }
 
+# CPU time (ns) the cgroup's processes used so far: v1 cpuacct.usage, v2 cpu.stat usage_usec.
+# The difference over a run is the CPU the stack really burned (the floor's 18.3 s plus what
+# the containers' runtime and the kernel add), against which idle time can be told apart.
+cgroup_cpu_ns() {
+  if cgroup_is_v2; then
+    awk '$1 == "usage_usec" {print $2 * 1000}' "$k_cgroup_root/$k_cgroup_name/cpu.stat"
+  else
+    cat "$k_cgroup_root/cpuacct/$k_cgroup_name/cpuacct.usage"
+  fi
+}
+
 # Number of processes anywhere below the cgroup.
 cgroup_tasks() {
   find "$(cgroup_dir)" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l

@@ -181,7 +181,7 @@ run_one() {
   make_bundle "$strategy" "$dir"
   check_cgroup_alone
   reset_world "$dir/bundle/docker-compose.yml"
-  local oom_before started ended
+  local oom_before started ended cpu_before cpu_used
   if [[ $strategy == learned || $strategy == scrambled ]]; then
     # The first deploy teaches the profiles (state_dir/profiles.json); only the second counts.
     run_strategy "$strategy" "$dir"
@@ -190,9 +190,11 @@ run_one() {
     reset_world "$dir/bundle/docker-compose.yml"
   fi
   oom_before=$(cgroup_oom_kills)
+  cpu_before=$(cgroup_cpu_ns)
   started=$(now_ms)
   run_strategy "$strategy" "$dir"
   ended=$(now_ms)
+  cpu_used=$(($(cgroup_cpu_ns) - cpu_before))
   # A failed run may leave services still starting: give them a moment, then count who is
   # ready, so kills and hangs right after the verdict are counted too.
   local ready=0 settle_end=$(($(now_ms) + 15000))
@@ -205,9 +207,11 @@ run_one() {
     --argjson exit_code "$(cat "$dir/exit_code")" --argjson wall_ms $((ended - started)) \
     --argjson oom_cgroup $(($(cgroup_oom_kills) - oom_before)) \
     --argjson peak "$(cgroup_peak_bytes)" --argjson ready_after "$ready" \
+    --argjson cpu_ns "$cpu_used" \
     --argjson containers "$(containers_json "$k_project")" \
     '{strategy: $strategy, round: $round, dir: $dir, exit_code: $exit_code, wall_ms: $wall_ms,
       oom_kills_cgroup: $oom_cgroup, peak_bytes: $peak, ready_after_settle: $ready_after,
+      cgroup_cpu_ns: $cpu_ns,
       containers: $containers}' >"$dir/run.json"
   bench_log "$strategy round $round: exit $(cat "$dir/exit_code"), $(jq -r \
     '"cgroup OOM kills \(.oom_kills_cgroup), peak \(.peak_bytes / 1048576 | floor) MiB, ready after \(.ready_after_settle)/9"' \

@@ -126,6 +126,9 @@ def summarise_runs(raw):
             "peak_mib_median": round(statistics.median(peaks), 1),
             "peak_mib_max": round(max(peaks), 1),
             "hook_wall_s_median": statistics.median(r["wall_ms"] / 1000 for r in rs),
+            # CPU the t2.micro's processes burned while the hook (or script) ran.
+            "cgroup_cpu_s_median": (statistics.median(r["cgroup_cpu_ns"] / 1e9 for r in rs)
+                                    if all("cgroup_cpu_ns" in r for r in rs) else None),
             "timing_source": sorted({r["timing_source"] for r in rs}),
         })
     seed = next((t for t in table if t["strategy"] == "sleep"), None)
@@ -266,7 +269,7 @@ def markdown(meta, table, overhead, scaling, findings, goal_list):
              f"host are pessimistic).", "",
              "| strategy | runs ok | first start → all ready, s (median [min–max]) | × CPU floor "
              "(18.3 s) | × seed | OOM kills (kernel / containers exit 137) | peak cgroup MiB "
-             "(median [max]) |", "|---|---|---|---|---|---|---|"]
+             "(median [max]) | cgroup CPU s (median) |", "|---|---|---|---|---|---|---|---|"]
     for t in table:
         span = (f"{fmt(t['span_s_median'])} [{fmt(t['span_s_min'])}–{fmt(t['span_s_max'])}]"
                 if t["span_s_median"] is not None else "failed every run")
@@ -274,7 +277,7 @@ def markdown(meta, table, overhead, scaling, findings, goal_list):
             f"| {t['label']} | {t['ok_runs']}/{t['runs']} | {span} | {fmt(t['x_cpu_floor'], 2)} | "
             f"{fmt(t['x_seed'], 2)} | {sum(t['oom_kills_cgroup'])} / "
             f"{sum(t['oom_kills_containers_137'])} | {fmt(t['peak_mib_median'], 0)} "
-            f"[{fmt(t['peak_mib_max'], 0)}] |")
+            f"[{fmt(t['peak_mib_max'], 0)}] | {fmt(t['cgroup_cpu_s_median'])} |")
     failed = [(t["strategy"], f) for t in table for f in t["failed_runs"]]
     if failed:
         lines += ["", "Failed runs:"]

@@ -325,5 +325,24 @@ TEST(DockerImageRef, Split) {
     EXPECT_EQ(pick_repo_digest({"garbage"}, "x"), "");
 }
 
+// The one reading of Docker's state the start loop and validate-service share: "created" is
+// not an exit yet, a restart in progress is not one either, "exited" and "dead" are.
+TEST(ContainerStateRule, ExitedMeansStoppedAfterItRan) {
+    const auto state = [](std::string status, bool running, bool restarting) {
+        ContainerState c;
+        c.status = std::move(status);
+        c.running = running;
+        c.restarting = restarting;
+        return c;
+    };
+    EXPECT_FALSE(state("created", false, false).has_exited());
+    EXPECT_FALSE(state("running", true, false).has_exited());
+    EXPECT_FALSE(state("restarting", true, true).has_exited());
+    EXPECT_FALSE(state("restarting", false, true).has_exited());
+    EXPECT_TRUE(state("exited", false, false).has_exited());
+    EXPECT_TRUE(state("dead", false, false).has_exited());
+    EXPECT_TRUE(state("removing", false, false).has_exited());
+}
+
 }  // namespace
 }  // namespace stagehand::os

@@ -40,6 +40,11 @@ struct ContainerState {
     std::string ip_address;   // first network's address; empty with network_mode: host
     bool host_network = false;
     std::string config_hash;  // com.docker.compose.config-hash
+
+    // Stopped after it ran: neither running, restarting nor only created (a container compose
+    // created but has not started yet is no exit). The start loop's watch and validate-service
+    // read Docker's state through this one rule.
+    bool has_exited() const { return !running && !restarting && status != "created"; }
 };
 
 // One line of `docker events` for this project's containers.

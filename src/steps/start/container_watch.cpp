@@ -69,7 +69,7 @@ void ContainerWatch::apply_state(std::size_t service, const os::ContainerState& 
     facts.exists = true;
     facts.running = state.running;
     facts.restarting = state.restarting;
-    facts.exited = !state.running && !state.restarting && state.status != "created";
+    facts.exited = state.has_exited();
     // What killed a container that died by SIGKILL: the kernel's counters decide (core/oom),
     // not Docker's OOMKilled flag (missing for system-wide kills, set on v1 bystanders). Once
     // an OOM kill, it stays one: a container restarted by its policy was still hit.

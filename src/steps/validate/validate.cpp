@@ -33,7 +33,7 @@ struct CheckState {
 core::ContainerSeen seen(const os::ContainerState& c, const core::OomVerdict& oom) {
     core::ContainerFacts facts;
     facts.restarting = c.restarting;
-    facts.exited = !c.running && !c.restarting && c.status != "created";
+    facts.exited = c.has_exited();
     facts.dead = c.status == "dead";
     facts.exit_code = c.exit_code;
     facts.oom = oom;

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 
@@ -37,15 +36,6 @@ constexpr std::chrono::seconds k_stop_lock_wait{20};
 
 const char* mode_name(Mode mode) {
     return mode == Mode::boot_stop ? "boot-stop" : "boot";
-}
-
-std::string run_id(Mode mode) {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "-%Y%m%dT%H%M%SZ", &utc);
-    return mode_name(mode) + std::string(text);
 }
 
 struct BootProject {
@@ -376,7 +366,7 @@ int run_boot_mode(const Options& options, const std::string& program) {
     }
     bool failed = false;
     auto projects = load_projects(**record, state_dir, mode, log, failed);
-    BootRun run{options, mode, state_dir, run_id(mode), log};
+    BootRun run{options, mode, state_dir, timestamped_run_id(mode_name(mode)), log};
     if (options.dry_run) {
         for (const auto& project : projects) {
             log.info("", std::string(mode_name(mode)) + " would " +

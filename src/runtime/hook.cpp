@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 
@@ -37,15 +36,6 @@ void print_to(int fd, const std::string& text) {
 std::string env_or(const char* name, const std::string& fallback) {
     const char* value = std::getenv(name);
     return value != nullptr && *value != '\0' ? value : fallback;
-}
-
-std::string manual_id() {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "manual-%Y%m%dT%H%M%SZ", &utc);
-    return text;
 }
 
 std::string version_line(const std::string& program) {
@@ -280,7 +270,7 @@ int run_hook(int argc, char** argv, const HookDefinition& definition) {
                 started,
                 started + choice.budget,
                 choice,
-                env_or("DEPLOYMENT_ID", manual_id())};
+                env_or("DEPLOYMENT_ID", timestamped_run_id("manual"))};
     SignalWatcher watcher(cancel, env.deadline);
     try {
         if (definition.preflight) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 
@@ -119,6 +120,15 @@ std::string rfc3339(os::WallTime time) {
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return text;
+}
+
+std::string timestamped_run_id(std::string_view prefix) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[24];
+    std::strftime(text, sizeof text, "-%Y%m%dT%H%M%SZ", &utc);
+    return std::string(prefix) + text;
 }
 
 RunState::RunState(std::string state_dir, std::string hook, std::string project,

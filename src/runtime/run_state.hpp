@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -60,5 +61,9 @@ std::string safe_file_name(const std::string& text);
 
 // "2026-11-25T16:33:46Z"
 std::string rfc3339(os::WallTime time);
+
+// "<prefix>-20261206T134100Z" (UTC, now): the id of a run that has no DEPLOYMENT_ID, a hook
+// run by hand ("manual") or the boot unit's ("boot", "boot-stop"); it names its log file.
+std::string timestamped_run_id(std::string_view prefix);
 
 }  // namespace stagehand::runtime

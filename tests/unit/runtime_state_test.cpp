@@ -153,5 +153,17 @@ TEST_F(RuntimeState, TidyRemovesTempFilesOfAKilledRun) {
     EXPECT_TRUE(m_log.warnings().empty());
 }
 
+// A run without a DEPLOYMENT_ID (by hand, or the boot unit) is named by its kind and the UTC
+// time it began, in a form that is a safe file name and sorts by time.
+TEST(RunId, IsThePrefixAndTheUtcTimeAsAFileName) {
+    const std::string id = timestamped_run_id("boot-stop");
+    ASSERT_EQ(id.size(), std::string("boot-stop-20261206T134100Z").size()) << id;
+    EXPECT_EQ(id.rfind("boot-stop-", 0), 0u) << id;
+    EXPECT_EQ(id[18], 'T') << id;
+    EXPECT_EQ(id.back(), 'Z') << id;
+    EXPECT_EQ(safe_file_name(id), id);
+    EXPECT_LE(id.substr(10), timestamped_run_id("x").substr(2));
+}
+
 }  // namespace
 }  // namespace stagehand::runtime

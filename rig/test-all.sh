@@ -146,6 +146,21 @@ print_summary() {
   fi
 }
 
+# ctest_step NAME BUILD_DIR ARGS...: step NAME running ctest in BUILD_DIR; when it fails, the
+# summary also names the failed tests (ctest's LastTestsFailed.log), because CI shows only the
+# end of the output and --output-on-failure's details scroll out of it.
+ctest_step() {
+  local name=$1 dir=$2 status=0
+  shift 2
+  rm -f "$dir/Testing/Temporary/LastTestsFailed.log"
+  step "$name" ctest --test-dir "$dir" "$@" || status=$?
+  if ((status)) && [[ -s $dir/Testing/Temporary/LastTestsFailed.log ]]; then
+    summary+=("$(printf '%-14s failed tests: %s' '' \
+      "$(cut -d: -f2- "$dir/Testing/Temporary/LastTestsFailed.log" | tr '\n' ' ')")")
+  fi
+  return "$status"
+}
+
 # A step that later steps cannot do without: on failure, summary and exit.
 must() {
   if ! step "$@"; then
@@ -232,7 +247,7 @@ must deps rig/install-deps.sh
 step format format_check || true
 must release build "$k_release" -DCMAKE_BUILD_TYPE=Release
 step static static_hooks || true
-step unit ctest --test-dir "$k_release" -LE docker -j "$k_jobs" --output-on-failure \
+ctest_step unit "$k_release" -LE docker -j "$k_jobs" --output-on-failure \
   --timeout 300 || true
 
 if rig/world.sh status >/dev/null 2>&1; then
@@ -260,11 +275,11 @@ bg_start asan-build niced build "$k_asan" -DSTAGEHAND_SANITIZE=ON -DCMAKE_BUILD_
 if [[ $world_ok == true ]]; then
   export STAGEHAND_DOCKER_TESTS=1
   step docker-unit "$k_release/tests/unit_tests" --gtest_filter='DockerEngine*' || true
-  step integration ctest --test-dir "$k_release" -L docker --output-on-failure || true
+  ctest_step integration "$k_release" -L docker --output-on-failure || true
   unset STAGEHAND_DOCKER_TESTS
 fi
 if bg_join asan-build; then
-  step asan ctest --test-dir "$k_asan" -LE docker -j "$k_jobs" --output-on-failure \
+  ctest_step asan "$k_asan" -LE docker -j "$k_jobs" --output-on-failure \
     --timeout 600 || true
 fi
 step fuzz fuzz || true

@@ -138,8 +138,13 @@ void Logger::progress(std::string_view key, std::string_view service, std::strin
         write_line(m_options.out_fd, util::sanitize_line(payload(service, message), k_max_line));
         m_live_line_shown = true;
     }
+    // Waits tick at least once a second and their ticks drift against the last line's time:
+    // with the bare interval, a tick 4.99 s after the last line was throttled and the next
+    // line came 6 s after it (CI, a frozen daemon's wait). A fifth of the interval as slack
+    // keeps lines at most `progress_every` apart (SPEC section 2) and at least 4/5 of it.
+    const auto slack = m_options.progress_every / 5;
     auto it = m_last_progress.find(key);
-    if (it != m_last_progress.end() && now - it->second < m_options.progress_every) {
+    if (it != m_last_progress.end() && now - it->second < m_options.progress_every - slack) {
         return;
     }
     m_last_progress[std::string(key)] = now;

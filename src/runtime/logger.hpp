@@ -34,6 +34,7 @@ struct LoggerOptions {
     bool live_progress = false;  // a terminal: progress rewrites one line
     int out_fd = 1;
     int err_fd = 2;
+    // Progress lines of one key: at most this far apart while a wait ticks, at least 4/5 of it.
     std::chrono::milliseconds progress_every{5000};
 };
 

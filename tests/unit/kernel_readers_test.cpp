@@ -5,10 +5,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -58,9 +60,18 @@ TEST(HostCpuReader, ReadsThisHost) {
     HostCpuReader reader;
     auto first = reader.read();
     ASSERT_TRUE(first.ok()) << first.error().message;
+    // /proc/stat advances by whole ticks (USER_HZ, 10 ms), so burn a known amount of our own
+    // CPU time (100 ms, read from the process clock) rather than a fixed number of loops that
+    // a fast core finishes inside one tick.
+    const auto burnt = [] {
+        timespec now{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+        return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+    };
+    const auto start = burnt();
     volatile std::uint64_t spin = 0;
-    for (int i = 0; i < 20'000'000; ++i) {
-        spin = spin + static_cast<std::uint64_t>(i);
+    while (burnt() - start < std::chrono::milliseconds(100)) {
+        spin = spin + 1;
     }
     auto second = reader.read();
     ASSERT_TRUE(second.ok());

@@ -221,11 +221,13 @@ class Supervisor {
             }
         }
         while (!m_exited) {
-            const auto until = m_outcome.sigkill_sent ? std::nullopt : kill_at;
-            if (wait_once(until, false) == Wake::interrupted) {
+            // A bool beside the optional, not a copy of it: GCC 12 warns (maybe-uninitialized)
+            // on a conditionally copied std::optional<time_point>.
+            const bool armed = kill_at.has_value() && !m_outcome.sigkill_sent;
+            if (wait_once(armed ? kill_at : std::nullopt, false) == Wake::interrupted) {
                 return;
             }
-            if (!m_exited && until && Clock::now() >= *until) {
+            if (!m_exited && armed && Clock::now() >= kill_at.value()) {
                 kill_group(SIGKILL);
                 m_outcome.sigkill_sent = true;
                 m_outcome.hard_killed = hygiene;

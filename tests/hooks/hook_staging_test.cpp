@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,6 +90,9 @@ class HookStagingTest : public HookTest {
         CreateWatch watch(folder);
         auto child = integration::Child::start(
             {hook_path("before-install"), "--bundle", m_bundle.string()}, hook_env());
+        // The kill races the write: at the lowest priority the hook yields the CPU to this
+        // test the moment inotify wakes it, so a loaded host does not let it finish first.
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(child.pid()), 19);
         const std::string name = watch.wait_for(k_temp_prefix, std::chrono::seconds(30));
         ::kill(child.pid(), SIGKILL);
         const auto result = child.finish(std::chrono::seconds(10));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/gate/kept_room.hpp"
 #include "core/model/container.hpp"
 
 namespace stagehand::core {
@@ -230,7 +231,8 @@ struct Candidate {
     MemoryVerdict memory;
 };
 
-Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t index) {
+Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t index,
+                   const KeptRoom* kept) {
     const auto& service = plan.services[index];
     Candidate candidate;
     add_dependency_reasons(plan, snapshot, service, candidate.reasons);
@@ -245,8 +247,13 @@ Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t 
     candidate.memory = memory_verdict(plan, snapshot, index);
     if (!candidate.memory.enough) {
         candidate.reasons.push_back({ReasonKind::memory, "memory: " + candidate.memory.text});
+    } else if (others_hold && kept != nullptr) {
+        if (auto hold = kept->hold(index, candidate.memory.missing, candidate.memory.text)) {
+            candidate.reasons.push_back(std::move(*hold));
+        }
     }
-    candidate.only_memory = others_hold && !candidate.memory.enough;
+    candidate.only_memory = others_hold && candidate.reasons.size() == 1 &&
+                            candidate.reasons.front().kind == ReasonKind::memory;
     return candidate;
 }
 
@@ -290,11 +297,18 @@ Decision decide_adaptive(const StartPlan& plan, const Snapshot& snapshot,
                          const std::vector<std::size_t>& pending) {
     // concurrency 1: strictly in order. Otherwise, of those whose conditions hold, the one
     // heading the longest critical path; between equals the earliest in the order.
+    // While services are starting, memory is kept for the pending services heading longer
+    // critical paths (kept_room.cpp says why); with none starting nothing can free memory for
+    // them, so whatever fits starts (and a service that can never fit meets the dead end).
     const std::size_t window = plan.concurrency == 1 ? 1 : pending.size();
+    std::optional<KeptRoom> kept;
+    if (window > 1 && count_starting(snapshot) > 0) {
+        kept.emplace(plan, snapshot);
+    }
     std::optional<std::size_t> best;
     std::optional<Candidate> head;
     for (std::size_t k = 0; k < window; ++k) {
-        auto candidate = evaluate(plan, snapshot, pending[k]);
+        auto candidate = evaluate(plan, snapshot, pending[k], kept ? &*kept : nullptr);
         if (candidate.reasons.empty()) {
             if (!best ||
                 plan.services[pending[k]].critical_path > plan.services[*best].critical_path) {

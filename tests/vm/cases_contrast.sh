@@ -73,9 +73,11 @@ unit_start_s() {
   awk '{printf "%.1f", $1 / 1000000}' <<<"$(systemctl show -P ExecMainStartTimestampMonotonic "$1")"
 }
 
-# all_ready: every example container runs and logged "ready in" since its latest start.
-# One docker logs per container not yet seen ready: each docker call costs the TCG vCPU 1-2 s
-# that the stampede being measured needs.
+# all_ready BOOT_EPOCH: every example container runs and, in its log since boot, its last
+# "NAME starting:" line is followed by a "NAME ready in" line (the stand-in's own lines: under
+# the stampede Docker's StartedAt is stamped when its start call returns, after the process
+# may already be ready). One docker logs per container not yet seen ready: each docker call
+# costs the TCG vCPU 1-2 s that the stampede being measured needs.
 declare -A SEEN_READY=()
 all_ready() {
   local id started count=0
@@ -83,7 +85,8 @@ all_ready() {
     [[ $id != - ]] || return 1
     count=$((count + 1))
     [[ -z ${SEEN_READY["$id $started"]:-} ]] || continue
-    (($(docker logs --since "$started" "$id" 2>&1 | grep -c ' ready in ') > 0)) || return 1
+    (($(docker logs --since "$1" "$id" 2>&1 | grep -E ' starting: | ready in ' | tail -n1 |
+      grep -c ' ready in ') > 0)) || return 1
     SEEN_READY["$id $started"]=1
   done < <(docker ps -a --filter label=com.docker.compose.project=randhand -q |
     xargs -r docker inspect -f '{{if .State.Running}}{{.Id}} {{.State.StartedAt}}{{else}}- -{{end}}')
@@ -103,7 +106,7 @@ case_contrast_reboot() {
   figure contrast_dockerd_started_s "$(unit_start_s docker.service)"
   figure contrast_dockerd_answering_s "$(uptime_s)"
   watch_end=$((SECONDS + 720))
-  until all_ready; do
+  until all_ready "${boot_epoch%.*}"; do
     ((SECONDS < watch_end)) || { fail "not all 9 ready within 720 s of dockerd answering"; break; }
     sleep 10
   done
@@ -120,10 +123,11 @@ collect_contrast() {
   local boot_epoch=$1 id name
   docker ps -a --filter label=com.docker.compose.project=randhand -q | xargs -r docker inspect \
     >"$CASE_DIR/containers.json"
-  : >"$CASE_DIR/ready.tsv"
+  : >"$CASE_DIR/lines.tsv"
   while read -r id name; do
-    docker logs -t "$id" 2>&1 | grep ' ready in ' | awk -v n="$name" '{print n "\t" $1}' \
-      >>"$CASE_DIR/ready.tsv"
+    docker logs -t "$id" 2>&1 | grep -E ' starting: | ready in ' |
+      awk -v n="$name" '{print n "\t" $1 "\t" ($3 == "ready" ? "ready" : "starting")}' \
+      >>"$CASE_DIR/lines.tsv"
   done < <(jq -r '.[] | "\(.Id) \(.Config.Labels["com.docker.compose.service"])"' \
     "$CASE_DIR/containers.json")
   dmesg 2>/dev/null | grep -i 'out of memory\|oom-kill' >"$CASE_DIR/kernel-oom.log" || true
@@ -138,8 +142,10 @@ collect_contrast() {
 
 # contrast_report BOOT_EPOCH: the observations as a boot report (hooks.boot.start, as
 # steps/start/start_report.cpp writes it), times in ms since dockerd's start. Per service:
-# its first start after boot, its ready line after its latest start, its restarts (in its
-# name), exit codes and an OOM kill (exit 137 while the kernel counted OOM kills).
+# its start (its first "starting:" line after boot; else Docker's start event), its ready
+# line after its latest "starting:" line, Docker's own start time (docker_start_ms: when its
+# start call returned), its restarts (in its name), exit codes and an OOM kill (exit 137
+# while the kernel counted OOM kills).
 contrast_report() {
   local t0_ms
   t0_ms=$(awk -v b="$1" -v d="$(unit_start_s docker.service)" 'BEGIN {printf "%.0f", (b + d) * 1000}')
@@ -147,7 +153,7 @@ contrast_report() {
     --argjson order "$(jq -c '.projects.randhand.start_order' "$STATE_DIR/boot.json")" \
     --slurpfile containers "$CASE_DIR/containers.json" \
     --slurpfile events <(jq -c . "$CASE_DIR/events.jsonl") \
-    --rawfile ready "$CASE_DIR/ready.tsv" --rawfile samples "$CASE_DIR/memsample.tsv" '
+    --rawfile lines "$CASE_DIR/lines.tsv" --rawfile samples "$CASE_DIR/memsample.tsv" '
     def epoch: (sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601)
       + ((capture("\\.(?<f>[0-9]+)Z$").f // "0") | "0." + . | tonumber);
     def ms: (. * 1000 - $t0) | round;
@@ -155,27 +161,30 @@ contrast_report() {
       | {svc: .Actor.Attributes["com.docker.compose.service"], what: .status,
          at: (.timeNano / 1e9), exit: (.Actor.Attributes.exitCode // null)})
       | map(select(.at >= $boot))) as $ev
-    | ($ready | split("\n") | map(select(length > 0) | split("\t")
-      | {svc: .[0], at: (.[1] | epoch)}) | map(select(.at >= $boot))) as $readies
+    | ($lines | split("\n") | map(select(length > 0) | split("\t")
+      | {svc: .[0], at: (.[1] | epoch), what: .[2]}) | map(select(.at >= $boot))) as $logged
     | [$order[] as $svc | ($containers[0][] | select(.Config.Labels["com.docker.compose.service"]
         == $svc)) as $c
       | ($ev | map(select(.svc == $svc))) as $mine
-      | ($c.State.StartedAt | epoch) as $last_start
+      | ($c.State.StartedAt | epoch) as $docker_start
       | ($mine | map(select(.what == "start") | .at)
-        | if length == 0 and $last_start >= $boot then [$last_start] else . end) as $starts
+        | if length == 0 and $docker_start >= $boot then [$docker_start] else . end) as $starts
+      | ($logged | map(select(.svc == $svc and .what == "starting") | .at)) as $runs
       | ($mine | map(select(.what == "die") | .exit | tonumber? // null)) as $exits
-      | ($readies | map(select(.svc == $svc and .at >= $last_start - 0.001) | .at) | min)
-        as $ready
-      | {name: (if $c.RestartCount > 0 or ($starts | length) > 1
-          then "\($svc) (\(($starts | length) - 1) restart\(if ($starts | length) == 2 then ""
+      | ($logged | map(select(.svc == $svc and .what == "ready" and .at >= ($runs | max // 0))
+        | .at) | min) as $ready
+      | ([($runs | length) - 1, ($starts | length) - 1, $c.RestartCount, 0] | max) as $restarts
+      | {name: (if $restarts > 0 then "\($svc) (\($restarts) restart\(if $restarts == 1 then ""
           else "s" end))" else $svc end),
-         start_ms: (if ($starts | length) > 0 then ($starts | min | ms) else -1 end),
+         start_ms: (if ($runs | length) > 0 then ($runs | min | ms)
+           elif ($starts | length) > 0 then ($starts | min | ms) else -1 end),
+         docker_start_ms: (if ($starts | length) > 0 then ($starts | min | ms) else -1 end),
          ready_ms: (if $ready != null and $c.State.Running then ($ready | ms) else -1 end),
          outcome: (if $ready != null and $c.State.Running then "ready"
            elif $c.State.Running then "starting" else "failed" end),
          oom_kill: (if ($exits | any(. == 137)) and $ooms > 0 then "system_wide"
            else "none" end),
-         exit_codes: $exits, restart_count: $c.RestartCount, restart_policy:
+         exit_codes: $exits, restart_count: $restarts, restart_policy:
            $c.HostConfig.RestartPolicy.Name, unchanged: false, waits: []}] as $services
     | ($services | map(select(.start_ms >= 0) | .start_ms) | min) as $first
     | ($services | all(.outcome == "ready")) as $all_ready
@@ -190,8 +199,8 @@ contrast_report() {
            else "failed" end),
          start: ({ok: ($all_ready and $ooms == 0 and $deaths == 0),
            failure: (if $all_ready and $ooms == 0 and $deaths == 0 then "" else
-             "Docker started all \($services | length) within \(($services | map(.start_ms)
-             | max - min) / 1000) s: \($ooms) OOM kill(s), \($deaths) container exit(s) \(
+             "Docker started all \($services | length) at once (its start calls returned within \(
+             ($services | map(.docker_start_ms) | max - min) / 1000) s): \($ooms) OOM kill(s), \($deaths) container exit(s) \(
              [$services[].exit_codes[]] | map(tostring) | join(",") | "(" + . + ")"); " +
              "\($services | map(select(.outcome == "ready")) | length) ready" +
              (if $all_ready then " \((($services | map(.ready_ms) | max) - $first) / 1000) s " +
@@ -213,6 +222,10 @@ contrast_figures() {
     . * 10 | round / 10 | tostring) | join(" ")' "$report")"
   figure contrast_first_to_last_start_s "$(jq "$start"'.services | map(.start_ms) |
     (max - min) / 1000' "$report")"
+  figure contrast_docker_starts_s_after_dockerd "$(jq -r "$start"'.services |
+    map(.docker_start_ms / 1000 | . * 10 | round / 10 | tostring) | join(" ")' "$report")"
+  figure contrast_readies_s_after_dockerd "$(jq -r "$start"'.services |
+    map(.ready_ms / 1000 | . * 10 | round / 10 | tostring) | join(" ")' "$report")"
   figure contrast_lowest_available_mib "$(jq "$start"'.memory_samples |
     map(.available_bytes) | min / 1048576 | floor' "$report")"
   figure contrast_restarts "$(jq "$start"'.services | map(.restart_count) | add' "$report")"

@@ -6,7 +6,9 @@
 # guest wrote: every case ok, figures and where the time went printed.
 # Usage: rig/vm-suite.sh [BUILD_DIR]   (default build/release)
 # Env: STAGEHAND_VM_CASES="case ..." runs only those first-boot cases (development; without
-#      reboot_prepare no reboot), STAGEHAND_VM_DEADLINE (s, default 2400: three boots;
+#      reboot_prepare no reboot; STAGEHAND_VM_CASES=contrast_prepare is the opt-in contrast:
+#      the example with restart: always and no boot unit through a clean reboot, its timeline
+#      rendered to $STAGEHAND_VM_VAR/suite/out/contrast.svg by STAGEHAND_REPORT_BIN), STAGEHAND_VM_DEADLINE (s, default 2400: three boots;
 #      about 15 min on a quiet 2-core host, 30-40 min at load 15), STAGEHAND_DOCKER_LOCK
 #      (the Docker flock of a shared host, /tmp/stagehand-docker.lock; empty: none),
 #      STAGEHAND_VM_VAR and STAGEHAND_VM_COLD (rig/vm.sh).
@@ -38,6 +40,7 @@ expected_cases() {
     read -r -a cases <<<"$STAGEHAND_VM_CASES"
     printf '%s\n' "${cases[@]}"
     [[ " $STAGEHAND_VM_CASES " != *" reboot_prepare "* ]] || printf 'reboot_clean\nreboot_hard\n'
+    [[ " $STAGEHAND_VM_CASES " != *" contrast_prepare "* ]] || printf 'contrast_reboot\n'
   else
     printf '%s\n' example_bridge cgroup_v2 rerun_unchanged validate_killed oom_gated \
       oom_all_at_once reboot_prepare reboot_clean reboot_hard
@@ -125,7 +128,7 @@ prepare_share() {
   cp tests/vm/*.sh "$k_share/vm/"
   printf '#!/bin/bash\nexec bash /mnt/share/vm/suite.sh\n' >"$k_share/run.sh"
   if [[ -n ${STAGEHAND_VM_CASES:-} ]]; then
-    expected_cases | grep -v '^reboot_clean$\|^reboot_hard$' >"$k_share/only"
+    expected_cases | grep -v '^reboot_clean$\|^reboot_hard$\|^contrast_reboot$' >"$k_share/only"
   fi
   make_revisions
   save_images
@@ -170,8 +173,24 @@ time_breakdown() {
   printf '  %5d  total\n' $((t3 - t0))
 }
 
+# The contrast case's timeline (out/contrast.report.json, a boot report the guest wrote) drawn
+# by stagehand-report (tools/: src/core/report, the renderer of after-install --svg).
+render_contrast() {
+  local out=$k_share/out report=${STAGEHAND_REPORT_BIN:-$k_build/bin/stagehand-report}
+  [[ -f $out/contrast.report.json ]] || return 0
+  if [[ ! -x $report ]]; then
+    log "no $report: contrast timeline not drawn (bench/cmake/with-tools.cmake builds it)"
+    return 0
+  fi
+  "$report" "$out/contrast.report.json" -o "$out/contrast.svg" && log "contrast timeline: $out/contrast.svg"
+}
+
 main() {
   [[ $(id -u) -eq 0 ]] || die "must run as root"
+  if [[ " ${STAGEHAND_VM_CASES:-} " == *" contrast_prepare "* &&
+    " ${STAGEHAND_VM_CASES:-} " == *" reboot_prepare "* ]]; then
+    die "contrast_prepare (no boot unit) and reboot_prepare (the unit) need separate runs"
+  fi
   local started=$SECONDS t0 t1 t2 t3
   t0=$(date +%s)
   rig/vm.sh build
@@ -185,6 +204,7 @@ main() {
   log "VM finished with status $status after $((SECONDS - started))s" \
     "(guest log: $k_share/out/console.log, cases: $k_share/out/cases/)"
   check_results || status=1
+  render_contrast || status=1
   time_breakdown "$t0" "$t1" "$t2" "$t3"
   return "$status"
 }

@@ -33,6 +33,8 @@ using Mode = Options::BootMode;
 // The stop mode waits this long for a deployment holding the host lock, then stops anyway:
 // the host is shutting down whatever that deployment does.
 constexpr std::chrono::seconds k_stop_lock_wait{20};
+// The stop --boot makes itself after a SIGTERM: well within the unit's TimeoutStopSec=5min.
+constexpr std::chrono::minutes k_stop_after_sigterm{4};
 
 const char* mode_name(Mode mode) {
     return mode == Mode::boot_stop ? "boot-stop" : "boot";
@@ -240,6 +242,39 @@ HookOutcome run_project(const BootRun& run, HookEnv& env, const BootProject& pro
     return outcome;
 }
 
+HookEnv project_env(const BootRun& run, const BootProject& project, os::Clock& clock,
+                    const os::Cancel& cancel, os::MonoTime started, os::MonoTime deadline,
+                    const core::DeadlineChoice& choice) {
+    return HookEnv{run.options, project.inputs, run.log,
+                   clock,       cancel,         started,
+                   deadline,    choice,         run.id + "-" + project.name};
+}
+
+// systemd runs no ExecStop for a unit that has not finished starting (systemd.service(5):
+// ExecStop= runs "only ... when the service started successfully first"; systemd 252-257):
+// a shutdown or `systemctl stop` during the boot is a SIGTERM to --boot, and SIGKILL
+// TimeoutStopSec later. So --boot makes that stop itself, as --boot-stop would (every
+// recorded project, newest first, each in reverse start order), with a Cancel of its own:
+// the run's has fired.
+std::string stop_after_sigterm(const BootRun& run, const std::vector<BootProject>& projects,
+                               os::Clock& clock, const core::DeadlineChoice& choice,
+                               os::EngineDocker& docker) {
+    run.log.warn("",
+                 "SIGTERM while starting: stopping the recorded projects in reverse start "
+                 "order, as --boot-stop does (systemd runs no ExecStop for a unit that is "
+                 "still starting)");
+    const os::Cancel own;
+    const auto started = clock.now();
+    std::string verdicts;
+    for (auto it = projects.rbegin(); it != projects.rend(); ++it) {
+        HookEnv env =
+            project_env(run, *it, clock, own, started, started + k_stop_after_sigterm, choice);
+        verdicts +=
+            "; then " + it->name + ": " + without_ok(stop_project(env, *it, docker).verdict);
+    }
+    return verdicts;
+}
+
 int run_projects(const BootRun& run, const std::vector<BootProject>& projects, bool failed) {
     os::SystemClock clock;
     os::Cancel cancel;
@@ -261,15 +296,8 @@ int run_projects(const BootRun& run, const std::vector<BootProject>& projects, b
     ExitCode code = failed ? ExitCode::step_failed : ExitCode::success;
     std::string verdicts;
     for (const auto& project : projects) {
-        HookEnv env{run.options,
-                    project.inputs,
-                    run.log,
-                    clock,
-                    cancel,
-                    started,
-                    started + choice.budget,
-                    choice,
-                    run.id + "-" + project.name};
+        HookEnv env =
+            project_env(run, project, clock, cancel, started, started + choice.budget, choice);
         const auto outcome = run_project(run, env, project, **docker);
         if (outcome.code != ExitCode::success && code == ExitCode::success) {
             code = outcome.code;
@@ -279,6 +307,9 @@ int run_projects(const BootRun& run, const std::vector<BootProject>& projects, b
         if (cancel.fired()) {
             break;
         }
+    }
+    if (run.mode == Mode::boot && cancel.reason() == os::CancelReason::sigterm) {
+        verdicts += stop_after_sigterm(run, projects, clock, choice, **docker);
     }
     run.log.verdict((code == ExitCode::success ? "OK: " : "FAILED: ") +
                     std::string(mode_name(run.mode)) + ": " + verdicts);

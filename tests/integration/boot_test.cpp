@@ -2,9 +2,12 @@
 // those: tests/vm/cases_reboot.sh): a deployment records the stack; after-install
 // --boot-stop stops it in reverse start order, marked stopped by hand; --boot brings it back
 // through the gate in start order, with its own report and log; warnings name the restart
-// policies that defeat it.
+// policies that defeat it; a shutdown (SIGTERM) while --boot is still starting the stack.
+
+#include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "support/command.hpp"
 #include "support/stack_test.hpp"
@@ -27,11 +30,41 @@ class BootTest : public StackTest {
         return dir;
     }
 
+    std::vector<std::string> boot_argv(const fs::path& bundle, const std::string& mode) const {
+        return {(bundle / "hooks" / "after-install").string(), mode, "--state-dir",
+                (m_dir / "state").string()};
+    }
+
     CommandResult boot_mode(const fs::path& bundle, const std::string& mode) {
-        auto env = m_docker.env();
-        return run_command({(bundle / "hooks" / "after-install").string(), mode, "--state-dir",
-                            (m_dir / "state").string()},
-                           Millis(120000), env);
+        return run_command(boot_argv(bundle, mode), Millis(120000), m_docker.env());
+    }
+
+    // The boot reports in the state folder (reports/boot-*.json), oldest name first.
+    std::vector<nlohmann::json> boot_reports() const {
+        std::vector<fs::path> paths;
+        for (const auto& entry : fs::directory_iterator(m_dir / "state" / "reports")) {
+            if (entry.path().filename().string().rfind("boot-", 0) == 0) {
+                paths.push_back(entry.path());
+            }
+        }
+        std::sort(paths.begin(), paths.end());
+        std::vector<nlohmann::json> reports;
+        for (const auto& path : paths) {
+            reports.push_back(nlohmann::json::parse(read_text(path)));
+        }
+        return reports;
+    }
+
+    // The newest boot log (log/boot-2*.log), "" when none.
+    std::string boot_log() const {
+        std::string newest;
+        for (const auto& entry : fs::directory_iterator(m_dir / "log")) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("boot-2", 0) == 0 && entry.path().string() > newest) {
+                newest = entry.path().string();
+            }
+        }
+        return newest.empty() ? std::string() : read_text(newest);
     }
 
     // The containers' start times, as Docker recorded them (RFC 3339 sorts as text).
@@ -67,22 +100,11 @@ TEST_F(BootTest, StopsInReverseStartOrderAndBootsThroughTheGate) {
         EXPECT_TRUE(m_docker.service_container(m_project, svc).running) << svc;
     }
     // Its own report and log, named as a boot.
-    int reports = 0;
-    for (const auto& entry : fs::directory_iterator(m_dir / "state" / "reports")) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("boot-", 0) == 0) {
-            ++reports;
-            const auto report = nlohmann::json::parse(read_text(entry.path()));
-            EXPECT_EQ(report["hooks"]["boot"]["outcome"], "succeeded") << name;
-            EXPECT_EQ(report["hooks"]["boot"]["start"]["services"].size(), 2u) << name;
-        }
-    }
-    EXPECT_EQ(reports, 1);
-    bool boot_log = false;
-    for (const auto& entry : fs::directory_iterator(m_dir / "log")) {
-        boot_log = boot_log || entry.path().filename().string().rfind("boot-2", 0) == 0;
-    }
-    EXPECT_TRUE(boot_log);
+    const auto reports = boot_reports();
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0]["hooks"]["boot"]["outcome"], "succeeded");
+    EXPECT_EQ(reports[0]["hooks"]["boot"]["start"]["services"].size(), 2u);
+    EXPECT_FALSE(boot_log().empty());
 
     // Again on the running stack: nothing to start.
     const auto again = boot_mode(dir, "--boot");
@@ -96,6 +118,79 @@ TEST_F(BootTest, WarnsAboutARestartPolicyThatDefeatsIt) {
     EXPECT_NE(output.find("[api] restart: always defeats a gated boot"), std::string::npos)
         << output;
     EXPECT_EQ(output.find("[db] restart"), std::string::npos) << output;
+}
+
+// A shutdown while the unit is still starting the stack. systemd runs no ExecStop for a unit
+// that has not finished starting (systemd.service(5): "ExecStop= ... only executed when the
+// service started successfully first"): it sends SIGTERM to the unit's whole control group
+// and SIGKILL after TimeoutStopSec (5 min). So --boot itself must stop starting at once, stop
+// what runs in reverse start order (the ExecStop systemd skips), exit 143 and say so in its
+// verdict, report and log; a --boot-stop afterwards finds nothing left to stop.
+TEST_F(BootTest, ASigtermWhileStartingStopsStartingAndStopsTheStackInReverseOrder) {
+    const std::vector<std::string> names = {"s1", "s2", "s3", "s4"};
+    std::vector<ServiceSpec> chain;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        // 3 s to ready each, one after another (each depends on the one before).
+        chain.push_back(service(names[i], standin_image("rabbitmq"), free_port(),
+                                {"--peak-mib", "16", "--steady-mib", "8", "--ramp-s", "3"}));
+        if (i > 0) {
+            chain.back().depends_on = {names[i - 1]};
+        }
+    }
+    const fs::path dir = bundle(stack(chain), "rev");
+    expect_deployed(deploy(dir));
+    const auto down = boot_mode(dir, "--boot-stop");  // as the shutdown before this boot did
+    ASSERT_TRUE(down.ok()) << down.describe() << down.out;
+    const std::string s3_started_before = started("s3");
+
+    Child boot = Child::start(boot_argv(dir, "--boot"), m_docker.env());
+    ASSERT_TRUE(wait_for([&] { return m_docker.service_container(m_project, "s2").running; },
+                         Millis(90000)))
+        << "the gate never started s2";
+    const auto signalled = std::chrono::steady_clock::now();
+    ASSERT_EQ(::kill(-boot.pid(), SIGTERM), 0);  // the whole group, as systemd's KillMode does
+    const auto result = boot.finish(Millis(120000));
+    const auto took =
+        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - signalled);
+
+    EXPECT_EQ(result.status, 143) << result.describe() << result.out << result.err;
+    EXPECT_FALSE(result.hit_limit);
+    EXPECT_LT(took.count(), 20000) << "systemd's TimeoutStopSec is 5 min";
+    const std::string out = result.out + result.err;
+    const std::string last = out.substr(out.find_last_of('\n', out.size() - 2) + 1);
+    EXPECT_EQ(last.rfind("FAILED: boot: " + m_project + ": ", 0), 0u) << last;
+    EXPECT_NE(last.find("interrupted (SIGTERM)"), std::string::npos) << last;
+    EXPECT_NE(last.find("then " + m_project + ": stopped 2 containers in reverse start order"),
+              std::string::npos)
+        << last;
+    // Nothing after s2 was started; s2 and s1 were stopped, s2 first.
+    EXPECT_EQ(out.find("[s3] starting"), std::string::npos) << out;
+    EXPECT_EQ(started("s3"), s3_started_before);
+    const auto s2_stop = out.find("[s2] stopping");
+    ASSERT_NE(s2_stop, std::string::npos) << out;
+    EXPECT_LT(s2_stop, out.find("[s1] stopping")) << out;
+    for (const auto& svc : names) {
+        EXPECT_FALSE(m_docker.service_container(m_project, svc).running) << svc;
+    }
+    // The report says interrupted and which services the gate had started.
+    const auto reports = boot_reports();
+    ASSERT_EQ(reports.size(), 1u);
+    const auto& hook = reports.back()["hooks"]["boot"];
+    EXPECT_EQ(hook["outcome"], "interrupted") << hook.dump();
+    std::vector<std::string> started_by_gate;
+    for (const auto& svc : hook["start"]["services"]) {
+        if (svc.value("start_ms", -1.0) >= 0) {
+            started_by_gate.push_back(svc.value("name", ""));
+        }
+    }
+    EXPECT_EQ(started_by_gate, (std::vector<std::string>{"s1", "s2"})) << hook.dump();
+    const std::string log = boot_log();
+    EXPECT_NE(log.find("interrupted (SIGTERM)"), std::string::npos) << log;
+    EXPECT_NE(log.find("[s1] stopping"), std::string::npos) << log;
+
+    const auto stop = boot_mode(dir, "--boot-stop");
+    ASSERT_TRUE(stop.ok()) << stop.describe() << stop.out;
+    EXPECT_NE(stop.out.find("stopped 0 containers"), std::string::npos) << stop.out;
 }
 
 }  // namespace

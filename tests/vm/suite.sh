@@ -4,7 +4,9 @@
 # then deploys the restart-policy stack and reboots cleanly; "clean-reboot" records what
 # Docker brought back and asks the host for a power cut; "hard-poweroff" records it again.
 # $SHARE/only (optional) lists the cases of the first boot to run (for development); without
-# reboot_prepare in it there is no second boot.
+# reboot_prepare in it there is no second boot. With contrast_prepare in it (opt-in, never
+# with reboot_prepare) the second boot, "contrast-reboot", records the stack's boot without
+# the unit (cases_contrast.sh), and the VM powers off after it.
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/vm/lib.sh
@@ -13,6 +15,8 @@ source "$here/lib.sh"
 source "$here/cases.sh"
 # shellcheck source=tests/vm/cases_reboot.sh
 source "$here/cases_reboot.sh"
+# shellcheck source=tests/vm/cases_contrast.sh
+source "$here/cases_contrast.sh"
 
 readonly k_first_cases=(example_bridge cgroup_v2 rerun_unchanged validate_killed oom_gated
   oom_all_at_once reboot_prepare)
@@ -51,7 +55,14 @@ case $phase in
     if [[ " ${cases[*]} " == *" reboot_prepare "* ]]; then
       echo clean-reboot >"$OUT/phase"
       echo reboot >"$OUT/next"
+    elif [[ " ${cases[*]} " == *" contrast_prepare "* ]]; then
+      echo contrast-reboot >"$OUT/phase"
+      echo reboot >"$OUT/next"
     fi
+    ;;
+  contrast-reboot)
+    run_case contrast_reboot
+    echo finished >"$OUT/phase"
     ;;
   clean-reboot)
     run_case reboot_clean

@@ -165,18 +165,29 @@ SimResult Sim::hook(const HookArgs& args, Millis limit) const {
 }
 
 std::string verdict_of(const nlohmann::json& hook) {
-    std::string tail = hook.value("tail", "");
-    while (!tail.empty() && tail.back() == '\n') {
-        tail.pop_back();
-    }
-    const auto newline = tail.rfind('\n');
-    std::string last = newline == std::string::npos ? tail : tail.substr(newline + 1);
-    for (const char* prefix : {"[stdout]", "[stderr]"}) {
-        if (last.rfind(prefix, 0) == 0) {
-            return last.substr(std::string(prefix).size());
+    // The last [stdout] entry: the agent reads stdout and stderr on two pipes and does not keep
+    // their interleaving (CODEDEPLOY.md, Output), so an ERROR line written to stderr just
+    // before the summary can land after the verdict (seen under load: a flapping service's
+    // ERROR after "FAILED: validate: ..."). The hook guarantees the verdict is its last line on
+    // stdout, which is what this reads. Entries of neither stream (none today): the last one.
+    std::istringstream in(hook.value("tail", ""));
+    std::string last;
+    std::string last_stdout;
+    bool any_stdout = false;
+    for (std::string entry; std::getline(in, entry);) {
+        if (entry.empty()) {
+            continue;
+        }
+        last = entry;
+        if (entry.rfind("[stdout]", 0) == 0) {
+            last_stdout = entry.substr(std::string("[stdout]").size());
+            any_stdout = true;
         }
     }
-    return last;
+    if (any_stdout) {
+        return last_stdout;
+    }
+    return last.rfind("[stderr]", 0) == 0 ? last.substr(std::string("[stderr]").size()) : last;
 }
 
 }  // namespace stagehand::integration

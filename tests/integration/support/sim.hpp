@@ -65,7 +65,8 @@ class Sim {
     fs::path m_executable;
 };
 
-// The hook's verdict: the last entry of the agent's tail, without its "[stdout]" prefix.
+// The hook's verdict: the last [stdout] entry of the agent's tail, without the prefix (the
+// agent does not keep stdout/stderr interleaving).
 std::string verdict_of(const nlohmann::json& hook);
 
 }  // namespace stagehand::integration

@@ -186,7 +186,22 @@ void FakeDocker::record(std::string call) {
     m_calls.push_back(std::move(call));
 }
 
+void FakeDocker::fail_starts(const std::string& id, std::deque<util::Error> errors) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_start_failures[id] = std::move(errors);
+}
+
 util::Status FakeDocker::start_container(const std::string& id, os::MonoTime, const os::Cancel&) {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        auto& failures = m_start_failures[id];
+        if (!failures.empty()) {
+            auto error = std::move(failures.front());
+            failures.pop_front();
+            m_calls.push_back("start_container " + id);
+            return error;
+        }
+    }
     set_running(id, true, "start_container " + id);
     return {};
 }

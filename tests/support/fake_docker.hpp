@@ -44,6 +44,9 @@ class FakeDocker final : public os::Docker {
     void set_images(std::vector<std::pair<std::string, std::string>> images);
     // The next pulls of `image` fail with these errors, in order.
     void fail_pulls(const std::string& image, std::deque<util::Error> errors);
+    // The next starts of container `id` fail with these errors, in order (the container stays
+    // stopped); then starts succeed.
+    void fail_starts(const std::string& id, std::deque<util::Error> errors);
 
     std::vector<std::string> calls() const;
     // The calls that start with `prefix`, in order.
@@ -87,6 +90,7 @@ class FakeDocker final : public os::Docker {
     std::set<std::string> m_present;
     std::vector<std::pair<std::string, std::string>> m_images;
     std::map<std::string, std::deque<util::Error>> m_pull_failures;
+    std::map<std::string, std::deque<util::Error>> m_start_failures;
     std::vector<std::string> m_calls;
     int m_list_calls = 0;
 };

@@ -102,6 +102,38 @@ TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
     EXPECT_TRUE(learned_profiles(r.result).empty()) << "a run with an OOM kill taught a profile";
 }
 
+// VM, 2026-12-06: all at once in a real 1 GiB guest, the kernel's OOM killer took a process
+// and dockerd went silent under the pressure; the verdict named only the silent daemon. The
+// kill is the cause: named first, from the kernel's own counter (the daemon cannot say).
+TEST(StartSequence, OomKillBeforeASilentDaemonIsNamedFirst) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    host.silent_during_up = "kafka";
+    host.oom_kill_before_silence = true;
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failure.rfind("the kernel's OOM killer killed 1 process on this host "
+                                     "during the start (system-wide: the host ran out of memory",
+                                     0),
+              0u)
+        << r.result.failure;
+    EXPECT_NE(r.result.failure.find("; then Docker daemon at /var/run/docker.sock did not answer"),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.oom_kills, 1);
+}
+
+// The same silence without an OOM kill stays the daemon's alone.
+TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    host.silent_during_up = "kafka";
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
+        << r.result.failure;
+}
+
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
     auto services = reference_workload();
     services["kafka"].crash_after = Millis(700);

@@ -1,6 +1,8 @@
 #include "steps/start/start_sequence.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 
 #include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
@@ -61,6 +63,7 @@ class StartLoop {
         if (auto begun = m_watch.begin(m_snapshot); !begun) {
             return failed("", "cannot watch the project's containers: " + begun.error().message);
         }
+        m_host_oom_at_start = host_oom_kills();
         note_held_memory();
         while (!m_context.cancel.fired()) {
             if (!sample()) {
@@ -118,7 +121,7 @@ class StartLoop {
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
                 if (refreshed.error().code == os::k_daemon_unresponsive) {
                     // A frozen daemon: name it now, not the service startup.timeout would.
-                    failed("", refreshed.error().message);
+                    failed("", daemon_silent(refreshed.error().message));
                     return false;
                 }
                 m_context.log.debug("", refreshed.error().message);
@@ -263,6 +266,8 @@ class StartLoop {
     void fail(const Decision& decision);
     void finish_records();
     StartResult failed(const std::string& service, const std::string& why);
+    std::optional<std::int64_t> host_oom_kills();
+    std::string daemon_silent(const std::string& message);
     StartResult interrupted();
     void diagnose_container(std::size_t index);
     void diagnose_memory();
@@ -278,6 +283,8 @@ class StartLoop {
     Millis m_last_full_refresh{0};
     // The service whose `compose up` a signal (or the deadline) cut short.
     std::optional<std::size_t> m_cut_short;
+    // /proc/vmstat oom_kill when the loop began (nullopt: no kernel counters).
+    std::optional<std::int64_t> m_host_oom_at_start;
     core::CpuWindow m_cpu;
     bool m_cpu_unreadable = false;
     StartResult m_result;
@@ -307,7 +314,7 @@ bool StartLoop::start(const Decision& decision) {
             m_cut_short = index;  // for interrupted(): the signal cut this start short
         }
         if (up.error().code == os::k_daemon_unresponsive) {
-            failed("", up.error().message);  // the daemon, not the service, is the cause
+            failed("", daemon_silent(up.error().message));  // not the service's fault
             return false;
         }
         fail(Decision{Decision::Kind::fail,
@@ -379,6 +386,37 @@ void StartLoop::finish_records() {
         m_result.services[i].peak = m_snapshot.services[i].peak;
         m_result.services[i].oom_kill = m_snapshot.services[i].oom.kind;
     }
+}
+
+std::optional<std::int64_t> StartLoop::host_oom_kills() {
+    // No container: read_again with no cgroup levels reads the host's counter alone.
+    return m_host.oom_counters != nullptr ? m_host.oom_counters->read_again({}).host_oom_kill
+                                          : std::nullopt;
+}
+
+// A daemon that stops answering mid-start in a stampede is usually the OOM killer's bystander
+// (VM, gate: none, 2026-12-06: a kernel OOM kill, then dockerd silent for 10 s under the
+// pressure; the verdict named only the daemon). The kernel's own counter, which needs no
+// daemon, tells whether memory ran out first; if it did, that is the cause and comes first.
+std::string StartLoop::daemon_silent(const std::string& message) {
+    const auto now = host_oom_kills();
+    if (!now || !m_host_oom_at_start || *now <= *m_host_oom_at_start) {
+        return message;
+    }
+    const auto kills = *now - *m_host_oom_at_start;
+    // The report counts them too (and a run with an OOM kill teaches no profile).
+    m_result.oom_kills = std::max(m_result.oom_kills, static_cast<int>(kills));
+    std::string lowest;
+    if (!m_result.memory.empty()) {
+        const auto least = std::min_element(
+            m_result.memory.begin(), m_result.memory.end(),
+            [](const auto& a, const auto& b) { return a.available < b.available; });
+        lowest = "; lowest sampled available " + core::format_mib(least->available);
+    }
+    return "the kernel's OOM killer killed " + std::to_string(kills) +
+           (kills == 1 ? " process" : " processes") +
+           " on this host during the start (system-wide: the host ran out of memory" + lowest +
+           "); then " + message;
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {

@@ -123,6 +123,28 @@ TEST(StartSequence, OomKillBeforeASilentDaemonIsNamedFirst) {
     EXPECT_EQ(r.result.oom_kills, 1);
 }
 
+// CI's VM, 2026-12-06: all at once, the kernel's OOM killer took a process and Docker refused
+// the next container's start (its runc init gone); the verdict named only compose's error. Any
+// failure of Docker's own after the kernel killed something names the kill first.
+TEST(StartSequence, OomKillBeforeAComposeFailureIsNamedFirst) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    host.oom_refused_during_up = "kafka";
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failed_service, "kafka");
+    EXPECT_EQ(r.result.failure.rfind("the kernel's OOM killer killed 1 process on this host "
+                                     "during the start (system-wide: the host ran out of memory",
+                                     0),
+              0u)
+        << r.result.failure;
+    EXPECT_NE(r.result.failure.find("; then compose could not start kafka: Error response from "
+                                    "daemon: failed to create task"),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_EQ(r.result.oom_kills, 1);
+}
+
 // The same silence without an OOM kill stays the daemon's alone.
 TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
     SimRun r;

@@ -79,6 +79,9 @@ class SimHost final : public os::Docker,
     // an all-at-once stampede in a real 1 GiB guest (VM, 2026-12-06) stalled dockerd so.
     std::string silent_during_up;
     bool oom_kill_before_silence = false;
+    // The `compose up` of this service fails the way Docker refuses a start whose runc init
+    // the OOM killer took (CI's VM, 2026-12-06), after the kernel's OOM killer took a process.
+    std::string oom_refused_during_up;
     bool frozen = false;
     os::MonoTime frozen_at{};
 
@@ -276,6 +279,16 @@ class SimHost final : public os::Docker,
                 "(GET /_ping) while `docker compose up -d --no-deps " +
                     service + "` ran",
                 os::k_daemon_unresponsive};
+        }
+        if (service == oom_refused_during_up) {
+            ++oom_kills;
+            m_clock.advance(up_latency);
+            return util::Error{
+                "Error response from daemon: failed to create task for container: "
+                "failed to create shim task: OCI runtime create failed: runc "
+                "create failed: unable to start container process: waiting for "
+                "init preliminary setup: read init-p: connection reset by peer",
+                EIO};
         }
         burn_cpu();
         m_clock.advance(up_latency);

@@ -31,11 +31,25 @@ fail() {
 expect_eq() { [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"; }
 expect_ge() { (($2 >= $3)) || fail "$1: got $2, want >= $3"; }
 expect_le() { (($2 <= $3)) || fail "$1: got $2, want <= $3"; }
+# A failure is one line (results.tsv and test-all's summary show the first line of the
+# first failure): the text's last line, where a hook's verdict is, with the newlines of the
+# 400 characters before it shown as " | ". The whole text goes to the case's log.
+one_line_tail() {
+  local text=${1%$'\n'} last
+  last=${text##*$'\n'}
+  [[ $text == *$'\n'* ]] && text=${text%$'\n'*} || text=
+  ((${#text} <= 400)) || text=${text: -400}
+  printf 'last line: %s; before it: %s' "$last" "${text//$'\n'/ | }"
+}
 expect_contains() {
-  [[ $2 == *"$3"* ]] || fail "$1: '$3' not found in: ${2: -400}"
+  [[ $2 == *"$3"* ]] && return 0
+  printf '%s\n' "$2" >"$CASE_DIR/expect-failed-$(date +%s%N).txt"
+  fail "$1: '$3' not found, $(one_line_tail "$2")"
 }
 expect_not_contains() {
-  [[ $2 != *"$3"* ]] || fail "$1: '$3' unexpectedly in: ${2: -400}"
+  [[ $2 != *"$3"* ]] && return 0
+  printf '%s\n' "$2" >"$CASE_DIR/expect-failed-$(date +%s%N).txt"
+  fail "$1: '$3' unexpectedly in it, $(one_line_tail "$2")"
 }
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }

@@ -33,6 +33,9 @@ class OomWatch {
     // memory available (the gate's figure, nullopt in validate) that a system-wide verdict
     // quotes as the lowest of the last seconds.
     void tick(core::Millis now, std::optional<core::Bytes> available);
+    // The lowest memory available of the last seconds' ticks: what a system-wide OOM verdict
+    // quotes (nullopt: no figure ticked).
+    std::optional<core::Bytes> lowest_available() const;
 
   private:
     struct Tracked {
@@ -44,7 +47,6 @@ class OomWatch {
         core::OomVerdict verdict;
     };
     core::OomVerdict classify(Tracked& tracked, const os::ContainerState& state);
-    std::optional<core::Bytes> lowest_available() const;
 
     os::OomCounterReader* m_reader;
     util::Log& m_log;

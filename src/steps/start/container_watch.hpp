@@ -55,6 +55,8 @@ class ContainerWatch {
     // Container id the service had before this run (empty if none).
     const std::string& previous_id(std::size_t service) const { return m_previous_ids[service]; }
     bool was_running(std::size_t service) const { return m_was_running[service]; }
+    // The lowest memory available of the last seconds' samples, as OOM verdicts quote it.
+    std::optional<core::Bytes> lowest_available() const { return m_oom.lowest_available(); }
     // Memory the service's container uses now (0 when unknown).
     core::Bytes current_usage(std::size_t service);
 

@@ -111,7 +111,7 @@ class StartLoop {
             {m_snapshot.now, memory->available, memory->total, memory->psi_some_avg10});
         auto ooms = m_watch.apply_events(m_snapshot);
         if (!ooms) {
-            failed("", ooms.error().message);
+            failed("", after_host_oom_kills(ooms.error().message));  // the daemon went away
             return false;
         }
         m_result.oom_kills += *ooms;
@@ -121,7 +121,7 @@ class StartLoop {
             if (auto refreshed = m_watch.refresh_all(m_snapshot); !refreshed) {
                 if (refreshed.error().code == os::k_daemon_unresponsive) {
                     // A frozen daemon: name it now, not the service startup.timeout would.
-                    failed("", daemon_silent(refreshed.error().message));
+                    failed("", after_host_oom_kills(refreshed.error().message));
                     return false;
                 }
                 m_context.log.debug("", refreshed.error().message);
@@ -267,7 +267,7 @@ class StartLoop {
     void finish_records();
     StartResult failed(const std::string& service, const std::string& why);
     std::optional<std::int64_t> host_oom_kills();
-    std::string daemon_silent(const std::string& message);
+    std::string after_host_oom_kills(const std::string& message);
     StartResult interrupted();
     void diagnose_container(std::size_t index);
     void diagnose_memory();
@@ -314,13 +314,14 @@ bool StartLoop::start(const Decision& decision) {
             m_cut_short = index;  // for interrupted(): the signal cut this start short
         }
         if (up.error().code == os::k_daemon_unresponsive) {
-            failed("", daemon_silent(up.error().message));  // not the service's fault
+            failed("", after_host_oom_kills(up.error().message));  // not the service's fault
             return false;
         }
         fail(Decision{Decision::Kind::fail,
                       index,
                       {{core::ReasonKind::crash,
-                        "compose could not start " + service.name + ": " + up.error().message}},
+                        after_host_oom_kills("compose could not start " + service.name + ": " +
+                                             up.error().message)}},
                       false});
         return false;
     }
@@ -394,11 +395,13 @@ std::optional<std::int64_t> StartLoop::host_oom_kills() {
                                           : std::nullopt;
 }
 
-// A daemon that stops answering mid-start in a stampede is usually the OOM killer's bystander
-// (VM, gate: none, 2026-12-06: a kernel OOM kill, then dockerd silent for 10 s under the
-// pressure; the verdict named only the daemon). The kernel's own counter, which needs no
-// daemon, tells whether memory ran out first; if it did, that is the cause and comes first.
-std::string StartLoop::daemon_silent(const std::string& message) {
+// Docker failing mid-start in a stampede (its daemon silent or gone, a start refused) is
+// usually the OOM killer's bystander (VM, gate: none, 2026-12-06: a kernel OOM kill, then
+// dockerd silent for 10 s under the pressure; in CI's VM a kill, then a start refused with
+// runc's init gone). Each verdict named only Docker's error. The kernel's own counter, which
+// needs no daemon, tells whether memory ran out first; if it did, that is the cause and comes
+// first.
+std::string StartLoop::after_host_oom_kills(const std::string& message) {
     const auto now = host_oom_kills();
     if (!now || !m_host_oom_at_start || *now <= *m_host_oom_at_start) {
         return message;
@@ -406,13 +409,9 @@ std::string StartLoop::daemon_silent(const std::string& message) {
     const auto kills = *now - *m_host_oom_at_start;
     // The report counts them too (and a run with an OOM kill teaches no profile).
     m_result.oom_kills = std::max(m_result.oom_kills, static_cast<int>(kills));
-    std::string lowest;
-    if (!m_result.memory.empty()) {
-        const auto least = std::min_element(
-            m_result.memory.begin(), m_result.memory.end(),
-            [](const auto& a, const auto& b) { return a.available < b.available; });
-        lowest = "; lowest sampled available " + core::format_mib(least->available);
-    }
+    const auto least = m_watch.lowest_available();
+    const std::string lowest =
+        least ? "; lowest sampled available " + core::format_mib(*least) : std::string();
     return "the kernel's OOM killer killed " + std::to_string(kills) +
            (kills == 1 ? " process" : " processes") +
            " on this host during the start (system-wide: the host ran out of memory" + lowest +

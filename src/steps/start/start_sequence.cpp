@@ -7,7 +7,7 @@
 #include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
 #include "steps/start/container_watch.hpp"
-#include "util/sanitize.hpp"
+#include "steps/start/start_diagnosis.hpp"
 
 namespace stagehand::steps {
 
@@ -16,8 +16,6 @@ namespace {
 using core::Decision;
 using core::Millis;
 
-constexpr int k_log_lines = 10;
-constexpr std::size_t k_log_line_bytes = 200;
 // Events drive the watch; a full listing this often only backs them up.
 constexpr Millis k_full_refresh{2000};
 constexpr Millis k_max_recheck{2000};
@@ -28,11 +26,6 @@ constexpr Millis k_max_recheck{2000};
 // that take minutes cost about 50 probe attempts a second instead of 500.
 Millis recheck_interval(Millis starting_for, Millis poll) {
     return std::clamp(starting_for / 20, poll, std::max(poll, k_max_recheck));
-}
-
-// "12 attempts, last: connect to 127.0.0.1:9092: Connection refused"
-std::string probe_attempts_text(const ServiceRecord& record) {
-    return std::to_string(record.probe_attempts) + " attempts, last: " + record.probe_error;
 }
 
 class StartLoop {
@@ -269,8 +262,7 @@ class StartLoop {
     std::optional<std::int64_t> host_oom_kills();
     std::string after_host_oom_kills(const std::string& message);
     StartResult interrupted();
-    void diagnose_container(std::size_t index);
-    void diagnose_memory();
+    void add_diagnosis(std::vector<std::string> lines);
 
     const core::StartPlan& m_plan;
     Context& m_context;
@@ -397,10 +389,10 @@ std::optional<std::int64_t> StartLoop::host_oom_kills() {
 
 // Docker failing mid-start in a stampede (its daemon silent or gone, a start refused) is
 // usually the OOM killer's bystander (VM, gate: none, 2026-12-06: a kernel OOM kill, then
-// dockerd silent for 10 s under the pressure; in CI's VM a kill, then a start refused with
-// runc's init gone). Each verdict named only Docker's error. The kernel's own counter, which
-// needs no daemon, tells whether memory ran out first; if it did, that is the cause and comes
-// first.
+// dockerd silent for 10 s under the pressure; in CI's VM, a verdict naming no OOM kill
+// though the kernel had killed a container). Such verdicts named only Docker's error. The
+// kernel's own counter, which needs no daemon, tells whether memory ran out first; if it did,
+// that is the cause and comes first.
 std::string StartLoop::after_host_oom_kills(const std::string& message) {
     const auto now = host_oom_kills();
     if (!now || !m_host_oom_at_start || *now <= *m_host_oom_at_start) {
@@ -409,13 +401,7 @@ std::string StartLoop::after_host_oom_kills(const std::string& message) {
     const auto kills = *now - *m_host_oom_at_start;
     // The report counts them too (and a run with an OOM kill teaches no profile).
     m_result.oom_kills = std::max(m_result.oom_kills, static_cast<int>(kills));
-    const auto least = m_watch.lowest_available();
-    const std::string lowest =
-        least ? "; lowest sampled available " + core::format_mib(*least) : std::string();
-    return "the kernel's OOM killer killed " + std::to_string(kills) +
-           (kills == 1 ? " process" : " processes") +
-           " on this host during the start (system-wide: the host ran out of memory" + lowest +
-           "); then " + message;
+    return oom_kills_first(kills, m_watch.lowest_available(), message);
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {
@@ -443,100 +429,25 @@ void StartLoop::fail(const Decision& decision) {
     m_result.services[index].outcome = "failed";
     const auto& state = m_snapshot.services[index];
     if (state.phase != core::Phase::pending) {
-        diagnose_container(index);
+        add_diagnosis(container_diagnosis(service.name, state, m_watch.containers()[index],
+                                          m_result.services[index], m_host.docker,
+                                          m_context.clock.now() + Millis(5000), m_context.cancel));
     } else {
-        diagnose_memory();
+        add_diagnosis(memory_diagnosis(m_plan, m_snapshot, m_host.processes));
     }
 }
 
-void StartLoop::diagnose_container(std::size_t index) {
-    const auto& state = m_snapshot.services[index];
-    const auto& name = m_plan.services[index].name;
-    const std::string killed_by = state.oom.kind == core::OomKind::none
-                                      ? ""
-                                      : std::string(", kernel: ") + core::to_string(state.oom.kind);
-    m_result.diagnosis.push_back(name + ": exit code " + std::to_string(state.exit_code) +
-                                 ", OOMKilled " +
-                                 (m_watch.containers()[index].oom_killed ? "true" : "false") +
-                                 killed_by + ", peak " + core::format_mib(state.peak));
-    const auto& record = m_result.services[index];
-    if (!record.probe_error.empty()) {
-        m_result.diagnosis.push_back(name + ": ready probe, " + probe_attempts_text(record));
-    }
-    const auto& id = m_watch.container_id(index);
-    if (id.empty()) {
-        return;
-    }
-    auto lines = m_host.docker.logs_tail(id, k_log_lines, m_context.clock.now() + Millis(5000),
-                                         m_context.cancel);
-    if (!lines) {
-        m_result.diagnosis.push_back(name + ": no logs: " + lines.error().message);
-        return;
-    }
-    for (const auto& line : *lines) {
-        m_result.diagnosis.push_back(name + "| " + util::sanitize_line(line, k_log_line_bytes));
-    }
+void StartLoop::add_diagnosis(std::vector<std::string> lines) {
+    m_result.diagnosis.insert(m_result.diagnosis.end(), std::make_move_iterator(lines.begin()),
+                              std::make_move_iterator(lines.end()));
 }
 
-void StartLoop::diagnose_memory() {
-    std::vector<std::pair<core::Bytes, std::string>> containers;
-    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
-        if (const auto bytes = m_snapshot.services[i].current_memory(); bytes > 0) {
-            containers.emplace_back(bytes, m_plan.services[i].name);
-        }
-    }
-    std::sort(containers.rbegin(), containers.rend());
-    std::string text = "largest containers:";
-    for (std::size_t i = 0; i < std::min<std::size_t>(containers.size(), 5); ++i) {
-        text += " " + containers[i].second + " " + core::format_mib(containers[i].first);
-    }
-    m_result.diagnosis.push_back(text);
-    if (auto processes = m_host.processes.largest(5)) {
-        text = "largest processes:";
-        for (const auto& process : *processes) {
-            text += " " + process.command + "(" + std::to_string(process.pid) + ") " +
-                    core::format_mib(process.rss);
-        }
-        m_result.diagnosis.push_back(text);
-    }
-}
-
-// The verdict after SIGTERM/SIGINT/the deadline names what was being awaited: the services
-// still starting (with their last probe error) when there are any, else the gate's own wait.
-// (The gate's next decision alone blamed the next service in line, "gesture-service ...
-// waiting for 1 service(s) still starting", while chat-service was the one awaited.)
 StartResult StartLoop::interrupted() {
     m_result.interrupted = true;
-    const auto reason = m_context.cancel.reason();
-    const std::string what = reason == os::CancelReason::deadline ? "deadline passed"
-                             : reason == os::CancelReason::sigint ? "interrupted (SIGINT)"
-                                                                  : "interrupted (SIGTERM)";
-    std::string service;
-    std::string awaited;
-    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
-        if (m_snapshot.services[i].phase != core::Phase::starting) {
-            continue;
-        }
-        const auto& record = m_result.services[i];
-        const std::string probe =
-            record.probe_error.empty() ? "" : " (ready probe " + probe_attempts_text(record) + ")";
-        awaited += (awaited.empty() ? ": waiting for " : "; ") + record.name + " not ready" + probe;
-        service = service.empty() ? record.name : service;
-        if (!record.probe_error.empty()) {
-            m_result.diagnosis.push_back(record.name + ": not ready, ready probe " +
-                                         probe_attempts_text(record));
-        }
-    }
-    const auto decision = core::decide(m_plan, m_snapshot);
-    if (m_cut_short) {
-        service = m_plan.services[*m_cut_short].name;
-        awaited = " while starting " + service + awaited;
-    } else if (awaited.empty() && decision.kind == Decision::Kind::wait &&
-               !decision.reasons.empty()) {
-        service = m_plan.services[decision.service].name;
-        awaited = ": " + service + " was waiting for " + decision.reasons[0].text;
-    }
-    return failed(service, what + awaited);
+    auto interruption = describe_interruption(m_context.cancel.reason(), m_plan, m_snapshot,
+                                              m_result.services, m_cut_short);
+    add_diagnosis(std::move(interruption.diagnosis));
+    return failed(interruption.service, interruption.verdict);
 }
 
 }  // namespace

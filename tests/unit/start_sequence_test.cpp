@@ -102,6 +102,19 @@ TEST(StartSequence, AllAtOnceOvercommitsAndFailsOnTheOomKill) {
     EXPECT_TRUE(learned_profiles(r.result).empty()) << "a run with an OOM kill taught a profile";
 }
 
+// A failed run whose verdict puts the kernel's one OOM kill first, then `then` (Docker's own
+// failure), and whose report counts the kill.
+void expect_one_oom_kill_first(const StartResult& result, const std::string& then) {
+    ASSERT_FALSE(result.ok);
+    EXPECT_EQ(result.failure.rfind("the kernel's OOM killer killed 1 process on this host during "
+                                   "the start (system-wide: the host ran out of memory",
+                                   0),
+              0u)
+        << result.failure;
+    EXPECT_NE(result.failure.find("; then " + then), std::string::npos) << result.failure;
+    EXPECT_EQ(result.oom_kills, 1);
+}
+
 // VM, 2026-12-06: all at once in a real 1 GiB guest, the kernel's OOM killer took a process
 // and dockerd went silent under the pressure; the verdict named only the silent daemon. The
 // kill is the cause: named first, from the kernel's own counter (the daemon cannot say).
@@ -111,16 +124,7 @@ TEST(StartSequence, OomKillBeforeASilentDaemonIsNamedFirst) {
     host.silent_during_up = "kafka";
     host.oom_kill_before_silence = true;
     run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
-    ASSERT_FALSE(r.result.ok);
-    EXPECT_EQ(r.result.failure.rfind("the kernel's OOM killer killed 1 process on this host "
-                                     "during the start (system-wide: the host ran out of memory",
-                                     0),
-              0u)
-        << r.result.failure;
-    EXPECT_NE(r.result.failure.find("; then Docker daemon at /var/run/docker.sock did not answer"),
-              std::string::npos)
-        << r.result.failure;
-    EXPECT_EQ(r.result.oom_kills, 1);
+    expect_one_oom_kill_first(r.result, "Docker daemon at /var/run/docker.sock did not answer");
 }
 
 // CI's VM, 2026-12-06: all at once, the kernel's OOM killer took a process and Docker refused
@@ -131,18 +135,10 @@ TEST(StartSequence, OomKillBeforeAComposeFailureIsNamedFirst) {
     SimHost host(r.clock, reference_workload());
     host.oom_refused_during_up = "kafka";
     run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
-    ASSERT_FALSE(r.result.ok);
     EXPECT_EQ(r.result.failed_service, "kafka");
-    EXPECT_EQ(r.result.failure.rfind("the kernel's OOM killer killed 1 process on this host "
-                                     "during the start (system-wide: the host ran out of memory",
-                                     0),
-              0u)
-        << r.result.failure;
-    EXPECT_NE(r.result.failure.find("; then compose could not start kafka: Error response from "
-                                    "daemon: failed to create task"),
-              std::string::npos)
-        << r.result.failure;
-    EXPECT_EQ(r.result.oom_kills, 1);
+    expect_one_oom_kill_first(r.result,
+                              "compose could not start kafka: Error response from daemon: failed "
+                              "to create task");
 }
 
 // The same silence without an OOM kill stays the daemon's alone.

@@ -11,6 +11,7 @@
 #include "core/model/diagnostic.hpp"
 #include "os/docker/engine_docker.hpp"
 #include "os/process/posix_runner.hpp"
+#include "runtime/boot_install.hpp"
 #include "runtime/boot_state.hpp"
 #include "runtime/boot_unit.hpp"
 #include "runtime/gated_start.hpp"
@@ -21,6 +22,7 @@
 #include "runtime/signals.hpp"
 #include "stagehand/version.hpp"
 #include "steps/start/container_starter.hpp"
+#include "util/text.hpp"
 
 namespace stagehand::runtime {
 
@@ -63,10 +65,6 @@ Inputs load_recorded_inputs(const std::string& state_dir, const std::string& pro
     inputs.project = project;
     inputs.project_source = "the boot record";
     return inputs;
-}
-
-std::string first_line(const std::string& text) {
-    return text.substr(0, text.find('\n'));
 }
 
 std::string without_ok(const std::string& verdict) {
@@ -168,7 +166,7 @@ std::vector<BootProject> load_projects(const core::BootRecord& record, const std
         } catch (const core::InputError& error) {
             log.error("", "project " + name + ": its recorded inputs in " +
                               boot_copies_dir(state_dir, name) +
-                              " are invalid: " + first_line(error.diagnostic().format()));
+                              " are invalid: " + util::first_line(error.diagnostic().format()));
             failed = true;
         }
     }
@@ -316,69 +314,12 @@ int run_projects(const BootRun& run, const std::vector<BootProject>& projects, b
     return to_int(code);
 }
 
-// The state_dir of the bundle this executable belongs to (its stagehand.yml), so that the unit
-// finds the record its deployments write; the default when there is no loadable bundle.
-std::string bundle_state_dir(const Options& options, util::Log& log) {
-    try {
-        return load_inputs(options).config.state_dir;
-    } catch (const core::InputError& error) {
-        log.warn("", "no state_dir from the bundle (" + first_line(error.diagnostic().format()) +
-                         "): the unit uses " + k_default_state_dir + " (--state-dir to change)");
-    }
-    return k_default_state_dir;
-}
-
-int install_unit(const Options& options, Logger& log) {
-    std::error_code ec;
-    BootUnitInstall request;
-    request.source_executable = fs::canonical("/proc/self/exe", ec).string();
-    request.state_dir = options.state_dir ? *options.state_dir : bundle_state_dir(options, log);
-    if (options.dry_run) {
-        log.info("", "would copy " + request.source_executable + " to " + k_boot_executable +
-                         " (unless it is the .deb's or that copy), write " +
-                         "/etc/systemd/system/" + k_boot_unit_name + " and enable it, state_dir " +
-                         request.state_dir);
-        log.verdict("OK: install-boot-unit --dry-run: nothing was changed");
-        return 0;
-    }
-    auto installed = install_boot_unit(request);
-    if (!installed) {
-        log.verdict("FAILED: install-boot-unit: " + installed.error().message);
-        return to_int(ExitCode::step_failed);
-    }
-    log.info("", std::string(installed->copied ? "copied this executable to " : "the unit runs ") +
-                     installed->executable);
-    log.info("", "wrote " + installed->unit_path + ", enabled (" + installed->wants_link + ")");
-    // Best effort: without a running systemd (a chroot, an image build) the next boot reads
-    // the unit anyway. Started now so that its ExecStop runs at the next shutdown; on a
-    // running stack the start finds every service up to date.
-    os::PosixProcessRunner runner(k_child_grace);
-    const os::Cancel never;
-    for (const auto& argv :
-         {std::vector<std::string>{"systemctl", "daemon-reload"},
-          std::vector<std::string>{"systemctl", "start", "--no-block", k_boot_unit_name}}) {
-        os::ProcessSpec spec;
-        spec.argv = argv;
-        auto ran =
-            runner.run(spec, std::chrono::steady_clock::now() + std::chrono::seconds(30), never);
-        if (!ran || !ran->success()) {
-            log.warn("", "`systemctl " + argv[1] + "` failed (" +
-                             (ran ? ran->describe() : ran.error().message) +
-                             "): the unit takes effect at the next boot");
-            break;
-        }
-    }
-    log.verdict("OK: install-boot-unit: " + std::string(k_boot_unit_name) + " runs " +
-                installed->executable + " --boot after docker.service at every boot");
-    return 0;
-}
-
 }  // namespace
 
 int run_boot_mode(const Options& options, const std::string& program) {
     Logger log(logger_options_for(options));
     if (options.boot == Mode::install_unit) {
-        return install_unit(options, log);
+        return run_install_boot_unit(options, log);
     }
     const Mode mode = options.boot;
     const std::string state_dir = options.state_dir.value_or(k_default_state_dir);

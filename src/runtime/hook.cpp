@@ -14,6 +14,7 @@
 #include "runtime/signals.hpp"
 #include "stagehand/version.hpp"
 #include "util/sanitize.hpp"
+#include "util/text.hpp"
 
 namespace stagehand::runtime {
 
@@ -73,8 +74,7 @@ int input_failure(const HookDefinition& definition, const core::InputError& erro
     print_to(2, error.diagnostic().format() + "\n");
     // The verdict names the cause on its own line too: the caret lines above may be all the
     // agent's 2 KB tail has room for besides it.
-    std::string cause = error.diagnostic().format();
-    cause = cause.substr(0, cause.find('\n'));
+    const std::string cause = util::first_line(error.diagnostic().format());
     print_to(2, "FAILED: " + definition.program +
                     ": invalid input, nothing was changed (exit 2): " +
                     util::sanitize_line(cause, 700) + "\n");

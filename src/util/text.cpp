@@ -13,4 +13,8 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     return out;
 }
 
+std::string first_line(std::string_view text) {
+    return std::string(text.substr(0, text.find('\n')));
+}
+
 }  // namespace stagehand::util

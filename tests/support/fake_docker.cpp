@@ -176,7 +176,8 @@ util::Status FakeDocker::remove_image(const std::string& image_ref, os::MonoTime
     return {};
 }
 
-util::Result<std::unique_ptr<os::EventStream>> FakeDocker::events(const std::string& project) {
+util::Result<std::unique_ptr<os::EventStream>> FakeDocker::events(const std::string& project,
+                                                                  const os::Cancel&) {
     record("events " + project);
     return util::Error{"events are not scripted in FakeDocker"};
 }

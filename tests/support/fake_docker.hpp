@@ -74,7 +74,8 @@ class FakeDocker final : public os::Docker {
         os::MonoTime, const os::Cancel&) override;
     util::Status remove_image(const std::string& image_ref, os::MonoTime,
                               const os::Cancel&) override;
-    util::Result<std::unique_ptr<os::EventStream>> events(const std::string& project) override;
+    util::Result<std::unique_ptr<os::EventStream>> events(const std::string& project,
+                                                          const os::Cancel& cancel) override;
     // The boot modes: a start marks the container running, a stop marks it exited.
     util::Status start_container(const std::string& id, os::MonoTime, const os::Cancel&) override;
     util::Status stop_container(const std::string& id, os::MonoTime, const os::Cancel&) override;

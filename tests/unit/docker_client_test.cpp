@@ -281,7 +281,7 @@ TEST(DockerEngineEvents, ChunkedStreamSplitAnywhere) {
         "Transfer-Encoding: chunked\r\n\r\n",
         pieces);
     EngineDocker docker(daemon.socket.path);
-    auto stream = docker.events("shfix");
+    auto stream = docker.events("shfix", Cancel());
     ASSERT_TRUE(stream.ok()) << stream.error().message;
     const auto events = drain(**stream);
     ASSERT_EQ(events.size(), 3u);
@@ -301,9 +301,29 @@ TEST(DockerEngineEvents, ErrorAnswerIsAnError) {
     ScriptedDaemon daemon;
     daemon.serve("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}", {});
     EngineDocker docker(daemon.socket.path);
-    auto stream = docker.events("p");
+    auto stream = docker.events("p", Cancel());
     ASSERT_FALSE(stream.ok());
     EXPECT_TRUE(contains(stream.error().message, "500")) << stream.error().message;
+}
+
+// A SIGTERM while the event stream opens on a daemon that accepts and never answers ended the
+// open only at its 10 s bound: under the agent's `runas`, su SIGKILLs 2 s after its SIGTERM,
+// so no verdict and no report. The open now ends on the run's Cancel like every other call.
+TEST(DockerEngineEvents, CancelEndsTheOpenOnASilentDaemon) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path);
+    const Cancel cancel;
+    std::thread firer([&] {
+        std::this_thread::sleep_for(100ms);  // the request must be in flight, not pre-empted
+        cancel.fire(CancelReason::sigterm);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto stream = docker.events("p", cancel);
+    const auto took = std::chrono::steady_clock::now() - start;
+    firer.join();
+    ASSERT_FALSE(stream.ok());
+    EXPECT_EQ(stream.error().code, ECANCELED) << stream.error().message;
+    EXPECT_LT(took, 1s);
 }
 
 TEST(DockerEnginePull, ErrorInsideTheStreamIsVerbatim) {

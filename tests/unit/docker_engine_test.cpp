@@ -162,7 +162,7 @@ class DockerEngine : public ::testing::Test {
 };
 
 TEST_F(DockerEngine, ContainersEventsAndLogs) {
-    auto stream = m_docker->events(project());
+    auto stream = m_docker->events(project(), m_cancel);
     ASSERT_TRUE(stream.ok()) << stream.error().message;
     const std::string id = run_service(
         "web", {}, {"/bin/busybox", "sh", "-c", "echo out one; echo err two >&2; exec sleep 3600"});

@@ -257,7 +257,8 @@ class SimHost final : public os::Docker,
       private:
         SimHost& m_host;
     };
-    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&) override {
+    util::Result<std::unique_ptr<os::EventStream>> events(const std::string&,
+                                                          const os::Cancel&) override {
         return std::unique_ptr<os::EventStream>(std::make_unique<Stream>(*this));
     }
 

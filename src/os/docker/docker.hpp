@@ -141,7 +141,8 @@ class Docker {
     virtual util::Status remove_image(const std::string& image_ref, MonoTime deadline,
                                       const Cancel& cancel) = 0;
     // docker events filtered by the project label, from now on.
-    virtual util::Result<std::unique_ptr<EventStream>> events(const std::string& project) = 0;
+    virtual util::Result<std::unique_ptr<EventStream>> events(const std::string& project,
+                                                              const Cancel& cancel) = 0;
 };
 
 // `docker compose` (v2 plugin) or `docker-compose` (v1).

@@ -371,11 +371,12 @@ util::Status EngineDocker::remove_image(const std::string& image_ref, MonoTime d
     return {};
 }
 
-util::Result<std::unique_ptr<EventStream>> EngineDocker::events(const std::string& project) {
-    const Cancel never;  // the call has no Cancel of its own; the open is short and bounded
+util::Result<std::unique_ptr<EventStream>> EngineDocker::events(const std::string& project,
+                                                                const Cancel& cancel) {
+    // The open is bounded; the run's Cancel ends it too (a SIGTERM under `runas` has 2 s).
     auto connection =
         m_client.open(EngineRequest{"GET", "/events?filters=" + project_filter(project, true), {}},
-                      std::chrono::steady_clock::now() + k_events_open_timeout, never);
+                      std::chrono::steady_clock::now() + k_events_open_timeout, cancel);
     if (!connection) {
         return connection.error();
     }

@@ -76,7 +76,8 @@ class EngineDocker final : public Docker {
                               const Cancel& cancel) override;
     // Container events of the project (create, start, restart, die, oom, kill, stop, destroy,
     // health_status), from now on. Waits at most 10 s for the daemon to accept.
-    util::Result<std::unique_ptr<EventStream>> events(const std::string& project) override;
+    util::Result<std::unique_ptr<EventStream>> events(const std::string& project,
+                                                      const Cancel& cancel) override;
 
   private:
     util::Result<EngineResponse> get(const std::string& target, MonoTime deadline,

@@ -31,7 +31,7 @@ std::optional<std::size_t> ContainerWatch::index_of_service(const std::string& n
 
 util::Status ContainerWatch::begin(core::Snapshot& snapshot) {
     // Subscribe first, then list: an event between the two is seen twice, never missed.
-    auto events = m_docker.events(m_project);
+    auto events = m_docker.events(m_project, m_context.cancel);
     if (!events) {
         return events.error();
     }

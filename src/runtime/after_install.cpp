@@ -128,6 +128,7 @@ void plan_after_install(HookEnv& env) {
         throw HostCheckError("cannot choose the memory source: " + source.error().message);
     }
     json["startup"]["memory_source"] = source->reason;
+    json["rollback"] = rollback_plan_json(env, images_of(plan));
     print_plan(env, json);
     warn_boot_policies(env.inputs.compose, env.log);
 }

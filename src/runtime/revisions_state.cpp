@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "os/fs/atomic_file.hpp"
+#include "os/fs/state_file.hpp"
 #include "os/sys/read_file.hpp"
 #include "runtime/run_state.hpp"
 #include "steps/pull/pin.hpp"
@@ -17,8 +18,6 @@ namespace stagehand::runtime {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::size_t k_record_limit = 16u << 20;
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -35,12 +34,7 @@ util::Result<std::string> file_sha256(const fs::path& path) {
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         hash.update(std::string_view(buffer, static_cast<std::size_t>(in.gcount())));
     }
-    std::string hex;
-    for (const auto byte : hash.digest()) {
-        hex += "0123456789abcdef"[byte >> 4];
-        hex += "0123456789abcdef"[byte & 0xf];
-    }
-    return hex;
+    return hash.hex_digest();
 }
 
 // A full run: --only and --from start part of the stack, so they say nothing about what the
@@ -62,27 +56,16 @@ std::string revisions_path(const std::string& state_dir) {
     return state_dir + "/revisions.json";
 }
 
-core::RevisionsRecord read_revisions(const std::string& state_dir, util::Log& log) {
-    const std::string path = revisions_path(state_dir);
-    auto text = os::read_text_file(path, k_record_limit);
-    if (!text) {
-        if (text.error().code != ENOENT) {
-            log.warn("", "cannot read " + path + ": " + text.error().message +
-                             "; no rollback pins this run");
-        }
+core::RevisionsRecord read_revisions(const std::string& state_dir, util::Log& log,
+                                     os::OnDamage on_damage) {
+    os::PosixFileSystem files;
+    auto record = os::read_state_file<core::RevisionsRecord>(files, log, revisions_path(state_dir),
+                                                             core::revisions_from_json, on_damage);
+    if (!record) {
+        log.warn("", record.error().message + "; no rollback pins this run");
         return {};
     }
-    auto record = core::revisions_from_json(*text);
-    if (record) {
-        return std::move(record).value();
-    }
-    std::error_code ec;
-    fs::rename(path, path + ".damaged", ec);
-    log.warn("", path + " is damaged (" + record.error().message + "); " +
-                     (ec ? "could not move it aside: " + ec.message()
-                         : "moved aside as " + path + ".damaged") +
-                     ", starting a new record");
-    return {};
+    return record->value_or(core::RevisionsRecord{});
 }
 
 util::Status write_revisions(const std::string& state_dir, const core::RevisionsRecord& record) {
@@ -136,6 +119,42 @@ std::string pin_for_rollback(HookEnv& env, steps::Context& ctx,
     const auto pins = steps::run_pins(images, *recorded, config.pull, ctx);
     report["pins"] = steps::pins_report_json(pins);
     return pins.ok ? "" : pins.failure;
+}
+
+nlohmann::ordered_json rollback_plan_json(const HookEnv& env,
+                                          const std::vector<steps::PullImage>& images) {
+    const auto& config = env.inputs.config;
+    nlohmann::ordered_json plan;
+    plan["pin"] = config.pull.pin == core::PinMode::never ? "never" : "rollback";
+    if (config.pull.pin == core::PinMode::never) {
+        return plan;
+    }
+    auto fingerprint = fingerprint_bundle(env.inputs.bundle.root);
+    if (!fingerprint) {
+        plan["fingerprint"] = fingerprint.error().message + ": no pins";
+        return plan;
+    }
+    plan["fingerprint"] = *fingerprint;
+    const auto record = read_revisions(config.state_dir, env.log, os::OnDamage::leave_in_place);
+    const auto* recorded = core::last_good(record, env.inputs.project, *fingerprint);
+    if (recorded == nullptr) {
+        plan["ran_before_in"] = "none: this revision has not succeeded here, nothing to pin";
+        return plan;
+    }
+    plan["ran_before_in"] = recorded->deployment_id + " (" + recorded->time + ", " +
+                            core::to_string(recorded->state) + ")";
+    nlohmann::ordered_json pins = nlohmann::ordered_json::object();
+    for (const auto& wanted : images) {
+        const auto found = recorded->services.find(wanted.service);
+        if (found == recorded->services.end()) {
+            continue;
+        }
+        const auto& ran = found->second;
+        pins[wanted.service] = wanted.image + " -> " + (ran.digest.empty() ? ran.id : ran.digest) +
+                               " (what it ran), unless the tag still points there";
+    }
+    plan["would_pin"] = std::move(pins);
+    return plan;
 }
 
 void record_success(HookEnv& env, steps::Context& ctx, nlohmann::json& report) {

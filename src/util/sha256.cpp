@@ -96,16 +96,20 @@ Sha256::Digest Sha256::digest() {
     return out;
 }
 
-std::string sha256_hex(std::string_view data) {
+std::string Sha256::hex_digest() {
     static constexpr std::string_view k_hex = "0123456789abcdef";
-    Sha256 hash;
-    hash.update(data);
     std::string out;
-    for (const auto byte : hash.digest()) {
+    for (const auto byte : digest()) {
         out += k_hex[byte >> 4];
         out += k_hex[byte & 0xf];
     }
     return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+    Sha256 hash;
+    hash.update(data);
+    return hash.hex_digest();
 }
 
 }  // namespace stagehand::util

@@ -18,6 +18,8 @@ class Sha256 {
     void update(std::string_view data);
     // Finishes and returns the digest; the object must not be updated afterwards.
     Digest digest();
+    // digest() as lower-case hex (64 characters); the same one-time rule.
+    std::string hex_digest();
 
   private:
     void compress(const std::uint8_t* block);

@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "hook_fixture.hpp"
 
 namespace stagehand::hooks_test {
@@ -144,6 +146,57 @@ TEST_F(HookStateTest, DryRunWarnsAboutDamagedProfilesAndChangesNothing) {
     EXPECT_TRUE(result.has_line_containing(path.string() + " is damaged (")) << result.output;
     EXPECT_EQ(read_file(path), damaged);
     EXPECT_FALSE(fs::exists(path.string() + ".damaged"));
+}
+
+// A rollback re-deploys a revision that succeeded here before: --dry-run says which tags the
+// run would point back at what that deployment ran (SPEC section 9), from the record alone,
+// and leaves a damaged record as it is.
+TEST_F(HookStateTest, DryRunShowsWhatARollbackWouldPin) {
+    const auto first = run("after-install", {"--dry-run", "--log-format", "json"});
+    ASSERT_EQ(first.status, 0) << first.output;
+    nlohmann::json plan;
+    for (const auto& line : first.lines) {
+        if (auto json = nlohmann::json::parse(line, nullptr, false); json.contains("rollback")) {
+            plan = json;
+        }
+    }
+    ASSERT_TRUE(plan.contains("rollback")) << first.output;
+    const std::string fingerprint = plan["rollback"].value("fingerprint", "");
+    ASSERT_EQ(fingerprint.size(), 64u) << plan["rollback"].dump();
+    EXPECT_NE(plan["rollback"].value("ran_before_in", "").find("not succeeded here"),
+              std::string::npos)
+        << plan["rollback"].dump();
+
+    // "bundle (the compose file's folder name)": the name, then where it came from.
+    std::string project = plan.value("project", "");
+    project = project.substr(0, project.find(' '));
+    const fs::path record = m_state / "revisions.json";
+    const nlohmann::json entry = {
+        {"fingerprint", fingerprint},
+        {"deployment_id", "d-BEFORE"},
+        {"time", "2026-12-01T10:00:00Z"},
+        {"state", "validated"},
+        {"services",
+         {{"web", {{"image", "nginx:1"}, {"id", "sha256:1d"}, {"digest", "sha256:d1"}}}}}};
+    const std::string text =
+        nlohmann::json{{"version", 1}, {"projects", {{project, {entry}}}}}.dump();
+    write_file(record, text);
+    const auto again = run("after-install", {"--dry-run"});
+    EXPECT_EQ(again.status, 0) << again.output;
+    expect_clean_lines(again);
+    EXPECT_TRUE(
+        again.has_line_containing("ran_before_in: d-BEFORE (2026-12-01T10:00:00Z, validated)"))
+        << again.output;
+    EXPECT_TRUE(again.has_line_containing("web: nginx:1 -> sha256:d1 (what it ran)"))
+        << again.output;
+    EXPECT_EQ(read_file(record), text);
+
+    write_file(record, "{\"version\":1,\"projects\":{\"p\":[{\"fingerp");
+    const auto damaged = run("after-install", {"--dry-run"});
+    EXPECT_EQ(damaged.status, 0) << damaged.output;
+    EXPECT_TRUE(damaged.has_line_containing(record.string() + " is damaged (")) << damaged.output;
+    EXPECT_EQ(read_file(record), "{\"version\":1,\"projects\":{\"p\":[{\"fingerp");
+    EXPECT_FALSE(fs::exists(record.string() + ".damaged"));
 }
 
 TEST_F(HookStateTest, BinaryLockFileDoesNotStopARun) {

@@ -13,10 +13,10 @@
 namespace stagehand::integration {
 namespace {
 
-class PinsTest : public StackTest {
+class PinsTest : public PerComposeTest {
   protected:
     void SetUp() override {
-        StackTest::SetUp();
+        PerComposeTest::SetUp();
         if (IsSkipped()) {
             return;
         }
@@ -110,7 +110,7 @@ class PinsTest : public StackTest {
     std::map<std::string, fs::path> m_bundles;
 };
 
-TEST_F(PinsTest, ARollbackReTagsTheImageTheRevisionRan) {
+TEST_P(PinsTest, ARollbackReTagsTheImageTheRevisionRan) {
     const auto [a, b] = deploy_one_then_two();
     const std::string first_id = revisions_record()["projects"][m_project][0]["deployment_id"];
     const auto rollback = deploy(revision(1));
@@ -142,7 +142,7 @@ TEST_F(PinsTest, ARollbackReTagsTheImageTheRevisionRan) {
     EXPECT_EQ(entries[0]["services"]["app"]["digest"].get<std::string>().rfind("sha256:", 0), 0u);
 }
 
-TEST_F(PinsTest, ARollbackPullsByDigestAnImageNoLongerLocal) {
+TEST_P(PinsTest, ARollbackPullsByDigestAnImageNoLongerLocal) {
     const auto [a, b] = deploy_one_then_two();
     const auto removed = run_command({"docker", "rmi", a}, Millis(30000));
     ASSERT_TRUE(removed.ok()) << removed.describe();
@@ -153,12 +153,18 @@ TEST_F(PinsTest, ARollbackPullsByDigestAnImageNoLongerLocal) {
     EXPECT_EQ(report(id)["hooks"]["after-install"]["pins"][0]["action"], "pull_by_digest");
 }
 
-TEST_F(PinsTest, PinNeverRunsWhatTheTagNamesNow) {
+TEST_P(PinsTest, PinNeverRunsWhatTheTagNamesNow) {
     const auto [a, b] = deploy_one_then_two("never");
     const std::string id = expect_deployed(deploy(revision(1, "never")));
     EXPECT_EQ(running_image(), b);
     EXPECT_EQ(log_file(id).find("pinned"), std::string::npos) << log_file(id);
 }
+
+// Compose v1 and v2 decide differently whether a re-tagged image recreates a container (v1
+// compares the image id it resolves, v2 the configuration hash and the image): both must run
+// the pinned image.
+INSTANTIATE_TEST_SUITE_P(Compose, PinsTest, ::testing::ValuesIn(compose_generations()),
+                         generation_name);
 
 }  // namespace
 }  // namespace stagehand::integration

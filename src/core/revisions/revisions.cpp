@@ -101,13 +101,7 @@ std::string bundle_fingerprint(std::vector<BundleFile> files) {
         hash.update(file.sha256);
         hash.update("\n");
     }
-    static constexpr std::string_view k_hex = "0123456789abcdef";
-    std::string out;
-    for (const auto byte : hash.digest()) {
-        out += k_hex[byte >> 4];
-        out += k_hex[byte & 0xf];
-    }
-    return out;
+    return hash.hex_digest();
 }
 
 void record_revision(RevisionsRecord& record, const std::string& project, RevisionEntry entry) {

@@ -152,6 +152,25 @@ TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
         << r.result.failure;
 }
 
+// A daemon stalled by a memory stampede before the kernel killed anything (the kill came
+// later, or never: the box thrashes): the verdict can name no kill yet, but says the host was
+// short of memory when the daemon went silent, which is what the operator needs to know.
+TEST(StartSequence, SilentDaemonOnAHostShortOfMemorySaysSo) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    host.base = 950 * k_mib;  // the rest of the host: under a tenth of the 1 GiB is left
+    host.silent_during_up = "kafka";
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
+        << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" (while the host was short of memory: lowest sampled "
+                                    "available "),
+              std::string::npos)
+        << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" of 1024 MiB"), std::string::npos) << r.result.failure;
+}
+
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {
     auto services = reference_workload();
     services["kafka"].crash_after = Millis(700);

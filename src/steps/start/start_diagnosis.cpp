@@ -1,6 +1,7 @@
 #include "steps/start/start_diagnosis.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "core/gate/gate.hpp"
@@ -12,6 +13,8 @@ namespace {
 
 constexpr int k_log_lines = 10;
 constexpr std::size_t k_log_line_bytes = 200;
+// PSI "some" over 10 s at which tasks waiting on memory are a fact worth a verdict's words.
+constexpr double k_high_pressure_percent = 10.0;
 
 }  // namespace
 
@@ -84,6 +87,26 @@ std::string oom_kills_first(std::int64_t kills, std::optional<core::Bytes> lowes
            (kills == 1 ? " process" : " processes") +
            " on this host during the start (system-wide: the host ran out of memory" + lowest +
            "); then " + message;
+}
+
+std::string memory_shortage_note(std::optional<core::Bytes> lowest_available, core::Bytes total,
+                                 std::optional<double> psi_some_avg10) {
+    const bool little_left = lowest_available && total > 0 && *lowest_available * 10 < total;
+    const bool pressure = psi_some_avg10 && *psi_some_avg10 >= k_high_pressure_percent;
+    if (!little_left && !pressure) {
+        return "";
+    }
+    std::string note = " (while the host was short of memory: ";
+    if (lowest_available) {
+        note += "lowest sampled available " + core::format_mib(*lowest_available) + " of " +
+                core::format_mib(total);
+    }
+    if (psi_some_avg10) {
+        char text[64];
+        std::snprintf(text, sizeof text, "memory pressure some avg10 %.1f%%", *psi_some_avg10);
+        note += std::string(lowest_available ? ", " : "") + text;
+    }
+    return note + ")";
 }
 
 // (The gate's next decision alone blamed the next service in line, "gesture-service ...

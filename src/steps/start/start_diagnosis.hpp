@@ -39,6 +39,12 @@ std::vector<std::string> memory_diagnosis(const core::StartPlan& plan,
 std::string oom_kills_first(std::int64_t kills, std::optional<core::Bytes> lowest_available,
                             const std::string& message);
 
+// " (while the host was short of memory: lowest sampled available 61 MiB of 965 MiB, memory
+// pressure some avg10 42.0%)" when under a tenth of `total` was left or memory pressure was
+// high; "" otherwise. Put after a failure of Docker's own that no OOM kill explains (yet).
+std::string memory_shortage_note(std::optional<core::Bytes> lowest_available, core::Bytes total,
+                                 std::optional<double> psi_some_avg10);
+
 struct Interruption {
     std::string service;  // the one awaited or cut short ("" when none)
     std::string verdict;

@@ -396,7 +396,8 @@ std::optional<std::int64_t> StartLoop::host_oom_kills() {
 std::string StartLoop::after_host_oom_kills(const std::string& message) {
     const auto now = host_oom_kills();
     if (!now || !m_host_oom_at_start || *now <= *m_host_oom_at_start) {
-        return message;
+        return message + memory_shortage_note(m_watch.lowest_available(), m_snapshot.total,
+                                              m_snapshot.psi_some_avg10);
     }
     const auto kills = *now - *m_host_oom_at_start;
     // The report counts them too (and a run with an OOM kill teaches no profile).

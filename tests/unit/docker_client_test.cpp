@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -190,17 +191,90 @@ TEST(DockerEngineClient, FullAcceptQueueIsAnUnansweredDaemon) {
     }
 }
 
-// A pull is exempt: the daemon says nothing while a slow registry answers it, so only the
-// run's deadline (or the pull step's own timeout) bounds it.
-TEST(DockerEngineClient, PullOutwaitsTheAnswerTimeout) {
-    SilentSocket daemon;
-    EngineDocker docker(daemon.path, nullptr, 200ms);
+// A daemon whose registry is slow: it answers pings at once and holds every other request
+// (a pull) open without a word until it is destroyed.
+class SlowRegistryDaemon {
+  public:
+    SilentSocket socket;
+    std::atomic<int> pings{0};
+
+    SlowRegistryDaemon() {
+        m_thread = std::thread([this] {
+            for (;;) {
+                const int conn = ::accept4(socket.fd, nullptr, nullptr, SOCK_CLOEXEC);
+                if (conn < 0 || m_stop) {
+                    if (conn >= 0) {
+                        ::close(conn);
+                    }
+                    return;
+                }
+                std::string head;
+                char buf[4096];
+                while (!contains(head, "\r\n\r\n")) {
+                    const ssize_t n = ::read(conn, buf, sizeof buf);
+                    if (n <= 0) {
+                        break;
+                    }
+                    head.append(buf, static_cast<std::size_t>(n));
+                }
+                if (contains(head, "GET /_ping")) {
+                    ++pings;
+                    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK";
+                    (void)!::write(conn, ok.data(), ok.size());
+                    ::close(conn);
+                } else {
+                    m_held.push_back(conn);
+                }
+            }
+        });
+    }
+    ~SlowRegistryDaemon() {
+        m_stop = true;
+        ::shutdown(socket.fd, SHUT_RDWR);  // ends the accept
+        m_thread.join();
+        for (const int conn : m_held) {
+            ::close(conn);
+        }
+    }
+
+  private:
+    std::atomic<bool> m_stop{false};
+    std::vector<int> m_held;
+    std::thread m_thread;
+};
+
+// A pull is exempt from the answer timeout: the daemon says nothing while a slow registry
+// answers it, so only the run's deadline (or the pull step's own timeout) bounds it, as long
+// as the daemon itself still answers.
+TEST(DockerEngineClient, PullOutwaitsTheAnswerTimeoutWhileTheDaemonAnswersPings) {
+    SlowRegistryDaemon daemon;
+    EngineDocker docker(daemon.socket.path, nullptr, 200ms);
     const Cancel cancel;
     const auto start = std::chrono::steady_clock::now();
     auto pulled = docker.pull("127.0.0.1:5000/x:1", in(1s), cancel);
     ASSERT_FALSE(pulled.ok());
     EXPECT_EQ(pulled.error().code, ETIMEDOUT) << pulled.error().message;
     EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_GE(daemon.pings.load(), 2) << "the daemon was not asked whether it is alive";
+}
+
+// A daemon that froze during a pull was waited on until the run's deadline (the appspec's
+// timeout: often many minutes), silent as a slow registry is. A ping on its own connection
+// after each answer timeout of silence tells the two apart: the frozen one is named.
+TEST(DockerEngineClient, PullOnAFrozenDaemonIsNamed) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path, nullptr, 200ms);
+    const Cancel cancel;
+    const auto start = std::chrono::steady_clock::now();
+    auto pulled = docker.pull("127.0.0.1:5000/x:1", in(10s), cancel);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(pulled.ok());
+    EXPECT_EQ(pulled.error().code, k_daemon_unresponsive) << pulled.error().message;
+    EXPECT_TRUE(contains(pulled.error().message, "Docker daemon at " + daemon.path +
+                                                     " did not answer for 200ms (GET /_ping"))
+        << pulled.error().message;
+    EXPECT_TRUE(contains(pulled.error().message, "POST /images/create")) << pulled.error().message;
+    EXPECT_LT(took, 2s);
 }
 
 // Accepts one connection, reads the request head, then sends `head` and each of `pieces`

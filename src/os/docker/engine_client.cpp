@@ -36,8 +36,9 @@ constexpr std::chrono::milliseconds k_observe_every{1000};
 // not "in progress", so there is nothing to wait on): we try again this often.
 constexpr std::chrono::milliseconds k_connect_retry{10};
 
-// How a wait on the daemon ended, when it did not end with the socket ready.
-enum class Stall { timed_out, unanswered, cancelled };
+// How a wait on the daemon ended, when it did not end with the socket ready. `frozen`: a
+// patient request's daemon did not answer a ping either (the ping's error says so).
+enum class Stall { timed_out, unanswered, cancelled, frozen };
 
 // "GET /containers/json": the request without its query (filters are long and say little).
 std::string describe_request(const EngineRequest& request) {
@@ -81,6 +82,9 @@ class SocketConnection final : public EngineConnection {
     // The end of a wait that began at `quiet_since`, and whether it is the answer timeout.
     std::pair<MonoTime, bool> wait_end(MonoTime quiet_since, MonoTime deadline) const;
     util::Error fail(std::string_view what, Stall stall) const;
+    // For a patient request: a ping on a connection of its own; the error when the daemon
+    // does not answer it either (frozen, not waiting on a registry), nullopt when it does.
+    std::optional<util::Error> daemon_frozen(MonoTime deadline, const Cancel& cancel) const;
     util::Error fail(std::string_view what, const error_code& ec) const {
         return util::Error{
             "Docker daemon at " + m_socket_path + ": " + std::string(what) + ": " + ec.message(),
@@ -103,6 +107,7 @@ class SocketConnection final : public EngineConnection {
     bool m_patient = false;  // EngineRequest::patient
     std::string m_error;
     bool m_finished = false;
+    mutable std::optional<util::Error> m_frozen;  // the ping's error behind Stall::frozen
 };
 
 std::pair<MonoTime, bool> SocketConnection::wait_end(MonoTime quiet_since,
@@ -112,17 +117,34 @@ std::pair<MonoTime, bool> SocketConnection::wait_end(MonoTime quiet_since,
     return {bounded ? silent_until : deadline, bounded};
 }
 
+std::optional<util::Error> SocketConnection::daemon_frozen(MonoTime deadline,
+                                                           const Cancel& cancel) const {
+    SocketConnection ping(m_socket_path, m_answer_timeout, m_observer);
+    auto answered = ping.open(EngineRequest{"GET", "/_ping", {}, false}, deadline, cancel);
+    if (answered || answered.error().code != k_daemon_unresponsive) {
+        return std::nullopt;  // alive (or gone: the request's own socket then ends)
+    }
+    auto error = std::move(answered).error();
+    error.message += " while " + m_what + " waited";
+    return error;
+}
+
 std::optional<Stall> SocketConnection::await_readable(MonoTime quiet_since, MonoTime deadline,
                                                       const Cancel& cancel) const {
     const auto [end, bounded] = wait_end(quiet_since, deadline);
     const bool observed = m_observer != nullptr && *m_observer;
+    // A patient request (a pull) is silent while the registry is slow, and as silent when
+    // the daemon froze (a frozen dockerd held a pull until the run's deadline): after each
+    // answer timeout of silence the daemon is pinged on its own connection.
+    MonoTime next_ping = quiet_since + m_answer_timeout;
     for (;;) {
         const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - quiet_since);
         const MonoTime tick = quiet_since + (silent / k_observe_every + 1) * k_observe_every;
+        MonoTime wake = observed ? std::min(end, tick) : end;
+        wake = m_patient ? std::min(wake, next_ping) : wake;
         pollfd entry{m_fd.get(), POLLIN, 0};
-        const auto waited =
-            wait_any(std::span<pollfd>(&entry, 1), observed ? std::min(end, tick) : end, cancel);
+        const auto waited = wait_any(std::span<pollfd>(&entry, 1), wake, cancel);
         if (waited) {
             return std::nullopt;
         }
@@ -132,9 +154,19 @@ std::optional<Stall> SocketConnection::await_readable(MonoTime quiet_since, Mono
         if (std::chrono::steady_clock::now() >= end) {
             return bounded ? Stall::unanswered : Stall::timed_out;
         }
+        if (m_patient && std::chrono::steady_clock::now() >= next_ping) {
+            if ((m_frozen = daemon_frozen(deadline, cancel))) {
+                return Stall::frozen;
+            }
+            if (cancel.fired()) {
+                return Stall::cancelled;
+            }
+            next_ping = std::chrono::steady_clock::now() + m_answer_timeout;
+            continue;
+        }
         // The tick: progress while the daemon is silent. (A failing poll(2), which takes only
         // valid fds here, goes round again and is still bounded by `end`.)
-        if (waited.error().code == ETIMEDOUT) {
+        if (waited.error().code == ETIMEDOUT && observed) {
             (*m_observer)(m_what, std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::steady_clock::now() - quiet_since));
         }
@@ -151,6 +183,8 @@ util::Error SocketConnection::fail(std::string_view what, Stall stall) const {
             return util::Error{"Docker daemon at " + m_socket_path + " did not answer for " +
                                    core::format_duration(m_answer_timeout) + " (" + m_what + ")",
                                k_daemon_unresponsive};
+        case Stall::frozen:
+            return *m_frozen;
         case Stall::timed_out:
             break;
     }

@@ -79,7 +79,7 @@ HookOutcome boot_project(HookEnv& env, const core::BootEntry& entry, os::EngineD
                          entry.deployment_id + " left it (" + entry.time + "), gate " +
                          core::to_string(plan.gate));
     os::PosixProcessRunner runner(k_child_grace);
-    steps::ContainerStarter starter(docker, inputs.project, env.log);
+    steps::ContainerStarter starter(docker, inputs.project);
     steps::Context context{env.clock, env.cancel, env.deadline, env.log, runner, &docker, &starter};
     HookOutcome outcome;
     outcome.report["boot"] = {{"deployment_id", entry.deployment_id},

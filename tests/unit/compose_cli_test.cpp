@@ -256,6 +256,31 @@ TEST(ComposeCli, ErrorCarriesComposesOwnStderrTail) {
     EXPECT_NE(stopped.error().message.find("timed out"), std::string::npos);
 }
 
+// Docker's runtime refusing a start (runc's init gone under memory pressure: seen in the VM)
+// is a server error, EIO like the Engine's HTTP 500, which the start loop retries once; any
+// other compose failure carries no such code.
+TEST(ComposeCli, RuntimeRefusalIsAServerError) {
+    ScriptedRunner runner;
+    const std::string base = "docker compose --ansi never --progress plain -p p -f /a/b.yml";
+    runner.answers[base + " up -d --no-deps kafka"] = exited(
+        1, "",
+        " Container p-kafka-1  Starting\nError response from daemon: failed to create task for "
+        "container: failed to create shim task: OCI runtime create failed: runc create failed: "
+        "unable to start container process: waiting for init preliminary setup: read init-p: "
+        "connection reset by peer: unknown\n");
+    runner.answers[base + " up -d --no-deps web"] =
+        exited(1, "", "Error response from daemon: No such image: web:1\n");
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
+                       runner);
+    const Cancel cancel;
+    const auto refused = compose.up_service("kafka", k_deadline, cancel);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, EIO) << refused.error().message;
+    const auto missing = compose.up_service("web", k_deadline, cancel);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, 0) << missing.error().message;
+}
+
 // Issue 13 item 7: a SIGTERM while `docker compose version` runs is not "no compose found",
 // and the fallback to docker-compose is not tried once the run is cancelled.
 TEST(ComposeDetect, SigtermWhileProbingIsAnInterruptionNotNoCompose) {

@@ -141,6 +141,39 @@ TEST(StartSequence, OomKillBeforeAComposeFailureIsNamedFirst) {
                               "to create task");
 }
 
+// A start Docker refused with a runtime error (EIO) can be transient: seen in the VM after a
+// power cut, runc's "read init-p: connection reset by peer" under memory pressure; the same
+// start a moment later works. Once only, with a warning; a second refusal is the answer; and
+// not after an OOM kill (the test above: the host is out of memory, the kill is the cause).
+TEST(StartSequence, AStartDockerRefusedIsRetriedOnceWithAWarning) {
+    SimRun r;
+    SimHost host(r.clock, reference_workload());
+    host.refused_ups["kafka"] = 1;
+    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1));
+    ASSERT_TRUE(r.result.ok) << r.result.failure;
+    EXPECT_EQ(host.refusals, 1);
+    EXPECT_TRUE(r.log.has(util::Level::warn, "Docker refused the start ("))
+        << ::testing::PrintToString(r.log.lines());
+    EXPECT_TRUE(r.log.has(util::Level::warn, "retrying the start once in 2.0s"))
+        << ::testing::PrintToString(r.log.lines());
+
+    SimRun twice;
+    SimHost refusing(twice.clock, reference_workload());
+    refusing.refused_ups["kafka"] = 2;
+    run(twice, refusing,
+        plan_for(reference_workload(), reference_order(), core::Gate::adaptive, 1));
+    ASSERT_FALSE(twice.result.ok);
+    EXPECT_EQ(refusing.refusals, 2);
+    EXPECT_EQ(twice.result.failed_service, "kafka");
+    EXPECT_NE(twice.result.failure.find("read init-p"), std::string::npos) << twice.result.failure;
+
+    SimRun oom;
+    SimHost killing(oom.clock, reference_workload());
+    killing.oom_refused_during_up = "kafka";
+    run(oom, killing, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    EXPECT_EQ(killing.refusals, 1) << "retried a start after the kernel's OOM kill";
+}
+
 // The same silence without an OOM kill stays the daemon's alone.
 TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
     SimRun r;

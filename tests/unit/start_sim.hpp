@@ -21,6 +21,7 @@
 #include "support/fake_clock.hpp"
 #include "support/no_runner.hpp"
 #include "support/null_log.hpp"
+#include "support/recording_log.hpp"
 
 namespace stagehand::steps::sim {
 
@@ -68,6 +69,7 @@ class SimHost final : public os::Docker,
     int cpu_reads = 0;        // a container's CPU time read
     int listening_reads = 0;  // a container's listening sockets read (readlinks + tables)
     std::vector<std::string> started;
+    int refusals = 0;  // `compose up` calls refused
     // The service whose `compose up` gets the run's SIGTERM while its child runs (the Cancel
     // fires mid-call and compose's child ends "cancelled").
     std::string sigterm_during_up;
@@ -82,6 +84,9 @@ class SimHost final : public os::Docker,
     // The `compose up` of this service fails the way Docker refuses a start whose runc init
     // the OOM killer took (CI's VM, 2026-12-06), after the kernel's OOM killer took a process.
     std::string oom_refused_during_up;
+    // Docker refuses this many `compose up` of a service the same way without an OOM kill (a
+    // transient runtime error), then starts it.
+    std::map<std::string, int> refused_ups;
     bool frozen = false;
     os::MonoTime frozen_at{};
 
@@ -281,8 +286,15 @@ class SimHost final : public os::Docker,
                     service + "` ran",
                 os::k_daemon_unresponsive};
         }
-        if (service == oom_refused_during_up) {
-            ++oom_kills;
+        if (auto refused = refused_ups.find(service);
+            service == oom_refused_during_up ||
+            (refused != refused_ups.end() && refused->second > 0)) {
+            if (service == oom_refused_during_up) {
+                ++oom_kills;
+            } else {
+                --refused->second;
+            }
+            ++refusals;
             m_clock.advance(up_latency);
             return util::Error{
                 "Error response from daemon: failed to create task for container: "
@@ -496,7 +508,7 @@ inline std::vector<std::pair<std::string, std::vector<std::string>>> reference_o
 struct SimRun {
     testing::FakeClock clock;
     os::Cancel cancel;
-    testing::NullLog log;
+    testing::RecordingLog log;
     StartResult result;
     int probe_calls = 0;
     int probes_with_running_container = 0;  // the snapshot a probe got held its container

@@ -25,6 +25,13 @@ int error_code_of(const ProcessOutcome& outcome) {
     return outcome.cancelled ? ECANCELED : outcome.timed_out ? ETIMEDOUT : 0;
 }
 
+// Docker's runtime refused to create or start a container ("OCI runtime create failed",
+// "OCI runtime start failed"): a server error, as the Engine answers it with HTTP 500. Seen
+// transient under memory pressure (runc's "read init-p: connection reset by peer").
+bool refused_by_runtime(std::string_view why) {
+    return why.find("OCI runtime ") != std::string_view::npos;
+}
+
 // Runs `<command> version --short`; fills `flavour` or returns why it does not work.
 util::Status probe(const std::vector<std::string>& command, ProcessRunner& runner,
                    MonoTime deadline, const Cancel& cancel, ComposeFlavour& flavour) {
@@ -171,8 +178,9 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (why.empty()) {
         why = last_lines(outcome->out, k_error_lines);
     }
+    const int code = error_code_of(*outcome);
     return util::Error{what + " " + outcome->describe() + (why.empty() ? "" : ":\n" + why),
-                       error_code_of(*outcome)};
+                       code == 0 && refused_by_runtime(why) ? EIO : code};
 }
 
 util::Status CliCompose::up_service(const std::string& service, MonoTime deadline,

@@ -1,10 +1,6 @@
 #include "steps/start/container_starter.hpp"
 
-#include <algorithm>
 #include <cerrno>
-
-#include "os/sys/wait.hpp"
-#include "util/units_text.hpp"
 
 namespace stagehand::steps {
 
@@ -18,23 +14,7 @@ util::Status ContainerStarter::up_service(const std::string& service, os::MonoTi
         if (container.service != service) {
             continue;
         }
-        auto started = m_docker.start_container(container.id, deadline, cancel);
-        // A server error (EIO: HTTP 500) at boot can be transient: seen in the VM after a power
-        // cut, runc's "waiting for init preliminary setup: read init-p: connection reset by
-        // peer" (Docker 26.1, memory pressure) failed one start and with it the whole boot;
-        // the same start a moment later works. Docker's own restart policies retry for the
-        // same reason. Once only: a refusal that lasts is the answer.
-        if (started || started.error().code != EIO) {
-            return started;
-        }
-        m_log.warn(service, "Docker refused the start (" + started.error().message +
-                                "): retrying the start once in " +
-                                util::format_seconds(m_retry_after));
-        const auto retry_at = std::min(deadline, os::MonoTime::clock::now() + m_retry_after);
-        if (auto paused = os::wait_any({}, retry_at, cancel);
-            !paused && paused.error().code == ECANCELED) {
-            return paused;
-        }
+        // A refusal (EIO: HTTP 500) goes back to the start loop, which retries it once.
         return m_docker.start_container(container.id, deadline, cancel);
     }
     return util::Error{"no container of service " + service + " in project " + m_project +

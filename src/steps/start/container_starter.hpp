@@ -4,27 +4,22 @@
 // already, stopped, configured as compose made them; running compose again would need the
 // revision's folder (the agent deletes old ones) and could recreate them.
 
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "os/docker/docker.hpp"
-#include "util/log.hpp"
 
 namespace stagehand::steps {
 
 class ContainerStarter final : public os::Compose {
   public:
-    // `retry_after`: the pause before the one retry of a start Docker refused (up_service).
-    ContainerStarter(os::Docker& docker, std::string project, util::Log& log,
-                     std::chrono::milliseconds retry_after = std::chrono::seconds(2))
-        : m_docker(docker), m_project(std::move(project)), m_log(log), m_retry_after(retry_after) {}
+    ContainerStarter(os::Docker& docker, std::string project)
+        : m_docker(docker), m_project(std::move(project)) {}
 
     std::string describe() const override { return "the Engine API (recorded containers)"; }
-    // Starts the project's container of `service` (one already running is left alone). A
-    // start Docker refuses with a server error is retried once, `retry_after` later, with a
-    // warning. Error: the service has no container (removed since the deployment), or Docker
-    // refused twice.
+    // Starts the project's container of `service` (one already running is left alone). Error:
+    // the service has no container (removed since the deployment), or Docker refused the start
+    // (EIO for a server error, which the start loop retries once).
     util::Status up_service(const std::string& service, os::MonoTime deadline,
                             const os::Cancel& cancel) override;
     // Stops each service's running containers, in the order given; `timeout_seconds` is
@@ -35,8 +30,6 @@ class ContainerStarter final : public os::Compose {
   private:
     os::Docker& m_docker;
     std::string m_project;
-    util::Log& m_log;
-    std::chrono::milliseconds m_retry_after;
 };
 
 }  // namespace stagehand::steps

@@ -1,6 +1,7 @@
 #include "steps/start/start_sequence.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 
@@ -8,6 +9,8 @@
 #include "core/gate/gate.hpp"
 #include "steps/start/container_watch.hpp"
 #include "steps/start/start_diagnosis.hpp"
+#include "util/text.hpp"
+#include "util/units_text.hpp"
 
 namespace stagehand::steps {
 
@@ -19,6 +22,8 @@ using core::Millis;
 // Events drive the watch; a full listing this often only backs them up.
 constexpr Millis k_full_refresh{2000};
 constexpr Millis k_max_recheck{2000};
+// The pause before the one retry of a start Docker refused (StartLoop::up_service).
+constexpr Millis k_refused_start_retry{2000};
 
 // How often a starting service is probed, and sampled when a probe or healthcheck says when
 // it is ready: every poll at first, then a twentieth of the time it has been starting, up to
@@ -259,6 +264,7 @@ class StartLoop {
     void fail(const Decision& decision);
     void finish_records();
     StartResult failed(const std::string& service, const std::string& why);
+    util::Status up_service(const std::string& name);
     std::optional<std::int64_t> host_oom_kills();
     std::string after_host_oom_kills(const std::string& message);
     StartResult interrupted();
@@ -300,7 +306,7 @@ bool StartLoop::start(const Decision& decision) {
     } else {
         m_context.log.info(service.name, message);
     }
-    auto up = m_host.compose.up_service(service.name, m_context.deadline, m_context.cancel);
+    auto up = up_service(service.name);
     if (!up) {
         if (m_context.cancel.fired()) {
             m_cut_short = index;  // for interrupted(): the signal cut this start short
@@ -379,6 +385,30 @@ void StartLoop::finish_records() {
         m_result.services[i].peak = m_snapshot.services[i].peak;
         m_result.services[i].oom_kill = m_snapshot.services[i].oom.kind;
     }
+}
+
+// A start Docker refused with a server error (EIO: HTTP 500, compose's "OCI runtime ...
+// failed") can be transient: seen in the VM after a power cut, runc's "waiting for init
+// preliminary setup: read init-p: connection reset by peer" (Docker 26.1, memory pressure)
+// failed one start and with it the whole boot; the same start a moment later works. Docker's
+// own restart policies retry for the same reason. Once only: a refusal that lasts is the
+// answer; and not after a kernel OOM kill, which is then the cause (after_host_oom_kills).
+util::Status StartLoop::up_service(const std::string& name) {
+    auto up = m_host.compose.up_service(name, m_context.deadline, m_context.cancel);
+    const auto kills = host_oom_kills();
+    if (up || up.error().code != EIO ||
+        (kills && m_host_oom_at_start && *kills > *m_host_oom_at_start)) {
+        return up;
+    }
+    m_context.log.warn(name, "Docker refused the start (" + util::first_line(up.error().message) +
+                                 "): retrying the start once in " +
+                                 util::format_seconds(k_refused_start_retry));
+    const auto retry_at =
+        std::min(m_context.deadline, m_context.clock.now() + k_refused_start_retry);
+    if (!m_context.clock.sleep_until(retry_at, m_context.cancel)) {
+        return up;  // cancelled: the caller sees the interruption
+    }
+    return m_host.compose.up_service(name, m_context.deadline, m_context.cancel);
 }
 
 std::optional<std::int64_t> StartLoop::host_oom_kills() {

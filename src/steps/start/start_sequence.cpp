@@ -395,9 +395,11 @@ void StartLoop::finish_records() {
 // answer; and not after a kernel OOM kill, which is then the cause (after_host_oom_kills).
 util::Status StartLoop::up_service(const std::string& name) {
     auto up = m_host.compose.up_service(name, m_context.deadline, m_context.cancel);
-    const auto kills = host_oom_kills();
-    if (up || up.error().code != EIO ||
-        (kills && m_host_oom_at_start && *kills > *m_host_oom_at_start)) {
+    if (up || up.error().code != EIO) {
+        return up;
+    }
+    if (const auto kills = host_oom_kills();
+        kills && m_host_oom_at_start && *kills > *m_host_oom_at_start) {
         return up;
     }
     m_context.log.warn(name, "Docker refused the start (" + util::first_line(up.error().message) +

@@ -150,6 +150,11 @@ check_results() {
   done < <(expected_cases)
   printf '\nfigures:\n'
   sed 's/^/  /' "$out/figures.tsv" 2>/dev/null || true
+  # rig/vm.sh boots the same disk again after a guest kernel panic (TCG): say it happened.
+  local panics
+  panics=$(find "$out" -maxdepth 1 -name 'panic-*.serial.log' | wc -l)
+  ((panics == 0)) || printf '  guest_kernel_panics\t%s (serial consoles: %s/panic-*.serial.log)\n' \
+    "$panics" "$out"
   if [[ -f $out/memavailable.tsv ]]; then
     printf '  lowest_memavailable_mib_sampled\t%s\n' "$(sort -t$'\t' -k2n "$out/memavailable.tsv" |
       head -n1 | cut -f2)"

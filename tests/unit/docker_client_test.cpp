@@ -66,6 +66,26 @@ void expect_silent_daemon_named(Call call, const std::string& silence, const std
     EXPECT_LT(took, 3s);
 }
 
+// Calls `call` on a daemon that accepts and never answers, and fires the Cancel (SIGTERM)
+// 100 ms in: the call must end "cancelled" (ECANCELED) within `within`.
+template <class Call>
+void expect_cancel_ends_it(Call call, std::chrono::milliseconds within) {
+    SilentSocket daemon;
+    EngineDocker docker(daemon.path);
+    const Cancel cancel;
+    std::thread firer([&] {
+        std::this_thread::sleep_for(100ms);  // the request must be in flight, not pre-empted
+        cancel.fire(CancelReason::sigterm);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const util::Error error = call(docker, cancel);
+    const auto took = std::chrono::steady_clock::now() - start;
+    firer.join();
+    EXPECT_EQ(error.code, ECANCELED) << error.message;
+    EXPECT_TRUE(contains(error.message, "cancelled")) << error.message;
+    EXPECT_LT(took, within);
+}
+
 TEST(DockerEngineClient, SocketPathFromDockerHost) {
     EXPECT_EQ(*docker_socket_path(nullptr), "/var/run/docker.sock");
     EXPECT_EQ(*docker_socket_path(""), "/var/run/docker.sock");
@@ -108,21 +128,11 @@ TEST(DockerEngineClient, HungDaemonHitsTheDeadline) {
 }
 
 TEST(DockerEngineClient, CancelEndsAHungRequest) {
-    SilentSocket daemon;
-    EngineDocker docker(daemon.path);
-    const Cancel cancel;
-    std::thread firer([&] {
-        std::this_thread::sleep_for(100ms);  // the request must be in flight, not pre-empted
-        cancel.fire(CancelReason::sigterm);
-    });
-    const auto start = std::chrono::steady_clock::now();
-    auto pulled = docker.pull("127.0.0.1:5000/x:1", in(60s), cancel);
-    const auto took = std::chrono::steady_clock::now() - start;
-    firer.join();
-    ASSERT_FALSE(pulled.ok());
-    EXPECT_EQ(pulled.error().code, ECANCELED);
-    EXPECT_TRUE(contains(pulled.error().message, "cancelled")) << pulled.error().message;
-    EXPECT_LT(took, 5s);
+    expect_cancel_ends_it(
+        [](EngineDocker& docker, const Cancel& cancel) {
+            return docker.pull("127.0.0.1:5000/x:1", in(60s), cancel).error();
+        },
+        5s);
 }
 
 // Issue 13 item 8: a daemon that accepts and never answers stalled every call until the run's
@@ -387,20 +397,9 @@ TEST(DockerEngineEvents, ErrorAnswerIsAnError) {
 // open only at its 10 s bound: under the agent's `runas`, su SIGKILLs 2 s after its SIGTERM,
 // so no verdict and no report. The open now ends on the run's Cancel like every other call.
 TEST(DockerEngineEvents, CancelEndsTheOpenOnASilentDaemon) {
-    SilentSocket daemon;
-    EngineDocker docker(daemon.path);
-    const Cancel cancel;
-    std::thread firer([&] {
-        std::this_thread::sleep_for(100ms);  // the request must be in flight, not pre-empted
-        cancel.fire(CancelReason::sigterm);
-    });
-    const auto start = std::chrono::steady_clock::now();
-    auto stream = docker.events("p", cancel);
-    const auto took = std::chrono::steady_clock::now() - start;
-    firer.join();
-    ASSERT_FALSE(stream.ok());
-    EXPECT_EQ(stream.error().code, ECANCELED) << stream.error().message;
-    EXPECT_LT(took, 1s);
+    expect_cancel_ends_it([](EngineDocker& docker,
+                             const Cancel& cancel) { return docker.events("p", cancel).error(); },
+                          1s);
 }
 
 TEST(DockerEnginePull, ErrorInsideTheStreamIsVerbatim) {

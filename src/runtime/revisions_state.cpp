@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "os/fs/atomic_file.hpp"
 #include "os/fs/state_file.hpp"
@@ -48,6 +49,15 @@ nlohmann::json revision_json(const std::string& fingerprint) {
             {"bundle_commit", env_or_empty("BUNDLE_COMMIT")},
             {"bundle_etag", env_or_empty("BUNDLE_ETAG")},
             {"bundle_version", env_or_empty("BUNDLE_VERSION")}};
+}
+
+// The newest good deployment of this revision (by fingerprint) on this host, if any: the one
+// a rollback pins back to. after-install and its --dry-run ask the same question here.
+std::optional<core::RevisionEntry> last_good_run(const HookEnv& env, const std::string& fingerprint,
+                                                 os::OnDamage on_damage) {
+    const auto record = read_revisions(env.inputs.config.state_dir, env.log, on_damage);
+    const auto* found = core::last_good(record, env.inputs.project, fingerprint);
+    return found != nullptr ? std::optional<core::RevisionEntry>(*found) : std::nullopt;
 }
 
 }  // namespace
@@ -110,9 +120,8 @@ std::string pin_for_rollback(HookEnv& env, steps::Context& ctx,
     if (config.pull.pin == core::PinMode::never) {
         return "";
     }
-    const auto record = read_revisions(config.state_dir, env.log);
-    const auto* recorded = core::last_good(record, env.inputs.project, *fingerprint);
-    if (recorded == nullptr) {
+    const auto recorded = last_good_run(env, *fingerprint, os::OnDamage::set_aside);
+    if (!recorded) {
         return "";
     }
     report["revision"]["ran_before_in"] = recorded->deployment_id;
@@ -135,9 +144,8 @@ nlohmann::ordered_json rollback_plan_json(const HookEnv& env,
         return plan;
     }
     plan["fingerprint"] = *fingerprint;
-    const auto record = read_revisions(config.state_dir, env.log, os::OnDamage::leave_in_place);
-    const auto* recorded = core::last_good(record, env.inputs.project, *fingerprint);
-    if (recorded == nullptr) {
+    const auto recorded = last_good_run(env, *fingerprint, os::OnDamage::leave_in_place);
+    if (!recorded) {
         plan["ran_before_in"] = "none: this revision has not succeeded here, nothing to pin";
         return plan;
     }

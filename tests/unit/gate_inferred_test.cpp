@@ -2,6 +2,8 @@
 // snapshots: the kernel facts (listening ports, cgroup CPU time, memory) set by hand.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
 
@@ -232,6 +234,41 @@ TEST(GateAuto, MemoryStillGatesAutoConcurrency) {
     EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::memory);
 }
 
+// Services learned to be ready within two seconds (a zookeeper, a small consumer) start on a
+// saturated CPU: their work is small, and held back they were left for the end of the run,
+// where each one's quiet second was waited out with the CPU idle (the benchmark's learned run
+// ended 1.5 s after its last long service was ready). Longer or unlearned starts still wait.
+TEST(GateAuto, AShortLearnedStartIsNotHeldBackForTheCpu) {
+    auto plan = plan_of({inferred("a"), inferred("b"), inferred("c")});
+    auto snapshot = snapshot_of(plan, seconds(10));
+    run_for(snapshot.services[0], seconds(10), 0.5);
+    run_for(snapshot.services[1], seconds(10), 0.5);
+    snapshot.last_start = seconds(5);
+    snapshot.cpu_idle = 0.0;  // saturated
+    snapshot.cpu_idle_since = seconds(9);
+    auto decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::wait) << "nothing learned about c";
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::cpu);
+
+    plan.services[2].learned_time_to_ready = milliseconds(3000);
+    EXPECT_EQ(decide(plan, snapshot).kind, Decision::Kind::wait) << "c takes 3 s";
+
+    plan.services[2].learned_time_to_ready = milliseconds(1500);
+    decision = decide(plan, snapshot);
+    EXPECT_EQ(decision.kind, Decision::Kind::start);
+    EXPECT_EQ(decision.service, 2u);
+
+    plan.max_concurrency = 2;  // the cap still holds
+    decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::wait);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::concurrency);
+    plan.max_concurrency = 4;
+    snapshot.available = 150 * k_mib;  // and memory: 150 < 100 + 64
+    decision = decide(plan, snapshot);
+    ASSERT_EQ(decision.kind, Decision::Kind::wait);
+    EXPECT_EQ(decision.reasons.at(0).kind, ReasonKind::memory);
+}
+
 // --- order
 
 TEST(GateOrder, CriticalPathFirstAmongStartableThenPlanOrder) {
@@ -253,6 +290,50 @@ TEST(GateOrder, CriticalPathFirstAmongStartableThenPlanOrder) {
     }
     compute_critical_paths(plan);
     EXPECT_EQ(plan.services[decide(plan, snapshot).service].name, "b") << "nothing learned";
+}
+
+// Two roots of chains that meet (zookeeper -> kafka and rabbitmq -> config-service, both
+// before chat-service): the one unlocking its chain sooner starts first, though the other heads
+// the longer path. Starting rabbitmq first (critical path 15.9 s against 14.0 s) made both roots
+// finish together, and nothing could start during their quiet seconds (20.8 s against 19.7 s
+// for the reference stack in the model).
+TEST(GateOrder, TheServiceUnlockingItsChainSoonestStartsFirst) {
+    auto plan =
+        plan_of({inferred("rabbitmq"), inferred("config", {}, {"rabbitmq"}), inferred("zookeeper"),
+                 inferred("kafka", {}, {"zookeeper"}), inferred("chat", {}, {"config", "kafka"})});
+    const std::map<std::string, Millis> learned{{"rabbitmq", milliseconds(3600)},
+                                                {"config", milliseconds(4300)},
+                                                {"zookeeper", milliseconds(2100)},
+                                                {"kafka", milliseconds(3900)},
+                                                {"chat", milliseconds(8000)}};
+    for (auto& service : plan.services) {
+        service.learned_time_to_ready = learned.at(service.name);
+    }
+    compute_critical_paths(plan);
+    EXPECT_EQ(plan.services[0].critical_path, milliseconds(15900));
+    EXPECT_EQ(plan.services[2].critical_path, milliseconds(14000));
+    EXPECT_NEAR(plan.services[2].unlock_rate, 11.9 / 2.1, 1e-9);
+    EXPECT_NEAR(plan.services[0].unlock_rate, 12.3 / 3.6, 1e-9);
+    EXPECT_EQ(plan.services[4].unlock_rate, 0.0) << "nothing waits on chat";
+    auto snapshot = snapshot_of(plan, seconds(0));
+    EXPECT_EQ(plan.services[decide(plan, snapshot).service].name, "zookeeper");
+}
+
+// Among services nothing waits on, the longest start goes first, whatever the file order:
+// the run then ends on one long service, not on several short ones each waiting alone.
+TEST(GateOrder, AmongLeavesTheLongestFirstInAnyFileOrder) {
+    for (const bool reversed : {false, true}) {
+        std::vector<ServicePlan> services{inferred("gateway"), inferred("chat")};
+        services[0].learned_time_to_ready = milliseconds(6300);
+        services[1].learned_time_to_ready = milliseconds(8000);
+        if (reversed) {
+            std::swap(services[0], services[1]);
+        }
+        auto plan = plan_of(services);
+        compute_critical_paths(plan);
+        EXPECT_EQ(plan.services[decide(plan, snapshot_of(plan, seconds(0))).service].name, "chat")
+            << (reversed ? "chat listed first" : "gateway listed first");
+    }
 }
 
 TEST(GateOrder, ConcurrencyOneKeepsTheStrictOrder) {

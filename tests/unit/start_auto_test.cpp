@@ -96,6 +96,7 @@ TEST(StartAuto, UnannotatedFirstRunIsCloseToTheCpuFloorWithoutOom) {
 TEST(StartAuto, LearnedRunUsesTheKernelPeakPlusMarginAndTheCriticalPath) {
     SimRun first;
     SimHost first_host(first.clock, reference_workload());
+    first_host.up_latency = Millis(300);
     run(first, first_host, unannotated(reference_workload()));
     expect_clean(first, first_host);
     const auto profiles = learned_profiles(first.result);
@@ -106,23 +107,24 @@ TEST(StartAuto, LearnedRunUsesTheKernelPeakPlusMarginAndTheCriticalPath) {
     }
     SimRun second;
     SimHost second_host(second.clock, reference_workload());
+    second_host.up_latency = Millis(300);
     const auto plan = unannotated(reference_workload(), profiles);
     run(second, second_host, plan);
     expect_clean(second, second_host);
-    // Learned needs let more start at once, the longest chain first; the model shows 1.10x.
-    EXPECT_LE(span(second).count(), cpu_floor(reference_workload()).count() * 115 / 100)
+    // The model shows 1.08x (1.13x when the longest chain went first and short services
+    // waited for the CPU until the end).
+    EXPECT_LE(span(second).count(), cpu_floor(reference_workload()).count() * 110 / 100)
         << span(second).count();
     EXPECT_LT(span(second), span(first));
-    // The first start heads the longest learned chain among services with no dependency.
-    std::string longest;
-    Millis best{-1};
+    // The first start is the root unlocking its chain soonest.
+    const core::ServicePlan* soonest = nullptr;
     for (const auto& service : plan.services) {
-        if (service.depends_on.empty() && service.critical_path > best) {
-            best = service.critical_path;
-            longest = service.name;
+        if (service.depends_on.empty() &&
+            (!soonest || service.unlock_rate > soonest->unlock_rate)) {
+            soonest = &service;
         }
     }
-    EXPECT_EQ(second_host.started.front(), longest);
+    EXPECT_EQ(second_host.started.front(), soonest->name);
 }
 
 // The quiet second is judged on samples: with them `poll` (500 ms by default) apart, a

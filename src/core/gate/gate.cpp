@@ -48,6 +48,9 @@ constexpr double k_min_idle_cpus = 0.2;
 // (measured: 26.3 s for the annotated reference stack with the CPU judging every overlap,
 // against 19.7 s with two at once).
 constexpr std::size_t k_free_overlap = 2;
+// Twice the CPU window: a service with inferred readiness is ready no sooner than its quiet
+// second after its work, so within this its work took about a second or less.
+constexpr Millis k_short_start{2 * k_cpu_window};
 
 bool stopped_starting(Phase phase) {
     return phase == Phase::ready || phase == Phase::completed || phase == Phase::gave_up;
@@ -175,7 +178,16 @@ std::optional<Reason> cpu_busy(const Snapshot& snapshot) {
     return std::nullopt;
 }
 
-void add_concurrency_reason(const StartPlan& plan, const Snapshot& snapshot,
+// A start learned to be ready within k_short_start: its own work is small, so starting it on
+// a saturated CPU adds little contention. Held back for the CPU, such services pile up at the
+// end of a run, where each one's quiet second is then waited out with the CPU idle (measured:
+// gesture-service and the kafka consumer added 1.5 s after the last long service was ready).
+bool short_start(const ServicePlan& service) {
+    return service.learned_time_to_ready.count() > 0 &&
+           service.learned_time_to_ready <= k_short_start;
+}
+
+void add_concurrency_reason(const StartPlan& plan, const Snapshot& snapshot, std::size_t index,
                             std::vector<Reason>& reasons) {
     const auto starting = count_starting(snapshot);
     const bool automatic = plan.concurrency == k_concurrency_auto;
@@ -186,7 +198,7 @@ void add_concurrency_reason(const StartPlan& plan, const Snapshot& snapshot,
             {ReasonKind::concurrency, std::to_string(starting) + " service(s) still starting (" +
                                           (automatic ? "max_concurrency " : "concurrency ") +
                                           std::to_string(limit) + ")"});
-    } else if (automatic && starting >= k_free_overlap) {
+    } else if (automatic && starting >= k_free_overlap && !short_start(plan.services[index])) {
         if (auto busy = cpu_busy(snapshot)) {
             reasons.push_back(std::move(*busy));
         }
@@ -236,7 +248,7 @@ Candidate evaluate(const StartPlan& plan, const Snapshot& snapshot, std::size_t 
     const auto& service = plan.services[index];
     Candidate candidate;
     add_dependency_reasons(plan, snapshot, service, candidate.reasons);
-    add_concurrency_reason(plan, snapshot, candidate.reasons);
+    add_concurrency_reason(plan, snapshot, index, candidate.reasons);
     if (pressure_high(plan, snapshot)) {
         char text[96];
         std::snprintf(text, sizeof text, "memory pressure some avg10 %.1f%% (limit %.0f%%)",
@@ -293,10 +305,20 @@ Decision wait_or_timeout(const StartPlan& plan, const Snapshot& snapshot, std::s
     return Decision{Decision::Kind::wait, index, std::move(reasons), false};
 }
 
+// Which of two startable services goes first: the one whose readiness unlocks the most
+// chain per second of its own start, then (among those nothing waits on, or equals) the one
+// heading the longer critical path; the plan order breaks what is left.
+bool starts_before(const ServicePlan& a, const ServicePlan& b) {
+    if (a.unlock_rate != b.unlock_rate) {
+        return a.unlock_rate > b.unlock_rate;
+    }
+    return a.critical_path > b.critical_path;
+}
+
 Decision decide_adaptive(const StartPlan& plan, const Snapshot& snapshot,
                          const std::vector<std::size_t>& pending) {
-    // concurrency 1: strictly in order. Otherwise, of those whose conditions hold, the one
-    // heading the longest critical path; between equals the earliest in the order.
+    // concurrency 1: strictly in order. Otherwise, of those whose conditions hold, the first
+    // by starts_before; between equals the earliest in the order.
     // While services are starting, memory is kept for the pending services heading longer
     // critical paths (kept_room.cpp says why); with none starting nothing can free memory for
     // them, so whatever fits starts (and a service that can never fit meets the dead end).
@@ -310,8 +332,7 @@ Decision decide_adaptive(const StartPlan& plan, const Snapshot& snapshot,
     for (std::size_t k = 0; k < window; ++k) {
         auto candidate = evaluate(plan, snapshot, pending[k], kept ? &*kept : nullptr);
         if (candidate.reasons.empty()) {
-            if (!best ||
-                plan.services[pending[k]].critical_path > plan.services[*best].critical_path) {
+            if (!best || starts_before(plan.services[pending[k]], plan.services[*best])) {
                 best = pending[k];
             }
         } else if (!head) {

@@ -120,6 +120,13 @@ void compute_critical_paths(StartPlan& plan) {
             }
         }
     }
+    // What its readiness unlocks per second of its own start (see unlock_rate in plan.hpp).
+    for (auto& service : plan.services) {
+        const auto own = service.learned_time_to_ready.count();
+        service.unlock_rate = own > 0 ? static_cast<double>(service.critical_path.count() - own) /
+                                            static_cast<double>(own)
+                                      : 0.0;
+    }
 }
 
 namespace {

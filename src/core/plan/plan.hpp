@@ -43,8 +43,13 @@ struct ServicePlan {
     std::vector<std::uint16_t> ports;  // declared container ports (inferred readiness)
     Millis learned_time_to_ready{0};   // 0: nothing learned
     // The longest chain of learned times-to-ready from this service through the planned
-    // services that depend on it (itself included): the gate starts the longest first.
+    // services that depend on it (itself included): the gate keeps memory for the longest, and
+    // among services nothing waits on starts the longest first.
     Millis critical_path{0};
+    // How much chain its readiness unlocks per second of its own start: (critical_path -
+    // learned_time_to_ready) / learned_time_to_ready; 0 for a service nothing waits on. The
+    // gate starts the highest first: it keeps the chains moving (gate.cpp, starts_before).
+    double unlock_rate = 0;
 };
 
 struct StartPlan {

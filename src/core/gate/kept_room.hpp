@@ -36,6 +36,7 @@ class KeptRoom {
     std::vector<std::size_t> m_soon;    // pending, no pending dependency; longest path first
     std::vector<Bytes> m_room;          // m_room[k]: the needs of m_soon[0..k] together
     std::vector<Millis> m_first_ready;  // [k]: the shortest learned time to ready in m_soon[0..k]
+    Millis m_outlasting{0};  // the longest learned chain still ahead of a service starting now
 };
 
 }  // namespace stagehand::core

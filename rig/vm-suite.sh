@@ -59,7 +59,7 @@ make_randhand_bridge() {
     s/,\s*--require, "[^"]*", --require-timeout-s, "[^"]*"//g;
     s/(--cpu-s, ")([0-9.]+)"/$1 . sprintf("%.2f", $2 * '"$k_cpu_scale"') . "\""/ge;
     s/(--(?:peak|steady)-mib, ")([0-9]+)"/$1 . int($2 * '"$k_mem_scale"') . "\""/ge;
-    s/^(\s+interval:) 1s$/$1 15s/mg;
+    s/^(\s+interval:) \d+s$/$1 15s/mg;
     s/\A/# Derived by rig\/vm-suite.sh for the VM: bridge network, CPU and memory scaled.\n/;
   ' "$src/docker-compose.yml" >"$dst/docker-compose.yml"
   perl -0pe '

@@ -48,9 +48,6 @@ constexpr double k_min_idle_cpus = 0.2;
 // (measured: 26.3 s for the annotated reference stack with the CPU judging every overlap,
 // against 19.7 s with two at once).
 constexpr std::size_t k_free_overlap = 2;
-// Twice the CPU window: a service with inferred readiness is ready no sooner than its quiet
-// second after its work, so within this its work took about a second or less.
-constexpr Millis k_short_start{2 * k_cpu_window};
 
 bool stopped_starting(Phase phase) {
     return phase == Phase::ready || phase == Phase::completed || phase == Phase::gave_up;
@@ -176,15 +173,6 @@ std::optional<Reason> cpu_busy(const Snapshot& snapshot) {
         return Reason{ReasonKind::cpu, text};
     }
     return std::nullopt;
-}
-
-// A start learned to be ready within k_short_start: its own work is small, so starting it on
-// a saturated CPU adds little contention. Held back for the CPU, such services pile up at the
-// end of a run, where each one's quiet second is then waited out with the CPU idle (measured:
-// gesture-service and the kafka consumer added 1.5 s after the last long service was ready).
-bool short_start(const ServicePlan& service) {
-    return service.learned_time_to_ready.count() > 0 &&
-           service.learned_time_to_ready <= k_short_start;
 }
 
 void add_concurrency_reason(const StartPlan& plan, const Snapshot& snapshot, std::size_t index,
@@ -378,6 +366,15 @@ Decision wait_for_starting(const StartPlan& plan, const Snapshot& snapshot) {
 }
 
 }  // namespace
+
+// Its own work is small, so starting it on a saturated CPU adds little contention. Held back
+// for the CPU, such services piled up at the end of a run, where each one's quiet second was
+// then waited out with the CPU idle (measured: gesture-service and the kafka consumer added
+// 1.5 s after the last long service was ready).
+bool short_start(const ServicePlan& service) {
+    return service.learned_time_to_ready.count() > 0 &&
+           service.learned_time_to_ready <= k_short_start;
+}
 
 Decision decide(const StartPlan& plan, const Snapshot& snapshot) {
     if (auto failure = check_failures(plan, snapshot)) {

@@ -77,6 +77,14 @@ bool quiet_lately(const ServiceState& state, double quiet_percent);
 // samples `poll` apart (500 ms by default) saw it up to a poll late at every link of a chain.
 inline constexpr Millis k_quiet_tick{100};
 
+// Twice the CPU window: a service with inferred readiness is ready no sooner than its quiet
+// second after its work, so one learned to be ready within this did about a second of work.
+inline constexpr Millis k_short_start{2 * k_cpu_window};
+
+// Learned to be ready within k_short_start: concurrency auto starts it on a saturated CPU, and
+// memory kept for the longer chains holds it whatever the slack (kept_room.cpp).
+bool short_start(const ServicePlan& service);
+
 // Moves starting services to ready / completed / gave_up from the facts in the snapshot.
 std::vector<Transition> advance(const StartPlan& plan, Snapshot& snapshot);
 

@@ -21,10 +21,11 @@ namespace stagehand::core {
 // dependencies have, which are kept for themselves). With nothing learned every critical path
 // is 0, so nothing is kept and the start order alone decides, as before. A service is held
 // only if its own chain is short enough to wait (kept_for): holding eureka-server (a 6.6 s
-// chain) for the same two made the simulated stack slower, 22.2 s against 20.8 s. The chains
-// already starting count towards how long the run will last: with chat-service started and
-// only gateway-service kept, the consumer and gesture-service (1.5 s chains) were let through,
-// took 37 MiB, and gateway-service waited for chat-service after all (21.0 s against 20.0 s).
+// chain) for the same two made the simulated stack slower, 22.2 s against 20.8 s. A chain
+// already starting also bounds how long the run will last, and a short chain is held whatever
+// the slack: with chat-service started and only gateway-service kept, the consumer and
+// gesture-service (1.5 s chains) were let through, took 37 MiB, and gateway-service waited 6 s
+// for memory (benchmark learned runs of 21.0 and 20.9 s against 19.8 s).
 KeptRoom::KeptRoom(const StartPlan& plan, const Snapshot& snapshot) : m_plan(plan) {
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < plan.services.size(); ++i) {
@@ -80,9 +81,7 @@ KeptRoom::Kept KeptRoom::kept_for(std::size_t index) const {
     const Millis longest = std::max(m_plan.services[m_soon.front()].critical_path, m_outlasting);
     const Millis slack = longest - m_first_ready[count - 1];
     // A short chain is held whatever the slack: left for later it costs the run at most its
-    // own two seconds, let through it can cost a longer chain its overlap (it did: the consumer
-    // started 0.3 s into chat-service's 8 s, 1.4 s of slack against its 1.5 s chain, and
-    // gateway-service then waited 6 s for memory).
+    // own two seconds; let through, it can cost a longer chain its overlap (above).
     const bool short_chain = short_start(m_plan.services[index]) && path <= k_short_start;
     if (!short_chain && (slack <= Millis(0) || path > slack)) {
         return {};

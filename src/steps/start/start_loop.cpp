@@ -12,13 +12,18 @@ using core::Millis;
 // Events drive the watch; a full listing this often only backs them up.
 constexpr Millis k_full_refresh{2000};
 constexpr Millis k_max_recheck{2000};
+// Probe attempts (and container samples) a second, across the services starting at once.
+constexpr std::size_t k_recheck_budget = 50;
 
 // How often a starting service is probed, and sampled when a probe or healthcheck says when
-// it is ready: every poll at first, then a twentieth of the time it has been starting, up to
-// 2 s. Readiness is then seen at most 5% (or 2 s) late on a long start, while 100 services
-// that take minutes cost about 50 probe attempts a second instead of 500.
-Millis recheck_interval(Millis starting_for, Millis poll) {
-    return std::clamp(starting_for / 20, poll, std::max(poll, k_max_recheck));
+// it is ready: every poll while the services starting together stay within 50 attempts a
+// second, less often when more start at once, at most 2 s apart. The service that starts last
+// decides when the deployment ends, so its readiness is seen within a poll however long it
+// took; a hundred services that take minutes cost about 50 attempts a second, not 500.
+Millis recheck_interval(std::size_t rechecked, Millis poll) {
+    const Millis spread = Millis(1000) * static_cast<Millis::rep>(rechecked) /
+                          static_cast<Millis::rep>(k_recheck_budget);
+    return std::clamp(spread, poll, std::max(poll, k_max_recheck));
 }
 
 }  // namespace
@@ -71,9 +76,13 @@ StartResult StartLoop::run() {
     return interrupted();
 }
 
-Millis StartLoop::starting_for(std::size_t service) const {
-    const auto since = m_snapshot.services[service].started_at;
-    return since.count() < 0 ? Millis(0) : m_snapshot.now - since;
+std::size_t StartLoop::count_rechecked() const {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        count += m_snapshot.services[i].phase == core::Phase::starting &&
+                 m_plan.services[i].ready_by != core::ReadySignal::inferred;
+    }
+    return count;
 }
 
 Millis StartLoop::now() const {
@@ -111,11 +120,12 @@ bool StartLoop::sample() {
             m_context.log.debug("", refreshed.error().message);
         }
     }
+    m_recheck_every = recheck_interval(count_rechecked(), m_plan.poll);
     m_watch.sample_containers(m_snapshot, [&](std::size_t i) {
         // Inferred readiness needs every sample its CPU and settle windows have.
         const bool inferred = m_plan.services[i].ready_by == core::ReadySignal::inferred ||
                               m_snapshot.services[i].phase != core::Phase::starting;
-        const Millis every = inferred ? Millis(0) : recheck_interval(starting_for(i), m_plan.poll);
+        const Millis every = inferred ? Millis(0) : m_recheck_every;
         if (m_snapshot.now - m_last_sample[i] < every) {
             return false;
         }
@@ -151,8 +161,7 @@ void StartLoop::run_probes() {
         const auto& service = m_plan.services[i];
         auto& state = m_snapshot.services[i];
         if (state.phase != core::Phase::starting || service.ready_by != core::ReadySignal::probe ||
-            m_snapshot.now - m_last_probe[i] < recheck_interval(starting_for(i), m_plan.poll) ||
-            !state.running) {
+            m_snapshot.now - m_last_probe[i] < m_recheck_every || !state.running) {
             continue;
         }
         m_last_probe[i] = m_snapshot.now;

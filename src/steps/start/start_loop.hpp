@@ -28,7 +28,8 @@ class StartLoop {
     StartResult run();
 
   private:
-    Millis starting_for(std::size_t service) const;
+    // Starting services probed or sampled on the recheck interval (not inferred ones).
+    std::size_t count_rechecked() const;
 
     Millis now() const;
 
@@ -74,6 +75,7 @@ class StartLoop {
     core::Snapshot m_snapshot;
     std::vector<Millis> m_last_probe;
     std::vector<Millis> m_last_sample;
+    Millis m_recheck_every{0};  // start_loop.cpp, recheck_interval
     Millis m_last_full_refresh{0};
     // The service whose `compose up` a signal (or the deadline) cut short.
     std::optional<std::size_t> m_cut_short;

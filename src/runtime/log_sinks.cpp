@@ -1,9 +1,12 @@
 #include "runtime/log_sinks.hpp"
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
+#include <thread>
 
 namespace stagehand::runtime {
 
@@ -38,11 +41,46 @@ void write_line(int fd, std::string_view text) {
     }
 }
 
+std::chrono::milliseconds wait_until_read(int fd, std::chrono::milliseconds limit) {
+    using std::chrono::steady_clock;
+    constexpr std::chrono::milliseconds k_step{2};
+    const auto begun = steady_clock::now();
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+        return std::chrono::milliseconds(0);
+    }
+    for (;;) {
+        int unread = 0;
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - begun);
+        if (::ioctl(fd, FIONREAD, &unread) != 0 || unread <= 0 || waited >= limit) {
+            return waited;
+        }
+        std::this_thread::sleep_for(k_step);
+    }
+}
+
+FdSink::FdSink(int out_fd, int err_fd, bool color)
+    : m_out_fd(out_fd), m_err_fd(err_fd), m_color(color) {
+    struct stat out {};
+    struct stat err {};
+    m_err_is_own_pipe =
+        out_fd != err_fd && ::fstat(err_fd, &err) == 0 && S_ISFIFO(err.st_mode) &&
+        (::fstat(out_fd, &out) != 0 || out.st_dev != err.st_dev || out.st_ino != err.st_ino);
+}
+
 void FdSink::sink_it_(const spdlog::details::log_msg& msg) {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     const std::string_view line(formatted.data(), formatted.size());
-    const int fd = msg.level == spdlog::level::err ? m_err_fd : m_out_fd;
+    const bool to_err = msg.level == spdlog::level::err;
+    const int fd = to_err ? m_err_fd : m_out_fd;
+    if (m_err_is_own_pipe) {
+        if (!to_err && m_err_unread && m_drain_left.count() > 0) {
+            m_drain_left -= wait_until_read(m_err_fd, m_drain_left);
+        }
+        m_err_unread = to_err;
+    }
     if (!m_color || msg.color_range_end <= msg.color_range_start) {
         write_line(fd, line);
         return;

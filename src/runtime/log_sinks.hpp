@@ -4,6 +4,7 @@
 // with one write(2): errors to one descriptor, everything else to another. The same sink
 // writes the per-run log file (both descriptors the file's).
 
+#include <chrono>
 #include <mutex>
 #include <string_view>
 
@@ -16,12 +17,23 @@ namespace stagehand::runtime {
 // the log file still gets every line.
 void write_line(int fd, std::string_view text);
 
+// Waits until the reader of pipe `fd` has taken everything written to it (FIONREAD: the bytes
+// still unread), at most `limit`; returns how long it waited. Not a pipe: returns at once.
+std::chrono::milliseconds wait_until_read(int fd, std::chrono::milliseconds limit);
+
 // `color`: wrap the formatter's colour range (%^...%$) in the level's ANSI colour (a terminal
 // without NO_COLOR only). The descriptors stay the caller's.
+//
+// The CodeDeploy agent reads stdout and stderr with one thread each and writes their lines to
+// scripts.log as they arrive, so an ERROR line on stderr can land after the verdict that
+// follows it on stdout. When stderr and stdout are two pipes, a stdout line that follows a
+// stderr line first waits until the agent has read stderr, up to k_err_drain_budget in all
+// per run: a stderr that nobody reads costs that once, not at every line.
 class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
   public:
-    FdSink(int out_fd, int err_fd, bool color)
-        : m_out_fd(out_fd), m_err_fd(err_fd), m_color(color) {}
+    static constexpr std::chrono::milliseconds k_err_drain_budget{250};
+
+    FdSink(int out_fd, int err_fd, bool color);
 
   protected:
     void sink_it_(const spdlog::details::log_msg& msg) override;
@@ -31,6 +43,9 @@ class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
     int m_out_fd;
     int m_err_fd;
     bool m_color;
+    bool m_err_is_own_pipe = false;  // stderr is a pipe other than stdout's
+    bool m_err_unread = false;       // a line went to stderr since the last wait
+    std::chrono::milliseconds m_drain_left = k_err_drain_budget;
 };
 
 }  // namespace stagehand::runtime

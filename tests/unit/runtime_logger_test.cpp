@@ -3,6 +3,7 @@
 #include "runtime/logger.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +11,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "runtime/log_sinks.hpp"
 
 namespace stagehand::runtime {
 namespace {
@@ -71,6 +74,64 @@ TEST(Logger, VerdictIsWrittenOnceOnStdoutAfterTheSummary) {
     const auto errors = err.drain();
     EXPECT_EQ(errors.find("FAILED"), std::string::npos) << errors;
     EXPECT_NE(errors.find("boom"), std::string::npos) << errors;
+}
+
+int unread(int fd) {
+    int bytes = -1;
+    EXPECT_EQ(::ioctl(fd, FIONREAD, &bytes), 0);
+    return bytes;
+}
+
+// The agent reads stdout and stderr with a thread each and logs lines as they arrive: an ERROR
+// on stderr still unread when the verdict reaches stdout lands after it in scripts.log.
+TEST(Logger, AStdoutLineAfterAnErrorWaitsUntilTheAgentHasReadStderr) {
+    Pipe out, err;
+    Logger log(to(out, err));
+    std::string errors;
+    std::thread agent([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        errors = err.drain();
+    });
+    log.error("", "kafka exited with code 3");
+    log.verdict("FAILED: kafka exited with code 3");
+    EXPECT_EQ(unread(err.fds[0]), 0) << "the verdict went out before stderr was read";
+    agent.join();
+    EXPECT_NE(errors.find("kafka exited with code 3"), std::string::npos) << errors;
+    EXPECT_NE(out.drain().find("FAILED: kafka"), std::string::npos);
+}
+
+// Nobody reads stderr: stdout waits once, for the budget, then never again.
+TEST(Logger, AStderrNobodyReadsDelaysStdoutOnceAndBriefly) {
+    Pipe out, err;
+    Logger log(to(out, err));
+    const auto begun = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) {
+        log.error("", "error " + std::to_string(i));
+        log.info("", "line " + std::to_string(i));
+    }
+    log.verdict("FAILED: see above");
+    const auto took = std::chrono::steady_clock::now() - begun;
+    EXPECT_GE(took, FdSink::k_err_drain_budget);
+    EXPECT_LT(took, FdSink::k_err_drain_budget + std::chrono::milliseconds(300));
+    EXPECT_NE(out.drain().find("FAILED: see above"), std::string::npos);
+}
+
+// `2>&1`: one pipe keeps the order by itself, and its unread bytes are stdout's too.
+TEST(Logger, OnePipeForBothStreamsNeverWaits) {
+    Pipe both;
+    LoggerOptions options;
+    options.out_fd = both.fds[1];
+    options.err_fd = ::dup(both.fds[1]);
+    {
+        Logger log(options);
+        const auto begun = std::chrono::steady_clock::now();
+        log.error("", "boom");
+        log.verdict("FAILED: boom");
+        EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(100));
+    }
+    ::close(options.err_fd);
+    const auto text = both.drain();
+    EXPECT_LT(text.find("boom"), text.find("FAILED: boom")) << text;
 }
 
 TEST(Logger, SanitisesCutsAndMasksSecrets) {

@@ -89,7 +89,8 @@ TEST(Logger, AStdoutLineAfterAnErrorWaitsUntilTheAgentHasReadStderr) {
     Logger log(to(out, err));
     std::string errors;
     std::thread agent([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        // Well inside the 250 ms budget, so a slow test host cannot make the wait give up.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
         errors = err.drain();
     });
     log.error("", "kafka exited with code 3");

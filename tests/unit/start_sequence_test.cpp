@@ -185,16 +185,25 @@ TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
         << r.result.failure;
 }
 
+// Two small services: whatever the rest of the host holds, they never overcommit it, so the
+// simulated kernel kills nothing however long the daemon stays silent.
+std::map<std::string, SimService> two_small_services() {
+    return {{"small-a", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}},
+            {"small-b", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}}};
+}
+
 // A daemon stalled by a memory stampede before the kernel killed anything (the kill came
 // later, or never: the box thrashes): the verdict can name no kill yet, but says the host was
 // short of memory when the daemon went silent, which is what the operator needs to know.
 TEST(StartSequence, SilentDaemonOnAHostShortOfMemorySaysSo) {
     SimRun r;
-    SimHost host(r.clock, reference_workload());
+    SimHost host(r.clock, two_small_services());
     host.base = 950 * k_mib;  // the rest of the host: under a tenth of the 1 GiB is left
-    host.silent_during_up = "kafka";
-    run(r, host, plan_for(reference_workload(), reference_order(), core::Gate::none, 1));
+    host.silent_during_up = "small-b";
+    run(r, host,
+        plan_for(two_small_services(), {{"small-a", {}}, {"small-b", {}}}, core::Gate::none, 1));
     ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(host.oom_kills, 0);
     EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
         << r.result.failure;
     EXPECT_NE(r.result.failure.find(" (while the host was short of memory: lowest sampled "
@@ -202,6 +211,25 @@ TEST(StartSequence, SilentDaemonOnAHostShortOfMemorySaysSo) {
               std::string::npos)
         << r.result.failure;
     EXPECT_NE(r.result.failure.find(" of 1024 MiB"), std::string::npos) << r.result.failure;
+}
+
+// The samples are from before the call that failed, which blocked for the daemon's 10 s: the
+// shortage that silenced it shows only in a reading taken when the verdict is written.
+TEST(StartSequence, SilentDaemonReadsMemoryAgainForItsVerdict) {
+    SimRun r;
+    SimHost host(r.clock, two_small_services());
+    host.silent_during_up = "small-b";
+    host.base_when_silent = 950 * k_mib;
+    run(r, host,
+        plan_for(two_small_services(), {{"small-a", {}}, {"small-b", {}}}, core::Gate::none, 1));
+    ASSERT_FALSE(r.result.ok);
+    EXPECT_EQ(host.oom_kills, 0);
+    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
+        << r.result.failure;
+    EXPECT_NE(r.result.failure.find(" (while the host was short of memory: lowest sampled "
+                                    "available "),
+              std::string::npos)
+        << r.result.failure;
 }
 
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {

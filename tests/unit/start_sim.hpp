@@ -81,6 +81,10 @@ class SimHost final : public os::Docker,
     // an all-at-once stampede in a real 1 GiB guest (VM, 2026-12-06) stalled dockerd so.
     std::string silent_during_up;
     bool oom_kill_before_silence = false;
+    // What the rest of the host holds once the daemon has gone silent: memory ran short only
+    // while that `compose up` blocked (CI's VM, 2026-12-07: 179 MiB of 967 available at the
+    // sample before the call, the kernel's kill came after the verdict).
+    std::optional<core::Bytes> base_when_silent;
     // The `compose up` of this service fails the way Docker refuses a start whose runc init
     // the OOM killer took (CI's VM, 2026-12-06), after the kernel's OOM killer took a process.
     std::string oom_refused_during_up;
@@ -279,6 +283,7 @@ class SimHost final : public os::Docker,
         }
         if (service == silent_during_up) {
             oom_kills += oom_kill_before_silence ? 1 : 0;
+            base = base_when_silent.value_or(base);
             m_clock.advance(std::chrono::seconds(10));
             return util::Error{
                 "Docker daemon at /var/run/docker.sock did not answer for 10s "

@@ -157,15 +157,26 @@ std::optional<std::int64_t> StartLoop::host_oom_kills() {
 // kernel's own counter, which needs no daemon, tells whether memory ran out first; if it did,
 // that is the cause and comes first.
 std::string StartLoop::after_host_oom_kills(const std::string& message) {
+    // The samples are from before the call that failed, and a call to a silent daemon blocks
+    // for its 10 s: the shortage that silenced it may show only now (CI's VM, 2026-12-07: 179
+    // of 967 MiB available at the last sample, the kernel's kill after the verdict). Memory
+    // needs no daemon to read.
+    auto lowest = m_watch.lowest_available();
+    auto psi = m_snapshot.psi_some_avg10;
+    if (auto memory = m_host.memory.read()) {
+        lowest = std::min(lowest.value_or(memory->available), memory->available);
+        if (memory->psi_some_avg10) {
+            psi = std::max(psi.value_or(0.0), *memory->psi_some_avg10);
+        }
+    }
     const auto now = host_oom_kills();
     if (!now || !m_host_oom_at_start || *now <= *m_host_oom_at_start) {
-        return message + memory_shortage_note(m_watch.lowest_available(), m_snapshot.total,
-                                              m_snapshot.psi_some_avg10);
+        return message + memory_shortage_note(lowest, m_snapshot.total, psi);
     }
     const auto kills = *now - *m_host_oom_at_start;
     // The report counts them too (and a run with an OOM kill teaches no profile).
     m_result.oom_kills = std::max(m_result.oom_kills, static_cast<int>(kills));
-    return oom_kills_first(kills, m_watch.lowest_available(), message);
+    return oom_kills_first(kills, lowest, message);
 }
 
 StartResult StartLoop::failed(const std::string& service, const std::string& why) {

@@ -185,51 +185,52 @@ TEST(StartSequence, SilentDaemonWithoutAnOomKillIsNamedAlone) {
         << r.result.failure;
 }
 
-// Two small services: whatever the rest of the host holds, they never overcommit it, so the
-// simulated kernel kills nothing however long the daemon stays silent.
-std::map<std::string, SimService> two_small_services() {
-    return {{"small-a", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}},
-            {"small-b", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}}};
+// The verdict when the daemon goes silent during the second of two small services' start,
+// with `base` held by the rest of the host, growing to `base_when_silent` during the silence.
+// The services never overcommit the host, so the simulated kernel kills nothing however long
+// the daemon stays silent.
+std::string silent_daemon_verdict(core::Bytes base, std::optional<core::Bytes> base_when_silent) {
+    const std::map<std::string, SimService> services{
+        {"small-a", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}},
+        {"small-b", SimService{20 * k_mib, 18 * k_mib, Millis(500), Millis(450), {}}}};
+    SimRun r;
+    SimHost host(r.clock, services);
+    host.base = base;
+    host.base_when_silent = base_when_silent;
+    host.silent_during_up = "small-b";
+    run(r, host, plan_for(services, {{"small-a", {}}, {"small-b", {}}}, core::Gate::none, 1));
+    EXPECT_FALSE(r.result.ok);
+    EXPECT_EQ(host.oom_kills, 0);
+    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
+        << r.result.failure;
+    return r.result.failure;
 }
 
 // A daemon stalled by a memory stampede before the kernel killed anything (the kill came
 // later, or never: the box thrashes): the verdict can name no kill yet, but says the host was
 // short of memory when the daemon went silent, which is what the operator needs to know.
 TEST(StartSequence, SilentDaemonOnAHostShortOfMemorySaysSo) {
-    SimRun r;
-    SimHost host(r.clock, two_small_services());
-    host.base = 950 * k_mib;  // the rest of the host: under a tenth of the 1 GiB is left
-    host.silent_during_up = "small-b";
-    run(r, host,
-        plan_for(two_small_services(), {{"small-a", {}}, {"small-b", {}}}, core::Gate::none, 1));
-    ASSERT_FALSE(r.result.ok);
-    EXPECT_EQ(host.oom_kills, 0);
-    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
-        << r.result.failure;
-    EXPECT_NE(r.result.failure.find(" (while the host was short of memory: lowest sampled "
-                                    "available "),
+    // The rest of the host holds 950 MiB: under a tenth of the 1 GiB is left.
+    const auto verdict = silent_daemon_verdict(950 * k_mib, std::nullopt);
+    EXPECT_NE(verdict.find(" (while the host was short of memory: lowest sampled available "),
               std::string::npos)
-        << r.result.failure;
-    EXPECT_NE(r.result.failure.find(" of 1024 MiB"), std::string::npos) << r.result.failure;
+        << verdict;
+    EXPECT_NE(verdict.find(" of 1024 MiB"), std::string::npos) << verdict;
 }
 
 // The samples are from before the call that failed, which blocked for the daemon's 10 s: the
 // shortage that silenced it shows only in a reading taken when the verdict is written.
 TEST(StartSequence, SilentDaemonReadsMemoryAgainForItsVerdict) {
-    SimRun r;
-    SimHost host(r.clock, two_small_services());
-    host.silent_during_up = "small-b";
-    host.base_when_silent = 950 * k_mib;
-    run(r, host,
-        plan_for(two_small_services(), {{"small-a", {}}, {"small-b", {}}}, core::Gate::none, 1));
-    ASSERT_FALSE(r.result.ok);
-    EXPECT_EQ(host.oom_kills, 0);
-    EXPECT_EQ(r.result.failure.rfind("Docker daemon at /var/run/docker.sock did not answer", 0), 0u)
-        << r.result.failure;
-    EXPECT_NE(r.result.failure.find(" (while the host was short of memory: lowest sampled "
-                                    "available "),
+    const auto verdict = silent_daemon_verdict(0, 950 * k_mib);
+    EXPECT_NE(verdict.find(" (while the host was short of memory: lowest sampled available "),
               std::string::npos)
-        << r.result.failure;
+        << verdict;
+}
+
+// And with memory to spare throughout, no note.
+TEST(StartSequence, SilentDaemonOnAHostWithMemoryToSpareAddsNoNote) {
+    const auto verdict = silent_daemon_verdict(0, std::nullopt);
+    EXPECT_EQ(verdict.find("short of memory"), std::string::npos) << verdict;
 }
 
 TEST(StartSequence, CrashDuringStartFailsAtOnceWithLogs) {

@@ -25,6 +25,24 @@ std::string_view level_color(spdlog::level::level_enum level) {
     }
 }
 
+// Waits until the reader of pipe `fd` has taken everything written to it (FIONREAD on a pipe:
+// the bytes still unread), at most `limit`; returns how long it waited. A pipe's POLLOUT says
+// there is room, not that it is empty, hence the short sleeps.
+std::chrono::milliseconds wait_until_read(int fd, std::chrono::milliseconds limit) {
+    using std::chrono::steady_clock;
+    constexpr std::chrono::milliseconds k_step{2};
+    const auto begun = steady_clock::now();
+    for (;;) {
+        int unread = 0;
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - begun);
+        if (::ioctl(fd, FIONREAD, &unread) != 0 || unread <= 0 || waited >= limit) {
+            return waited;
+        }
+        std::this_thread::sleep_for(k_step);
+    }
+}
+
 }  // namespace
 
 void write_line(int fd, std::string_view text) {
@@ -38,25 +56,6 @@ void write_line(int fd, std::string_view text) {
             return;
         }
         done += static_cast<std::size_t>(n);
-    }
-}
-
-std::chrono::milliseconds wait_until_read(int fd, std::chrono::milliseconds limit) {
-    using std::chrono::steady_clock;
-    constexpr std::chrono::milliseconds k_step{2};
-    const auto begun = steady_clock::now();
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
-        return std::chrono::milliseconds(0);
-    }
-    for (;;) {
-        int unread = 0;
-        const auto waited =
-            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - begun);
-        if (::ioctl(fd, FIONREAD, &unread) != 0 || unread <= 0 || waited >= limit) {
-            return waited;
-        }
-        std::this_thread::sleep_for(k_step);
     }
 }
 

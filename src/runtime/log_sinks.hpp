@@ -17,10 +17,6 @@ namespace stagehand::runtime {
 // the log file still gets every line.
 void write_line(int fd, std::string_view text);
 
-// Waits until the reader of pipe `fd` has taken everything written to it (FIONREAD: the bytes
-// still unread), at most `limit`; returns how long it waited. Not a pipe: returns at once.
-std::chrono::milliseconds wait_until_read(int fd, std::chrono::milliseconds limit);
-
 // `color`: wrap the formatter's colour range (%^...%$) in the level's ANSI colour (a terminal
 // without NO_COLOR only). The descriptors stay the caller's.
 //

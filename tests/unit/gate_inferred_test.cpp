@@ -6,6 +6,7 @@
 
 #include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
+#include "core/gate/quiet_edge.hpp"
 
 namespace stagehand::core {
 namespace {
@@ -163,6 +164,22 @@ TEST(GateInferred, CpuWindowGivesIdleCapacity) {
     EXPECT_EQ(window.since(), seconds(0));
     window.add(milliseconds(1500), 1'300'000'000, 2.0);
     EXPECT_EQ(window.since(), milliseconds(500));
+}
+
+TEST(GateInferred, QuietEdgeIsTheFirstQuietIntervalAfterABusyOne) {
+    QuietEdge edge;
+    EXPECT_FALSE(edge.add(milliseconds(0), 0, 10));             // a first sample says nothing
+    EXPECT_FALSE(edge.add(milliseconds(25), 0, 10));            // quiet from the start: no edge
+    EXPECT_FALSE(edge.add(milliseconds(50), 20'000'000, 10));   // 20 of 25 ms: busy
+    EXPECT_FALSE(edge.add(milliseconds(75), 40'000'000, 10));   // still busy
+    EXPECT_TRUE(edge.add(milliseconds(100), 42'000'000, 10));   // 2 of 25 ms: went quiet
+    EXPECT_FALSE(edge.add(milliseconds(125), 42'000'000, 10));  // stays quiet: once only
+    EXPECT_FALSE(edge.add(milliseconds(125), 60'000'000, 10));  // the same instant: nothing
+    EXPECT_FALSE(edge.add(milliseconds(150), 63'000'000, 10));  // 3 of 25 ms (12%): busy
+    EXPECT_TRUE(edge.add(milliseconds(200), 65'000'000, 10));   // 2 of 50 ms: quiet again
+    edge.reset();
+    EXPECT_FALSE(edge.add(milliseconds(225), 90'000'000, 10));  // forgotten: starts over
+    EXPECT_FALSE(edge.add(milliseconds(250), 90'000'000, 10));
 }
 
 // --- concurrency auto

@@ -293,6 +293,28 @@ TEST(StartSequence, ALongStartIsSeenReadyWithinAPollWhileFewServicesStart) {
     }
 }
 
+// A probed service is most likely ready the moment its CPU goes quiet: the loop watches the
+// CPU time of the few services starting with a probe and probes one as soon as it goes quiet,
+// so the last service of a deployment is seen ready within tens of milliseconds, not up to a
+// poll later.
+TEST(StartSequence, AProbedServiceIsProbedAsSoonAsItsCpuGoesQuiet) {
+    for (int cpu_ms : {19'130, 19'410, 19'770, 20'050, 20'330}) {
+        std::map<std::string, SimService> services{
+            {"slow", SimService{100 * k_mib, 80 * k_mib, Millis(1000), Millis(cpu_ms), {}}}};
+        SimRun r;
+        SimHost host(r.clock, services);
+        const auto plan = plan_for(services, {{"slow", {}}}, core::Gate::adaptive, 1);
+        const auto began = r.clock.now();
+        run(r, host, plan);
+        ASSERT_TRUE(r.result.ok) << r.result.failure;
+        ASSERT_TRUE(r.result.all_ready);
+        const auto late = *r.result.all_ready - host.quiet_since("slow", began);
+        EXPECT_LE(late, 2 * core::k_edge_tick + Millis(10)) << cpu_ms << " ms of CPU";
+        // Probed at every poll meanwhile, and once more when it went quiet.
+        EXPECT_LE(r.probe_calls, cpu_ms / plan.poll.count() + 3) << cpu_ms << " ms of CPU";
+    }
+}
+
 // A hundred services that take minutes: each is probed less often the more start at once, so
 // the attempts stay about 50 a second in all (500 at every poll).
 TEST(StartSequence, AHundredSlowStartsCostAboutFiftyProbesASecond) {

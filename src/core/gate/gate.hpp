@@ -77,6 +77,11 @@ bool quiet_lately(const ServiceState& state, double quiet_percent);
 // samples `poll` apart (500 ms by default) saw it up to a poll late at every link of a chain.
 inline constexpr Millis k_quiet_tick{100};
 
+// How often the loop reads the CPU time of the services starting with a ready probe while it
+// waits (a few at once): a probe follows the moment one goes quiet, since that is when it is
+// most likely ready, instead of up to a `poll` later (start_loop.cpp, QuietEdge).
+inline constexpr Millis k_edge_tick{25};
+
 // Twice the CPU window: a service with inferred readiness is ready no sooner than its quiet
 // second after its work, so one learned to be ready within this did about a second of work.
 inline constexpr Millis k_short_start{2 * k_cpu_window};

@@ -36,7 +36,9 @@ StartLoop::StartLoop(const core::StartPlan& plan, const std::string& project, Co
       m_watch(plan, project, context, host.docker, host.container_memory, host.oom_counters),
       m_started(context.clock.now()),
       m_last_probe(plan.services.size(), Millis(-1'000'000)),
-      m_last_sample(plan.services.size(), Millis(-1'000'000)) {
+      m_last_sample(plan.services.size(), Millis(-1'000'000)),
+      m_quiet_edges(plan.services.size()),
+      m_probe_now(plan.services.size(), false) {
     m_snapshot.services.resize(plan.services.size());
     for (const auto& service : plan.services) {
         ServiceRecord record;
@@ -126,7 +128,8 @@ bool StartLoop::sample() {
         const bool inferred = m_plan.services[i].ready_by == core::ReadySignal::inferred ||
                               m_snapshot.services[i].phase != core::Phase::starting;
         const Millis every = inferred ? Millis(0) : m_recheck_every;
-        if (m_snapshot.now - m_last_sample[i] < every) {
+        // Probed now because it went quiet: it may be ready, and its peak is what it learns.
+        if (m_snapshot.now - m_last_sample[i] < every && !m_probe_now[i]) {
             return false;
         }
         m_last_sample[i] = m_snapshot.now;
@@ -160,11 +163,13 @@ void StartLoop::run_probes() {
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
         const auto& service = m_plan.services[i];
         auto& state = m_snapshot.services[i];
+        const bool due = m_snapshot.now - m_last_probe[i] >= m_recheck_every || m_probe_now[i];
         if (state.phase != core::Phase::starting || service.ready_by != core::ReadySignal::probe ||
-            m_snapshot.now - m_last_probe[i] < m_recheck_every || !state.running) {
+            !due || !state.running) {
             continue;
         }
         m_last_probe[i] = m_snapshot.now;
+        m_probe_now[i] = false;
         std::string error;
         state.probe_passed = m_host.probe(service, m_watch.containers(), error);
         auto& record = m_result.services[i];
@@ -177,6 +182,54 @@ void StartLoop::run_probes() {
         }
         record.probe_error = state.probe_passed ? "" : error;
     }
+}
+
+void StartLoop::wait_until(os::MonoTime until) {
+    auto& clock = m_context.clock;
+    while (!m_context.cancel.fired()) {
+        bool watching = false;
+        for (std::size_t i = 0; i < m_plan.services.size() && !watching; ++i) {
+            watching = watches_quiet_edge(i);
+        }
+        const auto slice_end = watching ? std::min(until, clock.now() + core::k_edge_tick) : until;
+        if (clock.wait_readable(m_watch.event_fd(), slice_end, m_context.cancel) ||
+            slice_end >= until || went_quiet()) {
+            return;
+        }
+    }
+}
+
+bool StartLoop::watches_quiet_edge(std::size_t index) const {
+    const auto& state = m_snapshot.services[index];
+    return m_recheck_every == m_plan.poll && m_plan.poll > 2 * core::k_edge_tick &&
+           state.phase == core::Phase::starting &&
+           m_plan.services[index].ready_by == core::ReadySignal::probe && state.running &&
+           m_watch.containers()[index].pid > 0;
+}
+
+bool StartLoop::went_quiet() {
+    bool any = false;
+    const auto at = now();
+    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
+        auto& edge = m_quiet_edges[i];
+        if (!watches_quiet_edge(i)) {
+            edge.reset();
+            continue;
+        }
+        // One small file read per service (cpuacct.usage or cpu.stat): 40 a second for each
+        // of the few services watched, against a probe that would otherwise come up to a poll
+        // after the service was ready.
+        auto used = m_host.container_memory.cpu_usage_ns(m_watch.containers()[i].pid);
+        if (!used) {
+            edge.reset();  // gone or unreadable: its probe and samples say why
+            continue;
+        }
+        if (edge.add(at, *used, m_plan.quiet)) {
+            m_probe_now[i] = true;
+            any = true;
+        }
+    }
+    return any;
 }
 
 void StartLoop::note_transition(const core::Transition& transition) {

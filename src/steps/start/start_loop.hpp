@@ -12,6 +12,7 @@
 
 #include "core/gate/cpu_window.hpp"
 #include "core/gate/gate.hpp"
+#include "core/gate/quiet_edge.hpp"
 #include "steps/start/container_watch.hpp"
 #include "steps/start/start_sequence.hpp"
 
@@ -40,6 +41,16 @@ class StartLoop {
     void sample_cpu();
 
     void run_probes();
+
+    // Waits until `until` or a Docker event. Meanwhile, every k_edge_tick, reads the CPU time
+    // of the services it watches for a quiet edge and ends the wait when one went quiet, so
+    // that the next sample probes it.
+    void wait_until(os::MonoTime until);
+    // Starting with a ready probe, its container running, while the services starting are
+    // few enough to be probed at every poll and a poll spans more than two edge ticks.
+    bool watches_quiet_edge(std::size_t index) const;
+    // Reads the watched services' CPU time; true when one went quiet.
+    bool went_quiet();
 
     void note_transition(const core::Transition& transition);
 
@@ -75,7 +86,9 @@ class StartLoop {
     core::Snapshot m_snapshot;
     std::vector<Millis> m_last_probe;
     std::vector<Millis> m_last_sample;
-    Millis m_recheck_every{0};  // start_loop.cpp, recheck_interval
+    std::vector<core::QuietEdge> m_quiet_edges;
+    std::vector<bool> m_probe_now;  // went quiet since its last probe
+    Millis m_recheck_every{0};      // start_loop.cpp, recheck_interval
     Millis m_last_full_refresh{0};
     // The service whose `compose up` a signal (or the deadline) cut short.
     std::optional<std::size_t> m_cut_short;

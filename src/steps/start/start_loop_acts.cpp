@@ -106,8 +106,7 @@ void StartLoop::wait(const Decision& decision) {
         }
     }
     m_context.log.progress("gate", m_plan.services[index].name, "waiting for " + reasons);
-    const auto until = std::min(m_context.clock.now() + tick(decision), m_context.deadline);
-    m_context.clock.wait_readable(m_watch.event_fd(), until, m_context.cancel);
+    wait_until(std::min(m_context.clock.now() + tick(decision), m_context.deadline));
 }
 
 void StartLoop::finish_records() {

@@ -5,12 +5,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "os/docker/cli_compose.hpp"
+#include "os/docker/compose_plugin.hpp"
+#include "temp_tree.hpp"
 
 namespace stagehand::os {
 namespace {
@@ -140,11 +143,101 @@ TEST(ComposeDetect, AutoPrefersThePlugin) {
     runner.answers["docker compose version --short"] = exited(0, "2.26.1\n");
     runner.answers["docker-compose version --short"] = exited(0, "1.29.2\n");
     const Cancel cancel;
-    auto compose = make_compose(core::ComposeCommand::auto_detect, "randhand",
-                                "/opt/app/docker-compose.yml", runner, k_deadline, cancel);
+    auto compose =
+        make_compose(core::ComposeCommand::auto_detect, "randhand", "/opt/app/docker-compose.yml",
+                     runner, k_deadline, cancel, nullptr, std::vector<std::string>{});
     ASSERT_TRUE(compose.ok()) << compose.error().message;
     EXPECT_EQ((*compose)->describe(), "docker compose 2.26.1");
     EXPECT_EQ(runner.commands(), std::vector<std::string>{"docker compose version --short"});
+}
+
+// A plugin folder with an executable docker-compose, and one with a file that is not
+// executable (which the CLI skips too).
+struct PluginFolders {
+    test::TempTree tree;
+    std::vector<std::string> dirs;
+    std::string plugin;
+    PluginFolders() {
+        tree.write("/user/cli-plugins/docker-compose", "not executable");
+        tree.write("/system/cli-plugins/docker-compose", "#!/bin/sh\n");
+        plugin = tree.root() + "/system/cli-plugins/docker-compose";
+        std::filesystem::permissions(plugin, std::filesystem::perms::owner_all);
+        dirs = {"relative/cli-plugins", tree.root() + "/missing", tree.root() + "/user/cli-plugins",
+                tree.root() + "/system/cli-plugins"};
+    }
+};
+
+TEST(ComposeDetect, AutoRunsThePluginDirectlyWhenItIsTheSameRelease) {
+    PluginFolders folders;
+    ScriptedRunner runner;
+    runner.answers["docker compose version --short"] = exited(0, "2.26.1\n");
+    runner.answers[folders.plugin + " version --short"] = exited(0, "2.26.1\n");
+    runner.answers[folders.plugin +
+                   " --ansi never --progress plain -p p -f /a/b.yml up -d "
+                   "--no-deps x"] = exited(1, "", "no such service: x\n");
+    const Cancel cancel;
+    auto compose = make_compose(core::ComposeCommand::auto_detect, "p", "/a/b.yml", runner,
+                                k_deadline, cancel, nullptr, folders.dirs);
+    ASSERT_TRUE(compose.ok()) << compose.error().message;
+    EXPECT_EQ((*compose)->describe(), "docker compose 2.26.1 (run as " + folders.plugin + ")");
+    auto up = (*compose)->up_service("x", k_deadline, cancel);
+    ASSERT_FALSE(up.ok());
+    // Messages still say what an operator would type.
+    EXPECT_EQ(up.error().message.rfind("docker compose up -d --no-deps x exited with 1", 0), 0u)
+        << up.error().message;
+    EXPECT_EQ(runner.specs.back().argv.front(), folders.plugin);
+}
+
+TEST(ComposeDetect, AutoKeepsTheCliWhenThePluginFoundIsAnotherReleaseOrNone) {
+    PluginFolders folders;
+    ScriptedRunner runner;
+    runner.answers["docker compose version --short"] = exited(0, "2.26.1\n");
+    runner.answers[folders.plugin + " version --short"] = exited(0, "2.24.0\n");
+    const Cancel cancel;
+    auto other =
+        detect_compose(core::ComposeCommand::auto_detect, runner, k_deadline, cancel, folders.dirs);
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(other->command, (std::vector<std::string>{"docker", "compose"}));
+    runner.specs.clear();
+    auto none = detect_compose(core::ComposeCommand::auto_detect, runner, k_deadline, cancel,
+                               {folders.tree.root() + "/missing"});
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->command, (std::vector<std::string>{"docker", "compose"}));
+    EXPECT_EQ(runner.commands(), std::vector<std::string>{"docker compose version --short"});
+    // An explicit "docker compose" runs exactly that.
+    runner.answers[folders.plugin + " version --short"] = exited(0, "2.26.1\n");
+    runner.specs.clear();
+    auto v2 = detect_compose(core::ComposeCommand::v2, runner, k_deadline, cancel, folders.dirs);
+    ASSERT_TRUE(v2.ok());
+    EXPECT_EQ(v2->command, (std::vector<std::string>{"docker", "compose"}));
+    EXPECT_EQ(runner.commands(), std::vector<std::string>{"docker compose version --short"});
+}
+
+TEST(ComposePlugin, FoldersInTheCliOrder) {
+    const std::vector<std::string> system = {
+        "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+        "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins"};
+    auto plain = cli_plugin_dirs("/root/.docker", "");
+    ASSERT_TRUE(plain);
+    std::vector<std::string> expected = {"/root/.docker/cli-plugins"};
+    expected.insert(expected.end(), system.begin(), system.end());
+    EXPECT_EQ(*plain, expected);
+    auto extra = cli_plugin_dirs("/c", R"({"auths": {}, "cliPluginsExtraDirs": ["/opt/p"]})");
+    ASSERT_TRUE(extra);
+    expected = {"/c/cli-plugins", "/opt/p"};
+    expected.insert(expected.end(), system.begin(), system.end());
+    EXPECT_EQ(*extra, expected);
+    // A config the CLI would read differently (or not at all): no guess.
+    EXPECT_FALSE(cli_plugin_dirs("/c", "{not json"));
+    EXPECT_FALSE(cli_plugin_dirs("/c", R"({"cliPluginsExtraDirs": "/opt/p"})"));
+    EXPECT_FALSE(cli_plugin_dirs("/c", R"({"cliPluginsExtraDirs": [1]})"));
+}
+
+TEST(ComposePlugin, TheFirstExecutableInAnAbsoluteFolderIsTheOneTheCliRuns) {
+    PluginFolders folders;
+    EXPECT_EQ(find_compose_plugin(folders.dirs), folders.plugin);
+    EXPECT_FALSE(find_compose_plugin({folders.tree.root() + "/user/cli-plugins"}));
+    EXPECT_FALSE(find_compose_plugin({}));
 }
 
 TEST(ComposeDetect, AutoFallsBackToV1) {
@@ -153,8 +246,9 @@ TEST(ComposeDetect, AutoFallsBackToV1) {
         exited(1, "", "docker: 'compose' is not a docker command.\nSee 'docker --help'\n");
     runner.answers["docker-compose version --short"] = exited(0, "1.29.2\n");
     const Cancel cancel;
-    auto compose = make_compose(core::ComposeCommand::auto_detect, "randhand",
-                                "/opt/app/docker-compose.yml", runner, k_deadline, cancel);
+    auto compose =
+        make_compose(core::ComposeCommand::auto_detect, "randhand", "/opt/app/docker-compose.yml",
+                     runner, k_deadline, cancel, nullptr, std::vector<std::string>{});
     ASSERT_TRUE(compose.ok()) << compose.error().message;
     EXPECT_EQ((*compose)->describe(), "docker-compose 1.29.2");
 }
@@ -202,7 +296,7 @@ TEST(ComposeDetect, StandaloneV2GetsV2Flags) {
 
 TEST(ComposeCli, SubcommandsArgvEnvAndFolder) {
     ScriptedRunner runner;
-    ComposeFlavour v1{{"docker-compose"}, "1.29.2", 1, 29};
+    ComposeFlavour v1{{"docker-compose"}, "docker-compose", "1.29.2", 1, 29};
     const std::string base = "docker-compose --ansi never -p randhand -f /opt/app/dc.yml";
     runner.answers[base + " up -d --no-deps kafka"] = exited(0, "");
     runner.answers[base + " stop -t 30 web db"] = exited(0, "");
@@ -218,7 +312,8 @@ TEST(ComposeCli, SubcommandsArgvEnvAndFolder) {
         EXPECT_EQ(spec.env[0].first, "COMPOSE_HTTP_TIMEOUT");
     }
     ScriptedRunner runner2;
-    CliCompose v2(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml", runner2);
+    CliCompose v2(ComposeFlavour{{"docker", "compose"}, "docker compose", "2.26.1", 2, 26}, "p",
+                  "/a/b.yml", runner2);
     (void)v2.up_service("x", k_deadline, cancel);
     ASSERT_EQ(runner2.specs.size(), 1u);
     EXPECT_EQ(joined(runner2.specs[0].argv),
@@ -235,8 +330,8 @@ TEST(ComposeCli, ErrorCarriesComposesOwnStderrTail) {
     err += "ERROR: for kafka  Cannot start service kafka: driver failed\r\n\n";
     runner.answers["docker-compose --no-ansi -p p -f /a/b.yml up -d --no-deps kafka"] =
         exited(1, "", err);
-    CliCompose compose(ComposeFlavour{{"docker-compose"}, "1.25.0", 1, 25}, "p", "/a/b.yml",
-                       runner);
+    CliCompose compose(ComposeFlavour{{"docker-compose"}, "docker-compose", "1.25.0", 1, 25}, "p",
+                       "/a/b.yml", runner);
     const Cancel cancel;
     auto status = compose.up_service("kafka", k_deadline, cancel);
     ASSERT_FALSE(status.ok());
@@ -270,8 +365,8 @@ TEST(ComposeCli, RuntimeRefusalIsAServerError) {
         "connection reset by peer: unknown\n");
     runner.answers[base + " up -d --no-deps web"] =
         exited(1, "", "Error response from daemon: No such image: web:1\n");
-    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
-                       runner);
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "docker compose", "2.26.1", 2, 26},
+                       "p", "/a/b.yml", runner);
     const Cancel cancel;
     const auto refused = compose.up_service("kafka", k_deadline, cancel);
     ASSERT_FALSE(refused.ok());
@@ -305,8 +400,8 @@ TEST(ComposeCli, CancelledOrTimedOutChildCarriesItsCode) {
     ProcessOutcome timeout;
     timeout.timed_out = true;
     runner.answers[base + " stop -t 5 s1"] = timeout;
-    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
-                       runner);
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "docker compose", "2.26.1", 2, 26},
+                       "p", "/a/b.yml", runner);
     const Cancel cancel;
     const auto stopped = compose.stop_services({"s1"}, 5, k_deadline, cancel);
     ASSERT_FALSE(stopped.ok());
@@ -322,8 +417,8 @@ TEST(ComposeCli, WatchdogEndsAHangingChildWithItsError) {
     ScriptedRunner runner;
     const std::string base = "docker compose --ansi never --progress plain -p p -f /a/b.yml";
     runner.hangs = base + " up -d --no-deps s3";
-    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "2.26.1", 2, 26}, "p", "/a/b.yml",
-                       runner);
+    CliCompose compose(ComposeFlavour{{"docker", "compose"}, "docker compose", "2.26.1", 2, 26},
+                       "p", "/a/b.yml", runner);
     std::vector<std::string> asked;
     compose.set_watchdog([&](const std::string& what, std::chrono::milliseconds running) {
         asked.push_back(what);

@@ -1,4 +1,5 @@
 #include "os/docker/cli_compose.hpp"
+#include "os/docker/compose_plugin.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -34,7 +35,8 @@ bool refused_by_runtime(std::string_view why) {
 
 // Runs `<command> version --short`; fills `flavour` or returns why it does not work.
 util::Status probe(const std::vector<std::string>& command, ProcessRunner& runner,
-                   MonoTime deadline, const Cancel& cancel, ComposeFlavour& flavour) {
+                   MonoTime deadline, const Cancel& cancel, ComposeFlavour& flavour,
+                   const std::string& name = "") {
     ProcessSpec spec;
     spec.argv = command;
     spec.argv.insert(spec.argv.end(), {"version", "--short"});
@@ -52,11 +54,28 @@ util::Status probe(const std::vector<std::string>& command, ProcessRunner& runne
                            error_code_of(*outcome)};
     }
     flavour.command = command;
+    flavour.name = name.empty() ? util::join(command, " ") : name;
     if (!parse_compose_version(outcome->out, flavour)) {
         return util::Error{"`" + util::join(spec.argv, " ") +
                            "` printed no version we understand: " + last_lines(outcome->out, 1)};
     }
     return {};
+}
+
+// The plugin `docker compose` runs, run directly when it reports the same version (a
+// different one is not the program the CLI picked, or not the same release): `flavour` then
+// names it as its command and keeps "docker compose" as its name.
+void run_plugin_directly(ComposeFlavour& flavour, const std::vector<std::string>& plugin_dirs,
+                         ProcessRunner& runner, MonoTime deadline, const Cancel& cancel) {
+    const auto plugin = find_compose_plugin(plugin_dirs);
+    if (!plugin) {
+        return;
+    }
+    ComposeFlavour direct;
+    if (probe({*plugin}, runner, deadline, cancel, direct, flavour.name) &&
+        direct.version == flavour.version) {
+        flavour = direct;
+    }
 }
 
 }  // namespace
@@ -130,7 +149,9 @@ CliCompose::CliCompose(ComposeFlavour flavour, std::string project, std::string 
       m_runner(runner) {}
 
 std::string CliCompose::describe() const {
-    return util::join(m_flavour.command, " ") + " " + m_flavour.version;
+    const std::string runs = util::join(m_flavour.command, " ");
+    return m_flavour.name + " " + m_flavour.version +
+           (runs == m_flavour.name ? "" : " (run as " + runs + ")");
 }
 
 std::vector<std::string> CliCompose::argv(const std::vector<std::string>& args) const {
@@ -151,7 +172,7 @@ util::Status CliCompose::run(const std::vector<std::string>& args, MonoTime dead
     if (m_flavour.major < 2) {
         spec.env.emplace_back("COMPOSE_HTTP_TIMEOUT", k_v1_http_timeout);
     }
-    const std::string what = util::join(m_flavour.command, " ") + " " + util::join(args, " ");
+    const std::string what = m_flavour.name + " " + util::join(args, " ");
     std::optional<util::Error> stopped_by;
     if (m_watchdog) {
         spec.watchdog = [&](std::chrono::milliseconds running) {
@@ -200,7 +221,8 @@ util::Status CliCompose::stop_services(const std::vector<std::string>& services,
 }
 
 util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, ProcessRunner& runner,
-                                            MonoTime deadline, const Cancel& cancel) {
+                                            MonoTime deadline, const Cancel& cancel,
+                                            const std::vector<std::string>& plugin_dirs) {
     ComposeFlavour flavour;
     const std::vector<std::string> v2 = {"docker", "compose"};
     const std::vector<std::string> v1 = {"docker-compose"};
@@ -222,6 +244,7 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
     }
     auto plugin = probe(v2, runner, deadline, cancel, flavour);
     if (plugin) {
+        run_plugin_directly(flavour, plugin_dirs, runner, deadline, cancel);
         return flavour;
     }
     if (cancel.fired() || plugin.error().code == ECANCELED) {
@@ -240,8 +263,10 @@ util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, Proces
 
 util::Result<std::unique_ptr<Compose>> make_compose(
     core::ComposeCommand command, const std::string& project, const std::string& compose_file,
-    ProcessRunner& runner, MonoTime deadline, const Cancel& cancel, ComposeWatchdog watchdog) {
-    auto flavour = detect_compose(command, runner, deadline, cancel);
+    ProcessRunner& runner, MonoTime deadline, const Cancel& cancel, ComposeWatchdog watchdog,
+    const std::optional<std::vector<std::string>>& plugin_dirs) {
+    auto flavour = detect_compose(command, runner, deadline, cancel,
+                                  plugin_dirs ? *plugin_dirs : docker_cli_plugin_dirs());
     if (!flavour) {
         return flavour.error();
     }

@@ -273,30 +273,11 @@ TEST(StartSequence, TimeoutNamesTheLastProbeErrorAndCountsAttempts) {
     EXPECT_EQ(start_report_json(r.result)["services"][4]["probe_error"], "not ready");
 }
 
-// A service that takes long to start is still seen ready within a poll while few services
-// start: the last of the reference stack (chat-service, about 10 s) decides when the
-// deployment ends, and probing it every twentieth of its start (500 ms by then) cost the
-// annotated benchmark about a quarter of a second at its end.
-TEST(StartSequence, ALongStartIsSeenReadyWithinAPollWhileFewServicesStart) {
-    for (int cpu_ms : {19'130, 19'410, 19'770, 20'050, 20'330}) {
-        std::map<std::string, SimService> services{
-            {"slow", SimService{100 * k_mib, 80 * k_mib, Millis(1000), Millis(cpu_ms), {}}}};
-        SimRun r;
-        SimHost host(r.clock, services);
-        const auto plan = plan_for(services, {{"slow", {}}}, core::Gate::adaptive, 1);
-        const auto began = r.clock.now();
-        run(r, host, plan);
-        ASSERT_TRUE(r.result.ok) << r.result.failure;
-        ASSERT_TRUE(r.result.all_ready);
-        const auto late = *r.result.all_ready - host.quiet_since("slow", began);
-        EXPECT_LE(late, plan.poll + Millis(10)) << cpu_ms << " ms of CPU";
-    }
-}
-
 // A probed service is most likely ready the moment its CPU goes quiet: the loop watches the
 // CPU time of the few services starting with a probe and probes one as soon as it goes quiet,
 // so the last service of a deployment is seen ready within tens of milliseconds, not up to a
-// poll later.
+// poll later, however long it took (the reference stack's last, chat-service, takes about
+// 10 s: probing it every twentieth of its start, as the loop once did, saw it up to 500 ms late).
 TEST(StartSequence, AProbedServiceIsProbedAsSoonAsItsCpuGoesQuiet) {
     for (int cpu_ms : {19'130, 19'410, 19'770, 20'050, 20'330}) {
         std::map<std::string, SimService> services{

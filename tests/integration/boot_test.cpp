@@ -193,5 +193,56 @@ TEST_F(BootTest, ASigtermWhileStartingStopsStartingAndStopsTheStackInReverseOrde
     EXPECT_NE(stop.out.find("stopped 0 containers"), std::string::npos) << stop.out;
 }
 
+// A --boot-stop (an operator's, or a second shutdown path) while an interrupted --boot still
+// stops the stack itself. --boot holds the host lock through its own stop, so the second waits
+// its 20 s for the lock and then stops anyway, beside it: stopping a container that is already
+// being stopped must be no error. s1 ignores its stop signal (SIGUSR1, which a container's
+// PID 1 without a handler never gets), so its stop takes the whole 24 s grace and the two
+// stops overlap. Both end (143 and 0) and nothing keeps running.
+TEST_F(BootTest, ABootStopBesideTheInterruptedBootsOwnStopStopsWhatIsLeftWithoutError) {
+    auto s1 = service("s1", standin_image("rabbitmq"), free_port(),
+                      {"--peak-mib", "16", "--steady-mib", "8", "--ramp-s", "0.2"});
+    s1.compose_extra = {"stop_signal: SIGUSR1"};
+    s1.stop_grace_period = "24s";
+    auto s2 = service("s2", standin_image("gesture-service"), free_port(),
+                      {"--peak-mib", "16", "--steady-mib", "8", "--ramp-s", "5"});
+    s2.depends_on = {"s1"};
+    const fs::path dir = bundle(stack({s1, s2}), "rev");
+    expect_deployed(deploy(dir));
+    // Down without waiting out s1's grace (a power cut, not a shutdown).
+    for (const char* svc : {"s2", "s1"}) {
+        const auto killed =
+            run_command({"docker", "kill", m_docker.service_container(m_project, svc).id},
+                        Millis(30000), m_docker.env());
+        ASSERT_TRUE(killed.ok()) << killed.describe() << killed.out;
+    }
+
+    Child boot = Child::start(boot_argv(dir, "--boot"), m_docker.env());
+    ASSERT_TRUE(wait_for([&] { return m_docker.service_container(m_project, "s2").running; },
+                         Millis(90000)))
+        << "the gate never started s2";
+    ASSERT_EQ(::kill(-boot.pid(), SIGTERM), 0);
+    const auto signalled = std::chrono::steady_clock::now();
+    const auto stop = boot_mode(dir, "--boot-stop");
+    const auto stop_took =
+        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - signalled);
+    const auto booted = boot.finish(Millis(120000));
+
+    EXPECT_EQ(booted.status, 143) << booted.describe() << booted.out << booted.err;
+    const std::string boot_out = booted.out + booted.err;
+    EXPECT_NE(boot_out.find("stopped 2 containers in reverse start order"), std::string::npos)
+        << boot_out;
+    ASSERT_TRUE(stop.ok()) << stop.describe() << stop.out << stop.err;
+    const std::string stop_out = stop.out + stop.err;
+    EXPECT_NE(stop_out.find("stopping anyway"), std::string::npos) << stop_out;
+    EXPECT_NE(stop_out.find("OK: boot-stop: " + m_project + ": stopped"), std::string::npos)
+        << stop_out;
+    EXPECT_GE(stop_took.count(), 20000) << "it waited for the lock first";
+    EXPECT_LT(stop_took.count(), 60000) << stop_out;
+    for (const char* svc : {"s1", "s2"}) {
+        EXPECT_FALSE(m_docker.service_container(m_project, svc).running) << svc;
+    }
+}
+
 }  // namespace
 }  // namespace stagehand::integration

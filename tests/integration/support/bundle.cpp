@@ -52,7 +52,8 @@ std::string service_yaml(const ServiceSpec& service) {
     command.insert(command.end(), service.args.begin(), service.args.end());
     std::string text = "  " + service.name + ":\n    image: " + service.image +
                        "\n    network_mode: host\n    restart: " + quoted(service.restart) +
-                       "\n    stop_grace_period: 2s\n    command: " + flow_list(command) + "\n";
+                       "\n    stop_grace_period: " + service.stop_grace_period +
+                       "\n    command: " + flow_list(command) + "\n";
     if (!service.depends_on.empty()) {
         text += "    depends_on: " + flow_list(service.depends_on) + "\n";
     }

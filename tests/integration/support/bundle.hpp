@@ -27,7 +27,8 @@ struct ServiceSpec {
     std::vector<std::string> compose_extra;  // more compose keys, e.g. "mem_limit: 32m"
     std::string ready;      // stagehand.yml per_service ready probe (flow YAML); "": tcp on port
     bool inferred = false;  // no per_service entry at all: readiness inferred from the kernel
-    std::string restart = "no";  // compose restart policy
+    std::string restart = "no";            // compose restart policy
+    std::string stop_grace_period = "2s";  // compose's: how long Docker waits before SIGKILL
 };
 
 // A ServiceSpec with only the common fields set.

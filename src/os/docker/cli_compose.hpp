@@ -82,8 +82,8 @@ class CliCompose final : public Compose {
 // in `plugin_dirs`, compose_plugin.hpp) is run directly when it reports the same version:
 // `docker compose` starts the CLI, which runs the plugin once for its metadata and once for
 // the command; compose v2 runs standalone, so the plugin alone does the same work with about
-// 50 ms and 60 ms of CPU less per call (README "Compose"). An explicit "docker compose"
-// runs exactly that.
+// 50 ms and 60 ms of CPU less per call (README "Where the contract is silent"). An explicit
+// "docker compose" runs exactly that.
 util::Result<ComposeFlavour> detect_compose(core::ComposeCommand command, ProcessRunner& runner,
                                             MonoTime deadline, const Cancel& cancel,
                                             const std::vector<std::string>& plugin_dirs = {});

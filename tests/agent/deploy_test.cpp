@@ -47,7 +47,11 @@ class DeployTest : public ::testing::Test {
                                       "--root",   root().string(), "--application",
                                       "randhand", "--group",       "prod"};
         args.insert(args.end(), extra.begin(), extra.end());
-        return run_sim(args);
+        SimRun run = run_sim(args);
+        // 2: the simulator itself failed (a bad command line or an exception), never a
+        // deployment outcome; its stderr says why.
+        EXPECT_NE(run.exit_status, 2) << run.err;
+        return run;
     }
 
     // events.log lines for one deployment id, with the id removed: "<event> <tag>".
@@ -109,7 +113,8 @@ TEST_F(DeployTest, ApplicationStopRunsThePreviousRevision) {
 TEST_F(DeployTest, FilesOfThePreviousInstallDoNotTripDisallowAndAreCleanedUp) {
     const fs::path a = bundle("A");
     write_file(a / "app" / "only-in-a.txt", "a\n");
-    ASSERT_EQ(deploy(a).exit_status, 0);
+    const SimRun first = deploy(a);
+    ASSERT_EQ(first.exit_status, 0) << first.out << first.err;
     const SimRun run = deploy(bundle("B"));
     ASSERT_EQ(run.exit_status, 0) << run.out;
     EXPECT_FALSE(fs::exists(dest() / "only-in-a.txt"));  // the agent's cleanup file removed it

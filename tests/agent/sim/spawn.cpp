@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "sim/errors.hpp"
@@ -165,6 +164,29 @@ bool try_reap(pid_t pid, int& wait_status) {
     return r == pid;
 }
 
+std::string read_proc_text(const std::string& path) {
+    // read(2), not an ifstream: libstdc++ throws a failed read out of istreambuf_iterator.
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return {};
+    }
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return {};
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
 int count_group_members(pid_t pgid) {
     // /proc/<pid>/stat: "1234 (comm with spaces) S 1 1234 1234 ..." -- state, ppid, pgrp follow
     // the last ')'.
@@ -175,8 +197,7 @@ int count_group_members(pid_t pgid) {
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
             continue;
         }
-        std::ifstream file(entry.path() / "stat");
-        std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        const std::string stat = read_proc_text((entry.path() / "stat").string());
         const auto close = stat.rfind(')');
         if (close == std::string::npos) {
             continue;  // the process went away

@@ -40,6 +40,10 @@ bool try_reap(pid_t pid, int& wait_status);
 // Number of live (non-zombie) processes whose process group is pgid, from /proc.
 int count_group_members(pid_t pgid);
 
+// The text of a small /proc file, "" when it cannot be opened or read: a process can exit
+// between the open and the read, which then fails (ESRCH).
+std::string read_proc_text(const std::string& path);
+
 // Ruby's name for an errno value's exception class: "Errno::EACCES".
 std::string ruby_errno_class(int err);
 

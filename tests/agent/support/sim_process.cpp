@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "sim/spawn.hpp"
+
 namespace stagehand::agent::sim_test {
 
 TempDir::TempDir() {
@@ -165,8 +167,7 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds lim
 }
 
 bool process_alive(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = read_proc_text("/proc/" + std::to_string(pid) + "/stat");
     const auto close = text.rfind(')');
     return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "os/process/posix_runner.hpp"
+#include "os/sys/read_file.hpp"
 
 #include "net_test_server.hpp"
 #include "support/fake_docker.hpp"
@@ -293,15 +294,16 @@ std::vector<pid_t> processes_with(const std::string& marker) {
         if (name.find_first_not_of("0123456789") != std::string::npos) {
             continue;
         }
-        std::ifstream stat(entry.path() / "stat");
-        std::string fields((std::istreambuf_iterator<char>(stat)), {});
-        const auto close = fields.rfind(')');
-        if (close == std::string::npos || close + 2 >= fields.size() || fields[close + 2] == 'Z') {
+        // read_text_file, not an istreambuf_iterator: a process that exits between the open
+        // and the read fails the read (ESRCH), which libstdc++ would throw.
+        const auto fields = os::read_text_file(entry.path() / "stat");
+        const auto close = fields ? fields->rfind(')') : std::string::npos;
+        if (close == std::string::npos || close + 2 >= fields->size() ||
+            (*fields)[close + 2] == 'Z') {
             continue;
         }
-        std::ifstream in(entry.path() / "cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-        if (cmdline.find(marker) != std::string::npos) {
+        const auto cmdline = os::read_text_file(entry.path() / "cmdline");
+        if (cmdline && cmdline->find(marker) != std::string::npos) {
             pids.push_back(static_cast<pid_t>(std::stol(name)));
         }
     }

@@ -1,9 +1,6 @@
 #include "os/docker/compose_plugin.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "os/docker/registry_auth.hpp"
@@ -62,10 +59,7 @@ std::optional<std::string> find_compose_plugin(const std::vector<std::string>& d
 }
 
 std::vector<std::string> docker_cli_plugin_dirs() {
-    auto passwd = read_text_file("/etc/passwd");
-    const std::string home =
-        user_home(passwd ? *passwd : std::string(), ::geteuid(), std::getenv("HOME"));
-    const std::string config_path = docker_config_path(std::getenv("DOCKER_CONFIG"), home);
+    const std::string config_path = own_docker_config_path();
     const std::string config_dir = config_path.substr(0, config_path.rfind('/'));
     std::string config_json;
     if (auto text = read_text_file(config_path)) {

@@ -1,18 +1,14 @@
 #include "os/docker/engine_docker.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "os/docker/engine_events.hpp"
 #include "os/docker/engine_json.hpp"
 #include "os/docker/image_ref.hpp"
 #include "os/process/posix_runner.hpp"
-#include "os/sys/read_file.hpp"
 
 namespace stagehand::os {
 
@@ -396,12 +392,8 @@ util::Result<std::unique_ptr<EngineDocker>> make_engine_docker(const char* docke
         return path.error();
     }
     if (auth == nullptr) {
-        auto passwd = read_text_file("/etc/passwd");
-        const std::string home =
-            user_home(passwd ? *passwd : std::string(), ::geteuid(), std::getenv("HOME"));
-        auth = std::make_unique<DockerConfigAuth>(
-            docker_config_path(std::getenv("DOCKER_CONFIG"), home),
-            std::make_shared<PosixProcessRunner>());
+        auth = std::make_unique<DockerConfigAuth>(own_docker_config_path(),
+                                                  std::make_shared<PosixProcessRunner>());
     }
     return std::make_unique<EngineDocker>(std::move(path).value(), std::move(auth));
 }

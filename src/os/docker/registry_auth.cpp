@@ -1,8 +1,11 @@
 #include "os/docker/registry_auth.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "os/fs/users.hpp"
@@ -96,6 +99,13 @@ std::string docker_config_path(const char* docker_config_env, const std::string&
         return std::string(docker_config_env) + "/config.json";
     }
     return (home.empty() || home == "/" ? std::string() : home) + "/.docker/config.json";
+}
+
+std::string own_docker_config_path() {
+    auto passwd = read_text_file("/etc/passwd");
+    const std::string home =
+        user_home(passwd ? *passwd : std::string(), ::geteuid(), std::getenv("HOME"));
+    return docker_config_path(std::getenv("DOCKER_CONFIG"), home);
 }
 
 std::string user_home(std::string_view passwd_text, uid_t uid, const char* home_env) {

@@ -42,6 +42,10 @@ class RegistryAuth {
 // The docker CLI's config file: $DOCKER_CONFIG/config.json, else <home>/.docker/config.json.
 std::string docker_config_path(const char* docker_config_env, const std::string& home);
 
+// docker_config_path for this process: $DOCKER_CONFIG, else the effective user's home
+// (user_home from /etc/passwd, then $HOME).
+std::string own_docker_config_path();
+
 // The home folder of `uid` from /etc/passwd's text (the agent often runs hooks without HOME,
 // and a static binary cannot use getpwuid's NSS); else `home_env`; else "/root" for root,
 // "/" for anyone else.

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "sim/errors.hpp"
@@ -165,26 +166,12 @@ bool try_reap(pid_t pid, int& wait_status) {
 }
 
 std::string read_proc_text(const std::string& path) {
-    // read(2), not an ifstream: libstdc++ throws a failed read out of istreambuf_iterator.
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        return {};
-    }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return {};
-        }
-        if (n == 0) {
-            return text;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-    }
+    // Through operator<<(streambuf*), which turns a failed read into failbit: an
+    // istreambuf_iterator lets libstdc++'s exception out.
+    std::ifstream file(path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
 }
 
 int count_group_members(pid_t pgid) {
